@@ -1,0 +1,5 @@
+"""Packing and fulfilment dashboard for Yandex Market sellers."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

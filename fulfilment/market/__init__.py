@@ -1,0 +1,1 @@
+"""Yandex Market Partner API client: typed requests and responses, errors, rate limits. No Django."""

@@ -1,0 +1,199 @@
+"""Django admin for the mirror of the Market and the packing work.
+
+The API token is write-only here: the form never renders the saved value back, and the list and
+detail pages show only whether one is set.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEvent, Box, BoxLine, Business, Campaign, Instance, Order, OrderItem
+
+
+class BusinessForm(forms.ModelForm):
+    api_token = forms.CharField(
+        label=_("API token"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to keep the saved token. The saved token is never shown."),
+    )
+    clear_token = forms.BooleanField(label=_("Remove the saved token"), required=False)
+
+    class Meta:
+        model = Business
+        fields = ["market_id", "name", "is_active", "api_base_url", "auth_scheme", "api_token", "credentials_error"]
+
+    def clean_api_token(self) -> str:
+        new = self.cleaned_data.get("api_token", "")
+        # An empty field means "unchanged", never "erase".
+        return new or (self.instance.api_token if self.instance.pk else "")
+
+    def save(self, commit: bool = True) -> Business:
+        if self.cleaned_data.get("clear_token"):
+            self.instance.api_token = ""
+        return super().save(commit=commit)
+
+
+def _sync_status(obj: Business | Campaign) -> str:
+    if obj.credentials_error:
+        return format_html('<span style="color:#b00">{}</span>', _("credentials rejected"))
+    if obj.sync_started_at:
+        return _("running")
+    if obj.last_sync_error:
+        return format_html('<span style="color:#b00">{}</span>', _("error"))
+    if obj.last_sync_success_at:
+        return _("ok")
+    return _("never synced")
+
+
+class CampaignInline(admin.TabularInline):
+    model = Campaign
+    extra = 0
+    fields = ["market_id", "name", "placement_model", "is_active"]
+    show_change_link = True
+
+
+@admin.register(Business)
+class BusinessAdmin(admin.ModelAdmin):
+    form = BusinessForm
+    list_display = [
+        "name", "market_id", "api_base_url", "token_state", "is_active", "sync_status", "last_sync_success_at",
+    ]
+    list_filter = ["is_active", "auth_scheme"]
+    search_fields = ["name", "=market_id"]
+    inlines = [CampaignInline]
+    readonly_fields = [
+        "token_state", "sync_watermark", "sync_started_at", "last_sync_success_at",
+        "last_sync_error", "last_sync_error_at", "last_sync_orders",
+    ]
+    fieldsets = [
+        (None, {"fields": ["market_id", "name", "is_active"]}),
+        (_("Market API"), {"fields": ["api_base_url", "auth_scheme", "token_state", "api_token", "clear_token",
+                                      "credentials_error"]}),
+        (_("Sync"), {"fields": ["sync_watermark", "sync_started_at", "last_sync_success_at", "last_sync_error",
+                                "last_sync_error_at", "last_sync_orders"]}),
+    ]
+
+    @admin.display(description=_("API token"))
+    def token_state(self, obj: Business) -> str:
+        return _("set") if obj.has_token else _("not set")
+
+    @admin.display(description=_("sync"))
+    def sync_status(self, obj: Business) -> str:
+        return _sync_status(obj)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "market_id", "business", "placement_model", "is_active", "sync_status",
+                    "last_sync_success_at"]
+    list_filter = ["placement_model", "is_active", "business"]
+    search_fields = ["name", "=market_id", "business__name"]
+    list_select_related = ["business"]
+    readonly_fields = ["sync_watermark", "sync_started_at", "last_sync_success_at", "last_sync_error",
+                       "last_sync_error_at", "last_sync_orders"]
+
+    @admin.display(description=_("sync"))
+    def sync_status(self, obj: Campaign) -> str:
+        return _sync_status(obj)
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+    fields = ["market_item_id", "offer_id", "name", "count", "buyer_price", "required_instance_types", "tags"]
+    readonly_fields = fields
+    can_delete = False
+
+
+class BoxInline(admin.TabularInline):
+    model = Box
+    extra = 0
+    fields = ["number", "market_box_id", "barcode"]
+    show_change_link = True
+
+
+class JsonReadonlyMixin:
+    @admin.display(description=_("payload from the Market"))
+    def raw_pretty(self, obj: Order) -> str:
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>",
+                           json.dumps(obj.raw, ensure_ascii=False, indent=2))
+
+
+@admin.register(Order)
+class OrderAdmin(JsonReadonlyMixin, admin.ModelAdmin):
+    list_display = ["market_id", "campaign", "status", "substatus", "shipment_date", "buyer_type",
+                    "cancel_requested", "fake", "flagged"]
+    list_filter = ["status", "substatus", "campaign", "buyer_type", "delivery_type", "fake", "cancel_requested",
+                   "shipment_date"]
+    search_fields = ["=market_id", "external_order_id", "items__offer_id", "items__name"]
+    list_select_related = ["campaign"]
+    date_hierarchy = "shipment_date"
+    exclude = ["raw"]
+    readonly_fields = ["raw_pretty", "synced_at", "version"]
+    inlines = [OrderItemInline, BoxInline]
+    show_full_result_count = False
+
+    @admin.display(description=_("needs attention"), boolean=True)
+    def flagged(self, obj: Order) -> bool:
+        return bool(obj.flag_reason)
+
+    def get_search_results(self, request, queryset, search_term):
+        # Searching through items joins rows; keep one row per order.
+        qs, _dups = super().get_search_results(request, queryset, search_term)
+        return qs, True
+
+
+@admin.register(OrderItem)
+class OrderItemAdmin(admin.ModelAdmin):
+    list_display = ["offer_id", "name", "order", "count", "buyer_price"]
+    search_fields = ["offer_id", "name", "=order__market_id"]
+    list_select_related = ["order"]
+    raw_id_fields = ["order"]
+
+
+class BoxLineInline(admin.TabularInline):
+    model = BoxLine
+    extra = 0
+    raw_id_fields = ["item"]
+
+
+@admin.register(Box)
+class BoxAdmin(admin.ModelAdmin):
+    list_display = ["order", "number", "market_box_id", "barcode"]
+    search_fields = ["=order__market_id", "barcode"]
+    raw_id_fields = ["order"]
+    inlines = [BoxLineInline]
+
+
+@admin.register(Instance)
+class InstanceAdmin(admin.ModelAdmin):
+    list_display = ["order", "item", "unit", "kind", "value", "country_code", "verification", "scanned_by",
+                    "scanned_at"]
+    list_filter = ["kind", "verification"]
+    search_fields = ["=order__market_id", "value", "item__offer_id"]
+    raw_id_fields = ["order", "item", "box"]
+    list_select_related = ["order", "item", "scanned_by"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "user", "action", "order"]
+    list_filter = ["action", "user", "at"]
+    search_fields = ["=order__market_id", "action", "user__username"]
+    raw_id_fields = ["order"]
+    list_select_related = ["user", "order"]
+    readonly_fields = ["order", "user", "action", "at", "payload"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,362 @@
+"""The local mirror of the Market (businesses, campaigns, orders, items) and staff's packing work.
+
+Field names follow the Partner API (see ../shared/market-api/orders-openapi.yaml). Status-like
+fields are free text with known choices for display: the Market says other values may be returned,
+and an unknown one must be kept, not refused.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class PlacementModel(models.TextChoices):
+    FBS = "FBS", "FBS"
+    EXPRESS = "EXPRESS", "Express"
+    DBS = "DBS", "DBS"
+
+
+class OrderStatus(models.TextChoices):
+    """``OrderStatusType``; the values a packing team meets, the rest kept as text."""
+
+    PLACING = "PLACING", _("Being placed")
+    RESERVED = "RESERVED", _("Reserved")
+    UNPAID = "UNPAID", _("Unpaid")
+    PROCESSING = "PROCESSING", _("Processing")
+    DELIVERY = "DELIVERY", _("In delivery")
+    PICKUP = "PICKUP", _("At pickup point")
+    DELIVERED = "DELIVERED", _("Delivered")
+    CANCELLED = "CANCELLED", _("Cancelled")
+    PENDING = "PENDING", _("Pending")
+    PARTIALLY_RETURNED = "PARTIALLY_RETURNED", _("Partially returned")
+    RETURNED = "RETURNED", _("Returned")
+    UNKNOWN = "UNKNOWN", _("Unknown")
+
+
+class OrderSubstatus(models.TextChoices):
+    STARTED = "STARTED", _("Started")
+    READY_TO_SHIP = "READY_TO_SHIP", _("Ready to ship")
+    SHIPPED = "SHIPPED", _("Shipped")
+    SHOP_FAILED = "SHOP_FAILED", _("Cancelled by the shop")
+
+
+class InstanceType(models.TextChoices):
+    """``OrderItemInstanceType`` as required by an item."""
+
+    CIS = "CIS", _("Chestny ZNAK code")
+    CIS_OPTIONAL = "CIS_OPTIONAL", _("Chestny ZNAK code (optional)")
+    UIN = "UIN", _("Jewelry UIN")
+    RNPT = "RNPT", _("RNPT")
+    GTD = "GTD", _("Customs declaration (GTD)")
+
+
+class InstanceKind(models.TextChoices):
+    """Which field of ``BriefOrderItemInstanceDTO`` a scanned code fills."""
+
+    CIS = "CIS", _("Chestny ZNAK code")
+    UIN = "UIN", _("Jewelry UIN")
+    RNPT = "RNPT", _("RNPT")
+    GTD = "GTD", _("Customs declaration (GTD)")
+
+
+class Verification(models.TextChoices):
+    NOT_SENT = "NOT_SENT", _("Not sent")
+    PROCESSING = "PROCESSING", _("Being checked")
+    OK = "OK", _("Accepted")
+    ERROR = "ERROR", _("Rejected")
+
+
+class SyncState(models.Model):
+    """Where the last sync with the Market stopped and how it went."""
+
+    sync_watermark = models.DateTimeField(
+        _("synced up to"), null=True, blank=True, help_text=_("updatedAt of the last complete pass")
+    )
+    sync_started_at = models.DateTimeField(_("sync running since"), null=True, blank=True)
+    last_sync_success_at = models.DateTimeField(_("last successful sync"), null=True, blank=True)
+    last_sync_error = models.TextField(_("last sync error"), blank=True)
+    last_sync_error_at = models.DateTimeField(_("last sync error at"), null=True, blank=True)
+    last_sync_orders = models.PositiveIntegerField(_("orders in the last sync"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class Business(SyncState):
+    """A Market business (cabinet). API keys are issued per business, so the token lives here."""
+
+    class AuthScheme(models.TextChoices):
+        API_KEY = "API_KEY", _("Api-Key header")
+        OAUTH = "OAUTH", _("OAuth bearer token")
+
+    market_id = models.BigIntegerField(_("Market business id"), unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    api_base_url = models.URLField(
+        _("API base URL"), default="https://api.partner.market.yandex.ru",
+        help_text=_("The Partner API, or the sandbox Market for training."),
+    )
+    auth_scheme = models.CharField(
+        _("authorisation"), max_length=16, choices=AuthScheme.choices, default=AuthScheme.API_KEY
+    )
+    # Never rendered back: admin shows only whether it is set (see admin.TokenField).
+    api_token = models.CharField(_("API token"), max_length=512, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    credentials_error = models.TextField(
+        _("credential problem"), blank=True, help_text=_("Set when the Market answered 401/403; sync stops.")
+    )
+
+    class Meta:
+        verbose_name = _("business")
+        verbose_name_plural = _("businesses")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.market_id})"
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.api_token)
+
+
+class Campaign(SyncState):
+    """A Market campaign, i.e. a shop, with its placement model."""
+
+    market_id = models.BigIntegerField(_("Market campaign id"), unique=True)
+    business = models.ForeignKey(
+        Business, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("business")
+    )
+    name = models.CharField(_("name"), max_length=255)
+    placement_model = models.CharField(
+        _("placement model"), max_length=16, choices=PlacementModel.choices, default=PlacementModel.FBS
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    credentials_error = models.TextField(_("credential problem"), blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.market_id})"
+
+
+class Order(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="orders", verbose_name=_("campaign")
+    )
+    market_id = models.BigIntegerField(_("order number"))
+    external_order_id = models.CharField(_("external order id"), max_length=255, blank=True)
+    program_type = models.CharField(_("selling program"), max_length=32, blank=True)
+    status = models.CharField(_("status"), max_length=64, choices=OrderStatus.choices, db_index=True)
+    substatus = models.CharField(_("substatus"), max_length=64, blank=True, db_index=True)
+    created_at_market = models.DateTimeField(_("created"), null=True, blank=True)
+    updated_at_market = models.DateTimeField(_("updated at the Market"), null=True, blank=True, db_index=True)
+    expiry_date = models.DateTimeField(_("expires"), null=True, blank=True)
+    shipment_date = models.DateField(_("shipment date"), null=True, blank=True, db_index=True)
+    shipment_time = models.CharField(_("shipment time"), max_length=16, blank=True)
+    shipment_id = models.BigIntegerField(_("shipment id"), null=True, blank=True)
+    delivery_type = models.CharField(_("delivery type"), max_length=32, blank=True)
+    dispatch_type = models.CharField(_("dispatch type"), max_length=32, blank=True)
+    delivery_service_name = models.CharField(_("delivery service"), max_length=255, blank=True)
+    buyer_type = models.CharField(_("buyer type"), max_length=16, blank=True)
+    payment_type = models.CharField(_("payment type"), max_length=32, blank=True)
+    payment_method = models.CharField(_("payment method"), max_length=64, blank=True)
+    fake = models.BooleanField(_("test order"), default=False)
+    cancel_requested = models.BooleanField(_("buyer asked to cancel"), default=False)
+    currency = models.CharField(_("currency"), max_length=8, default="RUR")
+    items_total = models.DecimalField(_("items total"), max_digits=14, decimal_places=2, default=0)
+    delivery_total = models.DecimalField(_("delivery total"), max_digits=14, decimal_places=2, default=0)
+    subsidy_total = models.DecimalField(_("subsidies"), max_digits=14, decimal_places=2, default=0)
+    notes = models.TextField(_("buyer's notes"), blank=True)
+    raw = models.JSONField(_("payload from the Market"), default=dict, blank=True)
+    synced_at = models.DateTimeField(_("synced"), null=True, blank=True)
+
+    # Local state.
+    flag_reason = models.TextField(
+        _("needs attention"), blank=True, help_text=_("Why the order was taken out of the packing flow.")
+    )
+    version = models.PositiveIntegerField(default=0, help_text=_("Bumped on every packing change."))
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["shipment_date", "market_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "market_id"], name="order_unique_per_campaign"),
+            models.CheckConstraint(condition=Q(market_id__gt=0), name="order_market_id_positive"),
+            models.CheckConstraint(
+                condition=Q(items_total__gte=0) & Q(delivery_total__gte=0), name="order_totals_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "substatus", "shipment_date"], name="order_queue_idx")]
+
+    def __str__(self) -> str:
+        return str(self.market_id)
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("order"))
+    market_item_id = models.BigIntegerField(_("item id at the Market"))
+    offer_id = models.CharField(_("SKU"), max_length=255, db_index=True)
+    name = models.CharField(_("name"), max_length=1024)
+    count = models.PositiveIntegerField(_("quantity"))
+    price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2, default=0)
+    buyer_price = models.DecimalField(_("buyer's unit price"), max_digits=14, decimal_places=2, default=0)
+    payment_total = models.DecimalField(_("paid for all units"), max_digits=14, decimal_places=2, default=0)
+    subsidy_total = models.DecimalField(_("subsidy for all units"), max_digits=14, decimal_places=2, default=0)
+    vat = models.CharField(_("VAT"), max_length=32, blank=True)
+    required_instance_types = models.JSONField(_("required codes"), default=list, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    promos = models.JSONField(_("promos"), default=list, blank=True)
+    market_instances = models.JSONField(
+        _("codes known to the Market"), default=list, blank=True,
+        help_text=_("instances as the Market returned them (cis, cisFull, uin, rnpt, gtd, countryCode)"),
+    )
+
+    class Meta:
+        verbose_name = _("order item")
+        verbose_name_plural = _("order items")
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "market_item_id"], name="item_unique_per_order"),
+            models.CheckConstraint(condition=Q(count__gte=1), name="item_count_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id} × {self.count}"
+
+
+class Box(models.Model):
+    """A box (cargo place) of an order's layout, numbered from 1."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="boxes", verbose_name=_("order"))
+    number = models.PositiveIntegerField(_("box number"))
+    market_box_id = models.BigIntegerField(_("box id at the Market"), null=True, blank=True)
+    barcode = models.CharField(_("box barcode"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("box")
+        verbose_name_plural = _("boxes")
+        ordering = ["order", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "number"], name="box_number_unique_per_order"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="box_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} #{self.number}"
+
+
+class BoxLine(models.Model):
+    """Units of an item in a box: ``full_count`` whole units, or part ``part_current`` of
+    ``part_total`` of unit number ``unit`` (``OrderBoxLayoutItemDTO``: fullCount | partialCount)."""
+
+    box = models.ForeignKey(Box, on_delete=models.CASCADE, related_name="lines", verbose_name=_("box"))
+    item = models.ForeignKey(OrderItem, on_delete=models.CASCADE, related_name="box_lines", verbose_name=_("item"))
+    full_count = models.PositiveIntegerField(_("whole units"), null=True, blank=True)
+    unit = models.PositiveIntegerField(_("unit"), null=True, blank=True, help_text=_("Which unit a part belongs to"))
+    part_current = models.PositiveIntegerField(_("part"), null=True, blank=True)
+    part_total = models.PositiveIntegerField(_("of parts"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("box line")
+        verbose_name_plural = _("box lines")
+        constraints = [
+            models.CheckConstraint(
+                name="boxline_whole_xor_part",
+                condition=(
+                    Q(full_count__gte=1, unit__isnull=True, part_current__isnull=True, part_total__isnull=True)
+                    | Q(
+                        full_count__isnull=True,
+                        unit__gte=1,
+                        part_current__gte=1,
+                        part_total__gte=2,
+                        part_current__lte=models.F("part_total"),
+                    )
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["box", "item"], condition=Q(full_count__isnull=False), name="boxline_one_whole_line_per_item"
+            ),
+            # Parts 1..N of one unit each appear exactly once.
+            models.UniqueConstraint(
+                fields=["item", "unit", "part_current"],
+                condition=Q(part_current__isnull=False),
+                name="boxline_part_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.full_count is not None:
+            return f"{self.item_id} × {self.full_count}"
+        return f"{self.item_id} unit {self.unit} part {self.part_current}/{self.part_total}"
+
+
+class Instance(models.Model):
+    """A marking code scanned for one unit of an item (``BriefOrderItemInstanceDTO``)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="instances", verbose_name=_("order"))
+    item = models.ForeignKey(OrderItem, on_delete=models.CASCADE, related_name="instances", verbose_name=_("item"))
+    unit = models.PositiveIntegerField(_("unit"))
+    kind = models.CharField(_("kind"), max_length=8, choices=InstanceKind.choices)
+    # Exactly as scanned, GS (chr 29) included; never stripped or normalised.
+    value = models.TextField(_("code"))
+    country_code = models.CharField(_("country"), max_length=2, blank=True)
+    box = models.ForeignKey(
+        Box, on_delete=models.SET_NULL, null=True, blank=True, related_name="instances", verbose_name=_("box")
+    )
+    scanned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("scanned by")
+    )
+    scanned_at = models.DateTimeField(_("scanned at"), auto_now_add=True)
+    verification = models.CharField(
+        _("check at the Market"), max_length=16, choices=Verification.choices, default=Verification.NOT_SENT
+    )
+    verification_message = models.TextField(_("check result"), blank=True)
+
+    class Meta:
+        verbose_name = _("marking code")
+        verbose_name_plural = _("marking codes")
+        ordering = ["item", "unit", "kind"]
+        constraints = [
+            # One code of each kind per unit...
+            models.UniqueConstraint(fields=["item", "unit", "kind"], name="instance_one_per_unit_and_kind"),
+            # ...and a code used at most once in an order.
+            models.UniqueConstraint(fields=["order", "kind", "value"], name="instance_code_once_per_order"),
+            models.CheckConstraint(condition=Q(unit__gte=1), name="instance_unit_positive"),
+            models.CheckConstraint(
+                condition=Q(country_code="") | Q(country_code__regex=r"^[A-Z]{2}$"),
+                name="instance_country_code_iso2",
+            ),
+            models.CheckConstraint(condition=~Q(value=""), name="instance_value_not_empty"),
+        ]
+        indexes = [models.Index(fields=["kind", "value"], name="instance_value_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.value!r}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which order, and when."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events", verbose_name=_("order")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("user")
+    )
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action}"

@@ -1,0 +1,28 @@
+"""Staff roles. Groups are created by a data migration; superusers administer."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+PACKER = "packer"
+SUPERVISOR = "supervisor"
+ROLES = (PACKER, SUPERVISOR)
+
+
+def _groups(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_role_names", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        user._role_names = cached  # type: ignore[union-attr]
+    return cached
+
+
+def is_supervisor(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(getattr(user, "is_superuser", False)) or SUPERVISOR in _groups(user)
+
+
+def is_packer(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Anyone who may pack: packers, supervisors and superusers."""
+    return is_supervisor(user) or PACKER in _groups(user)
