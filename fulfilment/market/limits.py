@@ -1,0 +1,47 @@
+"""Request limits of the Partner API, per operation (``x-resource-limit-config`` in the spec).
+
+``per_hour`` counts requests per campaign (per business for business methods) and hour;
+``parallel`` is how many may be in flight at once. updateOrderStatuses counts orders, not
+requests (its limit path is ``resp.result.orders``). A contract test checks this table against
+the spec, so a change at the Market shows up as a failing test, not as 420s in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limit:
+    per_hour: int
+    parallel: int | None = None
+    counts_orders: bool = False
+
+
+LIMITS: dict[str, Limit] = {
+    "getCampaigns": Limit(1_000),
+    "getCampaign": Limit(5_000),
+    "getBusinessOrders": Limit(10_000, parallel=6),
+    "getOrders": Limit(10_000, parallel=6),
+    "getOrder": Limit(10_000, parallel=6),
+    "setOrderBoxLayout": Limit(10_000),
+    "provideOrderItemIdentifiers": Limit(10_000),
+    "getOrderIdentifiersStatus": Limit(1_000),
+    "updateOrderItems": Limit(10_000, parallel=6),
+    "updateOrderStatus": Limit(10_000),
+    "updateOrderStatuses": Limit(10_000, counts_orders=True),
+    "setOrderShipmentBoxes": Limit(10_000),
+    "acceptOrderCancellation": Limit(500),
+    "provideOrderDigitalCodes": Limit(10_000, parallel=6),
+    "generateOrderLabels": Limit(10_000),
+    "getOrderLabelsData": Limit(10_000),
+    "generateOrderLabel": Limit(10_000),
+    "getOrderBuyerInfo": Limit(3_000),
+    "getOrdersStats": Limit(10_000),
+    "updateOrder": Limit(10_000),
+}
+
+# Other documented maxima.
+MAX_PAGE_SIZE = 50
+MAX_STATUS_UPDATES = 30
+MAX_DATE_RANGE_DAYS = 30

@@ -1,0 +1,67 @@
+"""Run the sandbox Market: ``python manage.py sandbox --port 8001 [--seed-demo] [--load N]``."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from fulfilment.sandbox.app import Chaos, SandboxMarket
+from fulfilment.sandbox.seed import DEMO_API_KEY, Seeder
+from fulfilment.sandbox.server import make_sandbox_server
+from fulfilment.sandbox.store import Store
+
+
+class Command(BaseCommand):
+    help = "Serve the sandbox Market (an emulated Partner API with its own storage)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8001)
+        parser.add_argument("--db", default=str(Path(settings.VAR_DIR) / "sandbox.sqlite3"),
+                            help="the sandbox's own SQLite file (':memory:' for a throwaway one)")
+        parser.add_argument("--reset", action="store_true", help="start from an empty sandbox")
+        parser.add_argument("--seed-demo", action="store_true", help="add the demo business and scenarios if empty")
+        parser.add_argument("--load", type=int, default=0, help="add N ordinary orders for load tests")
+        parser.add_argument("--api-key", default=DEMO_API_KEY)
+        parser.add_argument("--latency-ms", type=int, default=0)
+        parser.add_argument("--error-rate", type=float, default=0.0)
+        parser.add_argument("--burst-after", type=int, default=0)
+        parser.add_argument("--burst-period", type=float, default=60.0)
+        parser.add_argument("--check-delay", type=float, default=2.0,
+                            help="seconds an identifier check stays IN_PROGRESS")
+        parser.add_argument("--failing-code", action="append", default=[],
+                            help="a code (or prefix) the identifier check rejects; repeatable")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        db = opts["db"]
+        if opts["reset"] and db != ":memory:":
+            for suffix in ("", "-wal", "-shm"):
+                Path(db + suffix).unlink(missing_ok=True)
+        store = Store(db)
+        if opts["seed_demo"] and store.order_count() == 0:
+            seeder = Seeder(store)
+            seeder.accounts(opts["api_key"])
+            seeder.demo()
+        if opts["load"]:
+            seeder = Seeder(store)
+            seeder.accounts(opts["api_key"])
+            seeder.load(opts["load"])
+        store.set_setting("check_delay", opts["check_delay"])
+        chaos = Chaos(opts["latency_ms"], opts["error_rate"], opts["burst_after"], opts["burst_period"])
+        app = SandboxMarket(store, chaos, failing_codes=opts["failing_code"], check_delay=opts["check_delay"])
+        server = make_sandbox_server(app, opts["host"], opts["port"])
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        self.stdout.write(f"Sandbox Market on http://{opts['host']}:{server.server_port} "
+                          f"({store.order_count()} orders, storage {db})", ending="\n")
+        self.stdout.flush()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+            store.close()

@@ -1,0 +1,183 @@
+"""The sandbox Market's own storage: one SQLite file (or memory), independent of the dashboard.
+
+Orders are kept as the Market's current JSON (``BusinessOrderDTO``) plus sandbox-only extras
+(buyer, layout, identifier checks) under ``_sandbox``; indexed columns serve the list filters.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS business (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS campaign (
+    id INTEGER PRIMARY KEY, business_id INTEGER NOT NULL REFERENCES business(id),
+    domain TEXT NOT NULL, placement TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_key (token TEXT PRIMARY KEY, business_id INTEGER NOT NULL REFERENCES business(id));
+CREATE TABLE IF NOT EXISTS market_order (
+    id INTEGER PRIMARY KEY,
+    campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+    business_id INTEGER NOT NULL,
+    status TEXT NOT NULL, substatus TEXT NOT NULL,
+    created_at TEXT NOT NULL,      -- ISO 8601, UTC
+    updated_at TEXT NOT NULL,      -- ISO 8601, UTC, microseconds: the sync watermark's clock
+    shipment_date TEXT,            -- YYYY-MM-DD
+    fake INTEGER NOT NULL DEFAULT 0,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS market_order_business ON market_order(business_id, updated_at, id);
+CREATE INDEX IF NOT EXISTS market_order_campaign ON market_order(campaign_id, updated_at, id);
+CREATE TABLE IF NOT EXISTS received (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
+    operation TEXT NOT NULL, body TEXT, status INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS id_seq (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+class Store:
+    """Thread-safe access to the sandbox database; one writer at a time."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._conn.row_factory = sqlite3.Row
+        if self.path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.executescript(SCHEMA)
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # --- accounts -------------------------------------------------------------------------------
+    def add_business(self, business_id: int, name: str, api_key: str) -> None:
+        with self.tx() as c:
+            c.execute("INSERT OR REPLACE INTO business(id, name) VALUES (?, ?)", (business_id, name))
+            c.execute("INSERT OR REPLACE INTO api_key(token, business_id) VALUES (?, ?)", (api_key, business_id))
+
+    def add_campaign(self, campaign_id: int, business_id: int, domain: str, placement: str) -> None:
+        with self.tx() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO campaign(id, business_id, domain, placement) VALUES (?, ?, ?, ?)",
+                (campaign_id, business_id, domain, placement),
+            )
+
+    def business_for_key(self, token: str) -> int | None:
+        rows = self.query("SELECT business_id FROM api_key WHERE token = ?", (token,))
+        return rows[0]["business_id"] if rows else None
+
+    def campaign(self, campaign_id: int) -> sqlite3.Row | None:
+        rows = self.query(
+            "SELECT c.*, b.name AS business_name FROM campaign c JOIN business b ON b.id = c.business_id "
+            "WHERE c.id = ?",
+            (campaign_id,),
+        )
+        return rows[0] if rows else None
+
+    def campaigns(self, business_id: int) -> list[sqlite3.Row]:
+        return self.query(
+            "SELECT c.*, b.name AS business_name FROM campaign c JOIN business b ON b.id = c.business_id "
+            "WHERE c.business_id = ? ORDER BY c.id",
+            (business_id,),
+        )
+
+    # --- ids ------------------------------------------------------------------------------------
+    def next_id(self, name: str, start: int) -> int:
+        with self.tx() as c:
+            row = c.execute("SELECT value FROM id_seq WHERE name = ?", (name,)).fetchone()
+            value = (row["value"] + 1) if row else start
+            c.execute("INSERT OR REPLACE INTO id_seq(name, value) VALUES (?, ?)", (name, value))
+            return value
+
+    # --- orders ---------------------------------------------------------------------------------
+    def save_order(self, order: dict[str, Any], conn: sqlite3.Connection | None = None) -> None:
+        extra = order.get("_sandbox", {})
+        row = (
+            order["orderId"],
+            order["campaignId"],
+            extra["businessId"],
+            order["status"],
+            order["substatus"],
+            extra["createdUtc"],
+            extra["updatedUtc"],
+            (order.get("delivery", {}).get("shipment") or {}).get("shipmentDate"),
+            int(bool(order.get("fake"))),
+            int(bool(order.get("cancelRequested"))),
+            json.dumps(order, ensure_ascii=False),
+        )
+        sql = (
+            "INSERT OR REPLACE INTO market_order(id, campaign_id, business_id, status, substatus, created_at,"
+            " updated_at, shipment_date, fake, cancel_requested, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        )
+        if conn is not None:
+            conn.execute(sql, row)
+        else:
+            with self.tx() as c:
+                c.execute(sql, row)
+
+    def save_orders(self, orders: list[dict[str, Any]]) -> None:
+        with self.tx() as c:
+            for order in orders:
+                self.save_order(order, conn=c)
+
+    def order(self, order_id: int, conn: sqlite3.Connection | None = None) -> dict[str, Any] | None:
+        if conn is not None:
+            row = conn.execute("SELECT data FROM market_order WHERE id = ?", (order_id,)).fetchone()
+        else:
+            rows = self.query("SELECT data FROM market_order WHERE id = ?", (order_id,))
+            row = rows[0] if rows else None
+        return json.loads(row["data"]) if row else None
+
+    def order_count(self) -> int:
+        return self.query("SELECT count(*) AS n FROM market_order")[0]["n"]
+
+    # --- what the sandbox received (tests assert on it) -----------------------------------------
+    def log_request(self, at: str, method: str, path: str, operation: str, body: str | None, status: int) -> None:
+        with self.tx() as c:
+            c.execute(
+                "INSERT INTO received(at, method, path, operation, body, status) VALUES (?,?,?,?,?,?)",
+                (at, method, path, operation, body, status),
+            )
+
+    def received(self, operation: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM received"
+        params: tuple = ()
+        if operation:
+            sql += " WHERE operation = ?"
+            params = (operation,)
+        return [dict(r) for r in self.query(sql + " ORDER BY id", params)]
+
+    # --- knobs ----------------------------------------------------------------------------------
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        rows = self.query("SELECT value FROM setting WHERE key = ?", (key,))
+        return json.loads(rows[0]["value"]) if rows else default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self.tx() as c:
+            c.execute("INSERT OR REPLACE INTO setting(key, value) VALUES (?, ?)", (key, json.dumps(value)))
