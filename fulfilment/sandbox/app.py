@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 import random
 import re
 import threading
@@ -31,6 +32,7 @@ from .render import to_v1, to_v2
 from .store import Store
 
 MSK = ZoneInfo("Europe/Moscow")
+log = logging.getLogger("fulfilment.sandbox")
 UTC = dt.UTC
 CANCEL_WINDOW = dt.timedelta(hours=48)
 DIGITAL_WINDOW = dt.timedelta(minutes=30)
@@ -218,6 +220,9 @@ class SandboxMarket:
                         self._in_flight[slot] -= 1
         except ApiError as exc:
             resp = Response(exc.status, {"status": "ERROR", "errors": exc.errors}, headers=exc.headers)
+        except Exception as exc:  # a sandbox bug still answers in the Market's shape
+            log.exception("sandbox failure in %s", operation)
+            resp = Response(500, {"status": "ERROR", "errors": [{"code": "INTERNAL_ERROR", "message": repr(exc)}]})
         self.store.log_request(now_utc().isoformat(), method, path + (f"?{query}" if query else ""), operation,
                                raw.decode("utf-8", "replace") if raw else None, resp.status)
         return resp

@@ -1,0 +1,425 @@
+"""The Partner API client: the only place that builds the Market's URLs and JSON.
+
+Every method is one documented operation (its ``operationId`` in the docstring). Calls go through
+the shared rate limiter, carry a timeout, and turn HTTP failures into ``errors.MarketError``
+subclasses that say whether a retry can help.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+
+from .errors import (
+    ApiErrorItem,
+    MarketBadRequest,
+    MarketCredentialsError,
+    MarketError,
+    MarketNotFound,
+    MarketProtocolError,
+    MarketRateLimited,
+    MarketUnavailable,
+)
+from .limits import MAX_PAGE_SIZE, MAX_STATUS_UPDATES
+from .ratelimit import MemoryBackend, RateLimiter
+from .types import (
+    BoxLabel,
+    BoxLine,
+    BuyerInfo,
+    Campaign,
+    CancellationReason,
+    DigitalItem,
+    IdentifierStatus,
+    Instance,
+    ItemsModificationReason,
+    LabelsData,
+    LayoutBox,
+    Operation,
+    Order,
+    OrdersFilter,
+    OrdersPage,
+    PageFormat,
+    ParcelBox,
+    StatsOrder,
+    StatusUpdateResult,
+)
+
+log = logging.getLogger("fulfilment.market")
+DEFAULT_BASE_URL = "https://api.partner.market.yandex.ru"
+
+
+class Credentials:
+    """The token, kept out of ``repr`` and logs."""
+
+    def __init__(self, token: str, scheme: str = "API_KEY") -> None:
+        if scheme not in ("API_KEY", "OAUTH"):
+            raise ValueError("scheme is API_KEY or OAUTH")
+        self._token = token
+        self.scheme = scheme
+
+    def headers(self) -> dict[str, str]:
+        if self.scheme == "OAUTH":
+            return {"Authorization": f"Bearer {self._token}"}
+        return {"Api-Key": self._token}
+
+    def __repr__(self) -> str:
+        return f"Credentials(scheme={self.scheme!r}, token=***)"
+
+
+def _retry_after(headers: Any) -> float:
+    """Seconds until ``X-RateLimit-Resource-Until`` (an HTTP date or ISO 8601), else a minute."""
+    until = headers.get("X-RateLimit-Resource-Until")
+    if until:
+        moment: dt.datetime | None
+        try:
+            moment = email.utils.parsedate_to_datetime(until)
+        except (TypeError, ValueError):
+            try:
+                moment = dt.datetime.fromisoformat(until.replace("Z", "+00:00"))
+            except ValueError:
+                moment = None
+        if moment is not None:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=dt.UTC)
+            return max(1.0, (moment - dt.datetime.now(dt.UTC)).total_seconds())
+    return 60.0
+
+
+class MarketClient:
+    def __init__(self, credentials: Credentials, base_url: str = DEFAULT_BASE_URL, *, timeout: float = 30.0,
+                 limiter: RateLimiter | None = None, session: requests.Session | None = None) -> None:
+        self.credentials = credentials
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.limiter = limiter or RateLimiter(MemoryBackend())
+        self.session = session or requests.Session()
+        self.calls = 0  # requests actually sent (benchmarks read it)
+
+    def __repr__(self) -> str:
+        return f"MarketClient({self.base_url!r}, {self.credentials!r})"
+
+    # --- transport --------------------------------------------------------------------------------
+    def _request(self, operation: str, method: str, path: str, *, key: int, params: dict[str, Any] | None = None,
+                 body: Any = None, cost: int = 1, expect: str = "json") -> Any:
+        lease = self.limiter.acquire(operation, key, cost)
+        try:
+            data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+            accept = "application/pdf" if expect == "pdf" else "application/json"
+            headers = {"Accept": accept, **self.credentials.headers()}
+            if data is not None:
+                headers["Content-Type"] = "application/json; charset=utf-8"
+            self.calls += 1
+            try:
+                resp = self.session.request(method, self.base_url + path, params=params, data=data, headers=headers,
+                                            timeout=self.timeout)
+            except requests.Timeout as exc:
+                raise MarketUnavailable(f"{operation}: the Market did not answer in {self.timeout:.0f} s",
+                                        operation=operation) from exc
+            except requests.ConnectionError as exc:
+                raise MarketUnavailable(f"{operation}: cannot reach the Market ({exc.__class__.__name__})",
+                                        operation=operation) from exc
+        finally:
+            self.limiter.release(operation, key, lease)
+        log.debug("%s %s %s -> %s", operation, method, path, resp.status_code)
+        if resp.status_code == 200:
+            if expect == "pdf":
+                return resp.content
+            if not resp.content:
+                return None
+            try:
+                return resp.json()
+            except ValueError as exc:
+                raise MarketProtocolError(f"{operation}: the answer is not JSON", status=200,
+                                          operation=operation) from exc
+        self._raise(operation, key, resp)
+        raise AssertionError("unreachable")
+
+    def _raise(self, operation: str, key: int, resp: requests.Response) -> None:
+        try:
+            payload = resp.json()
+            errors = tuple(ApiErrorItem(str(e.get("code", "")), str(e.get("message") or ""))
+                           for e in payload.get("errors") or ())
+        except (ValueError, AttributeError):
+            errors = ()
+        text = "; ".join(str(e) for e in errors) or resp.reason or f"HTTP {resp.status_code}"
+        kwargs = {"status": resp.status_code, "operation": operation, "errors": errors}
+        code = resp.status_code
+        if code == 400:
+            raise MarketBadRequest(text, **kwargs)
+        if code in (401, 403):
+            raise MarketCredentialsError(text, **kwargs)
+        if code == 404:
+            raise MarketNotFound(text, **kwargs)
+        if code == 420 or code == 429:
+            wait = _retry_after(resp.headers)
+            self.limiter.block(operation, key, wait)
+            raise MarketRateLimited(text, retry_after=wait, **kwargs)
+        if code >= 500:
+            raise MarketUnavailable(text, **kwargs)
+        raise MarketError(text, **kwargs)
+
+    @staticmethod
+    def _result(payload: Any, operation: str) -> Any:
+        if not isinstance(payload, dict) or "result" not in payload:
+            raise MarketProtocolError(f"{operation}: no result in the answer", operation=operation)
+        return payload["result"]
+
+    # --- campaigns --------------------------------------------------------------------------------
+    def get_campaigns(self) -> list[Campaign]:
+        """getCampaigns: GET v2/campaigns (all pages)."""
+        out: list[Campaign] = []
+        page = 1
+        while True:
+            data = self._request("getCampaigns", "GET", "/v2/campaigns", key=0, params={"page": page, "pageSize": 50})
+            out += [Campaign.from_json(c) for c in data.get("campaigns") or ()]
+            pager = data.get("pager") or {}
+            if page >= int(pager.get("pagesCount") or 1):
+                return out
+            page += 1
+
+    def get_campaign(self, campaign_id: int) -> Campaign:
+        """getCampaign: GET v2/campaigns/{campaignId}."""
+        data = self._request("getCampaign", "GET", f"/v2/campaigns/{campaign_id}", key=campaign_id)
+        return Campaign.from_json(data["campaign"])
+
+    # --- orders -----------------------------------------------------------------------------------
+    def get_business_orders(self, business_id: int, filters: OrdersFilter | None = None,
+                            page_token: str | None = None, limit: int = MAX_PAGE_SIZE) -> OrdersPage:
+        """getBusinessOrders: POST v1/businesses/{businessId}/orders — one page."""
+        params: dict[str, Any] = {"limit": min(limit, MAX_PAGE_SIZE)}
+        if page_token:
+            params["pageToken"] = page_token
+        data = self._request("getBusinessOrders", "POST", f"/v1/businesses/{business_id}/orders", key=business_id,
+                             params=params, body=(filters or OrdersFilter()).to_json())
+        orders = tuple(Order.from_business(o) for o in data.get("orders") or ())
+        return OrdersPage(orders, (data.get("paging") or {}).get("nextPageToken"))
+
+    def iter_business_orders(self, business_id: int, filters: OrdersFilter | None = None,
+                             limit: int = MAX_PAGE_SIZE) -> Iterator[OrdersPage]:
+        """Every page, streamed: one request per page, never all orders in memory."""
+        token: str | None = None
+        while True:
+            page = self.get_business_orders(business_id, filters, token, limit)
+            yield page
+            if not page.next_page_token or not page.orders:
+                return
+            token = page.next_page_token
+
+    def get_orders(self, campaign_id: int, *, statuses: tuple[str, ...] = (), substatuses: tuple[str, ...] = (),
+                   updated_from: dt.datetime | None = None, updated_to: dt.datetime | None = None,
+                   only_waiting_for_cancellation_approve: bool = False, page_token: str | None = None,
+                   limit: int = MAX_PAGE_SIZE) -> OrdersPage:
+        """getOrders (deprecated; off 2027-04-12): GET v2/campaigns/{campaignId}/orders — one page.
+        Only for campaigns whose business id is unknown."""
+        params: dict[str, Any] = {"limit": min(limit, MAX_PAGE_SIZE)}
+        if statuses:
+            params["status"] = ",".join(statuses)
+        if substatuses:
+            params["substatus"] = ",".join(substatuses)
+        if updated_from:
+            params["updatedAtFrom"] = updated_from.isoformat(timespec="seconds")
+        if updated_to:
+            params["updatedAtTo"] = updated_to.isoformat(timespec="seconds")
+        if only_waiting_for_cancellation_approve:
+            params["onlyWaitingForCancellationApprove"] = "true"
+        if page_token:
+            params["pageToken"] = page_token
+        data = self._request("getOrders", "GET", f"/v2/campaigns/{campaign_id}/orders", key=campaign_id,
+                             params=params)
+        return OrdersPage(tuple(Order.from_v2(o, campaign_id) for o in data.get("orders") or ()),
+                          (data.get("paging") or {}).get("nextPageToken"))
+
+    def get_order(self, campaign_id: int, order_id: int) -> Order:
+        """getOrder (deprecated; off 2027-04-12): GET v2/campaigns/{campaignId}/orders/{orderId}."""
+        data = self._request("getOrder", "GET", f"/v2/campaigns/{campaign_id}/orders/{order_id}", key=campaign_id)
+        return Order.from_v2(data["order"], campaign_id)
+
+    # --- packing ----------------------------------------------------------------------------------
+    def set_order_box_layout(self, campaign_id: int, order_id: int, boxes: list[list[BoxLine]],
+                             allow_remove: bool = False) -> list[LayoutBox]:
+        """setOrderBoxLayout: PUT v2/campaigns/{campaignId}/orders/{orderId}/boxes. Returns the box ids."""
+        body: dict[str, Any] = {"boxes": [{"items": [line.to_json() for line in box]} for box in boxes]}
+        if allow_remove:
+            body["allowRemove"] = True
+        data = self._request("setOrderBoxLayout", "PUT", f"/v2/campaigns/{campaign_id}/orders/{order_id}/boxes",
+                             key=campaign_id, body=body)
+        return [LayoutBox.from_json(b) for b in self._result(data, "setOrderBoxLayout")["boxes"]]
+
+    def provide_order_item_identifiers(self, campaign_id: int, order_id: int,
+                                       items: dict[int, list[Instance]]) -> None:
+        """provideOrderItemIdentifiers (DBS): PUT .../orders/{orderId}/identifiers."""
+        body = {"items": [{"id": item_id, "instances": [i.to_json() for i in insts]}
+                          for item_id, insts in items.items()]}
+        self._request("provideOrderItemIdentifiers", "PUT",
+                      f"/v2/campaigns/{campaign_id}/orders/{order_id}/identifiers", key=campaign_id, body=body)
+
+    def get_order_identifiers_status(self, campaign_id: int, order_id: int) -> list[IdentifierStatus]:
+        """getOrderIdentifiersStatus: POST .../orders/{orderId}/identifiers/status."""
+        data = self._request("getOrderIdentifiersStatus", "POST",
+                             f"/v2/campaigns/{campaign_id}/orders/{order_id}/identifiers/status", key=campaign_id)
+        out = []
+        for item in self._result(data, "getOrderIdentifiersStatus").get("items") or ():
+            for kind in ("cis", "uin"):
+                for entry in item.get(kind) or ():
+                    out.append(IdentifierStatus(int(item["id"]), kind, entry["value"], entry.get("status", ""),
+                                                entry.get("substatus", "")))
+        return out
+
+    def update_order_items(self, campaign_id: int, order_id: int, counts: dict[int, int],
+                           reason: ItemsModificationReason = ItemsModificationReason.PARTNER_REQUESTED_REMOVE,
+                           instances: dict[int, list[Instance]] | None = None) -> None:
+        """updateOrderItems (DBS): PUT .../orders/{orderId}/items — remove or reduce, never increase.
+        ``counts`` lists every item that stays (with its count) and removed ones with 0."""
+        items = []
+        for item_id, count in counts.items():
+            entry: dict[str, Any] = {"id": item_id, "count": count}
+            if instances and instances.get(item_id):
+                entry["instances"] = [i.to_json() for i in instances[item_id]]
+            items.append(entry)
+        self._request("updateOrderItems", "PUT", f"/v2/campaigns/{campaign_id}/orders/{order_id}/items",
+                      key=campaign_id, body={"items": items, "reason": str(reason)})
+
+    def update_order_status(self, campaign_id: int, order_id: int, status: str, substatus: str | None = None
+                            ) -> Order:
+        """updateOrderStatus: PUT .../orders/{orderId}/status."""
+        change: dict[str, Any] = {"status": status}
+        if substatus:
+            change["substatus"] = substatus
+        data = self._request("updateOrderStatus", "PUT", f"/v2/campaigns/{campaign_id}/orders/{order_id}/status",
+                             key=campaign_id, body={"order": change})
+        return Order.from_v2(data["order"], campaign_id)
+
+    def update_order_statuses(self, campaign_id: int, changes: list[tuple[int, str, str | None]]
+                              ) -> list[StatusUpdateResult]:
+        """updateOrderStatuses: POST .../orders/status-update, at most 30 orders per call."""
+        if not 1 <= len(changes) <= MAX_STATUS_UPDATES:
+            raise ValueError(f"1 to {MAX_STATUS_UPDATES} orders per call")
+        orders = [{"id": oid, "status": st, **({"substatus": sub} if sub else {})} for oid, st, sub in changes]
+        data = self._request("updateOrderStatuses", "POST", f"/v2/campaigns/{campaign_id}/orders/status-update",
+                             key=campaign_id, body={"orders": orders}, cost=len(orders))
+        return [StatusUpdateResult(int(r.get("id") or 0), r.get("updateStatus") == "OK", r.get("status", ""),
+                                   r.get("substatus", ""), r.get("errorDetails", ""))
+                for r in self._result(data, "updateOrderStatuses")["orders"]]
+
+    def set_order_shipment_boxes(self, campaign_id: int, order_id: int, shipment_id: int, places: int
+                                 ) -> list[ParcelBox]:
+        """setOrderShipmentBoxes (DBS; deprecated, off 2027-04-05): the number of cargo places is the
+        length of ``boxes``, an array of empty objects."""
+        if places < 1:
+            raise ValueError("at least one cargo place")
+        data = self._request("setOrderShipmentBoxes", "PUT",
+                             f"/v2/campaigns/{campaign_id}/orders/{order_id}/delivery/shipments/{shipment_id}/boxes",
+                             key=campaign_id, body={"boxes": [{} for _ in range(places)]})
+        return [ParcelBox(b.get("id"), b.get("fulfilmentId", ""))
+                for b in self._result(data, "setOrderShipmentBoxes")["boxes"]]
+
+    def accept_order_cancellation(self, campaign_id: int, order_id: int, accepted: bool,
+                                  reason: CancellationReason | None = None) -> None:
+        """acceptOrderCancellation (DBS): PUT .../orders/{orderId}/cancellation/accept (500 per hour)."""
+        if not accepted and reason is None:
+            raise ValueError("a rejection needs a reason")
+        body: dict[str, Any] = {"accepted": accepted}
+        if reason is not None:
+            body["reason"] = str(reason)
+        self._request("acceptOrderCancellation", "PUT",
+                      f"/v2/campaigns/{campaign_id}/orders/{order_id}/cancellation/accept", key=campaign_id,
+                      body=body)
+
+    def provide_order_digital_codes(self, campaign_id: int, order_id: int, items: list[DigitalItem]) -> None:
+        """provideOrderDigitalCodes: POST .../orders/{orderId}/deliverDigitalGoods (within 30 minutes)."""
+        self._request("provideOrderDigitalCodes", "POST",
+                      f"/v2/campaigns/{campaign_id}/orders/{order_id}/deliverDigitalGoods", key=campaign_id,
+                      body={"items": [i.to_json() for i in items]})
+
+    # --- labels and buyer -------------------------------------------------------------------------
+    def generate_order_labels(self, campaign_id: int, order_id: int, page_format: PageFormat = PageFormat.A7
+                              ) -> bytes:
+        """generateOrderLabels: GET .../orders/{orderId}/delivery/labels — a PDF, one label per box."""
+        return self._request("generateOrderLabels", "GET",
+                             f"/v2/campaigns/{campaign_id}/orders/{order_id}/delivery/labels", key=campaign_id,
+                             params={"format": str(page_format)}, expect="pdf")
+
+    def generate_order_label(self, campaign_id: int, order_id: int, shipment_id: int, box_id: int,
+                             page_format: PageFormat = PageFormat.A7) -> bytes:
+        """generateOrderLabel: GET .../delivery/shipments/{shipmentId}/boxes/{boxId}/label — one box."""
+        return self._request("generateOrderLabel", "GET",
+                             f"/v2/campaigns/{campaign_id}/orders/{order_id}/delivery/shipments/{shipment_id}"
+                             f"/boxes/{box_id}/label", key=campaign_id, params={"format": str(page_format)},
+                             expect="pdf")
+
+    def get_order_labels_data(self, campaign_id: int, order_id: int) -> LabelsData:
+        """getOrderLabelsData: GET .../orders/{orderId}/delivery/labels/data."""
+        data = self._request("getOrderLabelsData", "GET",
+                             f"/v2/campaigns/{campaign_id}/orders/{order_id}/delivery/labels/data", key=campaign_id)
+        r = self._result(data, "getOrderLabelsData")
+        return LabelsData(int(r["orderId"]), int(r["placesNumber"]), r["url"], tuple(
+            BoxLabel(int(b["boxId"]), b["fulfilmentId"], b["place"], b["url"], b["deliveryServiceName"],
+                     b["recipientName"]) for b in r.get("parcelBoxLabels") or ()))
+
+    def get_order_buyer_info(self, campaign_id: int, order_id: int) -> BuyerInfo:
+        """getOrderBuyerInfo: GET .../orders/{orderId}/buyer."""
+        data = self._request("getOrderBuyerInfo", "GET", f"/v2/campaigns/{campaign_id}/orders/{order_id}/buyer",
+                             key=campaign_id)
+        r = self._result(data, "getOrderBuyerInfo")
+        return BuyerInfo(r.get("type", ""), r.get("firstName", ""), r.get("lastName", ""), r.get("middleName", ""),
+                         r.get("phone", ""))
+
+    # --- statistics and order changes -------------------------------------------------------------
+    def iter_orders_stats(self, campaign_id: int, date_from: dt.date, date_to: dt.date, limit: int = 200
+                          ) -> Iterator[StatsOrder]:
+        """getOrdersStats (seed 002): POST v2/campaigns/{campaignId}/stats/orders, streamed."""
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": limit}
+            if token:
+                params["page_token"] = token
+            data = self._request("getOrdersStats", "POST", f"/v2/campaigns/{campaign_id}/stats/orders",
+                                 key=campaign_id, params=params,
+                                 body={"dateFrom": date_from.isoformat(), "dateTo": date_to.isoformat()})
+            result = self._result(data, "getOrdersStats")
+            for o in result.get("orders") or ():
+                yield StatsOrder.from_json(o)
+            token = (result.get("paging") or {}).get("nextPageToken")
+            if not token or not result.get("orders"):
+                return
+
+    def update_order(self, campaign_id: int, order_id: int, *, customer: dict[str, str] | None = None,
+                     delivery_dates: tuple[dt.date, dt.date] | None = None,
+                     delivery_times: tuple[str, str] | None = None) -> list[Operation]:
+        """updateOrder (seed 003): POST v1/campaigns/{campaignId}/orders/update — recipient and/or
+        delivery interval; returns the operations to follow."""
+        order: dict[str, Any] = {"id": order_id}
+        if customer:
+            order["customer"] = customer
+        if delivery_dates and delivery_times:
+            order["deliveryInterval"] = {
+                "deliveryDateInterval": {"fromDate": delivery_dates[0].isoformat(),
+                                         "toDate": delivery_dates[1].isoformat()},
+                "deliveryTimeInterval": {"fromTime": delivery_times[0], "toTime": delivery_times[1]},
+            }
+        data = self._request("updateOrder", "POST", f"/v1/campaigns/{campaign_id}/orders/update", key=campaign_id,
+                             body={"order": order})
+        return [Operation(o["id"], o["type"]) for o in self._result(data, "updateOrder")["operations"]]
+
+
+def wait_and_retry(call: Any, *, attempts: int = 5, max_wait: float = 30.0) -> Any:
+    """Run ``call()`` retrying transient failures (for command-line tools; tasks use Celery's retry)."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except MarketRateLimited as exc:
+            if attempt == attempts - 1 or exc.retry_after > max_wait:
+                raise
+            time.sleep(exc.retry_after)
+        except MarketUnavailable:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(min(max_wait, 0.5 * 2**attempt))
+    raise AssertionError("unreachable")
