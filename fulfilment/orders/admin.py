@@ -17,6 +17,9 @@ from .models import AuditEvent, Box, BoxLine, Business, Campaign, Instance, Orde
 
 
 class BusinessForm(forms.ModelForm):
+    api_base_url = forms.URLField(label=_("API base URL"), assume_scheme="https",
+                                  initial="https://api.partner.market.yandex.ru",
+                                  help_text=_("The Partner API, or the sandbox Market for training."))
     api_token = forms.CharField(
         label=_("API token"),
         required=False,

@@ -269,9 +269,14 @@ class BoxLine(models.Model):
             models.CheckConstraint(
                 name="boxline_whole_xor_part",
                 condition=(
-                    Q(full_count__gte=1, unit__isnull=True, part_current__isnull=True, part_total__isnull=True)
+                    # Explicit IS NOT NULL: a CHECK passes when its expression is NULL.
+                    Q(full_count__isnull=False, full_count__gte=1, unit__isnull=True, part_current__isnull=True,
+                      part_total__isnull=True)
                     | Q(
                         full_count__isnull=True,
+                        unit__isnull=False,
+                        part_current__isnull=False,
+                        part_total__isnull=False,
                         unit__gte=1,
                         part_current__gte=1,
                         part_total__gte=2,

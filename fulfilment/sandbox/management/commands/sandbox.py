@@ -15,6 +15,10 @@ from fulfilment.sandbox.server import make_sandbox_server
 from fulfilment.sandbox.store import Store
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Serve the sandbox Market (an emulated Partner API with its own storage)."
 
@@ -54,7 +58,7 @@ class Command(BaseCommand):
         chaos = Chaos(opts["latency_ms"], opts["error_rate"], opts["burst_after"], opts["burst_period"])
         app = SandboxMarket(store, chaos, failing_codes=opts["failing_code"], check_delay=opts["check_delay"])
         server = make_sandbox_server(app, opts["host"], opts["port"])
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        signal.signal(signal.SIGTERM, _stop)
         self.stdout.write(f"Sandbox Market on http://{opts['host']}:{server.server_port} "
                           f"({store.order_count()} orders, storage {db})", ending="\n")
         self.stdout.flush()

@@ -1,0 +1,174 @@
+"""Run the whole thing on one machine: ``python manage.py demo`` (what ``bin/run`` calls).
+
+Migrates, seeds the sandbox Market with demo orders, creates the demo users and the demo business,
+starts the sandbox, the web server, a Celery worker and Celery beat, prints the URL and logins, and
+stops all of them cleanly on Ctrl-C (or SIGTERM). If one process dies, the others are stopped too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from fulfilment.orders.models import Business, Campaign, PlacementModel
+from fulfilment.packing.roles import PACKER, SUPERVISOR
+from fulfilment.sandbox import seed
+from fulfilment.sandbox.store import Store
+
+DEMO_USERS = [
+    # username, password, role, superuser
+    ("packer", "packer-demo", PACKER, False),
+    ("supervisor", "supervisor-demo", SUPERVISOR, False),
+    ("admin", "admin-demo", None, True),
+]
+STOP_TIMEOUT = 15.0
+
+
+class Command(BaseCommand):
+    help = "Start web, worker, beat and the sandbox Market with demo data; Ctrl-C stops everything."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--sandbox-port", type=int, default=8001)
+        parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument("--load", type=int, default=0, help="also add N ordinary orders to the sandbox")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.stopping = False
+        sandbox_url = f"http://127.0.0.1:{opts['sandbox_port']}"
+        web_url = f"http://{opts['host']}:{opts['port']}"
+
+        call_command("migrate", interactive=False, verbosity=0)
+        if not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        self._seed_sandbox(opts["load"])
+        self._seed_dashboard(sandbox_url)
+
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        py = sys.executable
+        manage = str(Path(settings.BASE_DIR) / "manage.py")
+        var = Path(settings.VAR_DIR)
+        try:
+            self._start("sandbox", [py, manage, "sandbox", "--port", str(opts["sandbox_port"]),
+                                    "--db", str(var / "sandbox.sqlite3")])
+            self._start("web", [py, "-m", "gunicorn", "fulfilment.wsgi", "--bind", f"{opts['host']}:{opts['port']}",
+                                "--workers", str(opts["web_workers"]), "--threads", "4", "--access-logfile", "-",
+                                "--graceful-timeout", "10"])
+            self._start("worker", [py, "-m", "celery", "-A", "fulfilment", "worker", "--loglevel", "INFO",
+                                   "--concurrency", "2", "--hostname", "demo@%h"])
+            self._start("beat", [py, "-m", "celery", "-A", "fulfilment", "beat", "--loglevel", "INFO",
+                                 "--schedule", str(var / "celerybeat-schedule")])
+            self._wait_ready(f"{sandbox_url}/_sandbox/health", "sandbox")
+            self._wait_ready(f"{web_url}/healthz", "web")
+            self._banner(web_url, sandbox_url)
+            while not self.stopping:
+                for name, proc in self.children:
+                    if proc.poll() is not None:
+                        raise CommandError(f"{name} exited with code {proc.returncode}; stopping the rest")
+                time.sleep(0.5)
+        finally:
+            self._stop_all()
+        self.stdout.write("Stopped.")
+
+    # --- data -------------------------------------------------------------------------------------
+    def _seed_sandbox(self, load: int) -> None:
+        store = Store(Path(settings.VAR_DIR) / "sandbox.sqlite3")
+        try:
+            seeder = seed.Seeder(store)
+            if store.order_count() == 0:
+                seeder.accounts()
+                seeder.demo()
+            if load:
+                seeder.load(load)
+            self.stdout.write(f"Sandbox Market: {store.order_count()} orders.")
+        finally:
+            store.close()
+
+    @transaction.atomic
+    def _seed_dashboard(self, sandbox_url: str) -> None:
+        for username, password, role, superuser in DEMO_USERS:
+            user, created = User.objects.get_or_create(username=username)
+            if created:
+                user.set_password(password)
+                user.is_staff = user.is_superuser = superuser
+                user.save()
+            if role:
+                user.groups.add(Group.objects.get(name=role))
+        business, _ = Business.objects.update_or_create(
+            market_id=seed.DEMO_BUSINESS_ID,
+            defaults={"name": "Демо-магазин", "api_base_url": sandbox_url, "api_token": seed.DEMO_API_KEY},
+        )
+        for market_id, name, model in (
+            (seed.FBS_CAMPAIGN_ID, "Демо FBS", PlacementModel.FBS),
+            (seed.EXPRESS_CAMPAIGN_ID, "Демо Express", PlacementModel.EXPRESS),
+            (seed.DBS_CAMPAIGN_ID, "Демо DBS", PlacementModel.DBS),
+        ):
+            Campaign.objects.update_or_create(
+                market_id=market_id, defaults={"business": business, "name": name, "placement_model": model}
+            )
+
+    # --- processes --------------------------------------------------------------------------------
+    def _start(self, name: str, cmd: list[str]) -> None:
+        # Own process group: Ctrl-C reaches us, and we stop each child in order.
+        proc = subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=os.environ.copy(), start_new_session=True)
+        self.children.append((name, proc))
+
+    def _wait_ready(self, url: str, name: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.stopping:
+            for child, proc in self.children:
+                if proc.poll() is not None:
+                    raise CommandError(f"{child} exited with code {proc.returncode} while starting")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - our own localhost URL
+                    if resp.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        if not self.stopping:
+            raise CommandError(f"{name} did not become ready at {url} within {timeout:.0f} s")
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self.stopping = True
+
+    def _stop_all(self) -> None:
+        for _name, proc in reversed(self.children):
+            if proc.poll() is None:
+                proc.terminate()  # the main process shuts its own workers down gracefully
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for name, proc in reversed(self.children):
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"{name} did not stop in time; killing it")
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait()
+
+    def _banner(self, web_url: str, sandbox_url: str) -> None:
+        lines = ["", "=" * 64, f"  Fulfilment dashboard: {web_url}/", f"  Sandbox Market:       {sandbox_url}/",
+                 "  Logins:"]
+        for username, password, role, superuser in DEMO_USERS:
+            lines.append(f"    {username:<11} / {password:<16} ({role or 'admin'}{', Django admin' if superuser else ''})")
+        lines += ["  Press Ctrl-C to stop everything.", "=" * 64, ""]
+        self.stdout.write("\n".join(lines))
+        self.stdout.write("Ready.")
+        self.stdout.flush()

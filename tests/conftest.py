@@ -1,0 +1,129 @@
+"""Shared fixtures: personas, the sandbox Market over HTTP, and a real Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from fulfilment.market.client import Credentials, MarketClient
+from fulfilment.sandbox.app import SandboxMarket
+from fulfilment.sandbox.seed import DEMO_API_KEY, Seeder
+from fulfilment.sandbox.server import SandboxThread
+from fulfilment.sandbox.store import Store
+
+IN_CI = os.environ.get("CI") == "true"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under CI the suite must run on PostgreSQL and Redis, with Chromium; fail at once otherwise."""
+    if not IN_CI:
+        return
+    from django.conf import settings
+
+    problems = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("CI=true but DATABASE_URL does not point to PostgreSQL")
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        problems.append("CI=true but CELERY_BROKER_URL does not point to Redis")
+    else:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=3).ping()
+        except redis.RedisError as exc:
+            problems.append(f"Redis is not reachable at {settings.CELERY_BROKER_URL}: {exc}")
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        problems.append(f"CI=true but Chromium is missing at {CHROMIUM}")
+    if not os.environ.get("MARKET_OPENAPI_SPEC"):
+        problems.append("CI=true but MARKET_OPENAPI_SPEC is not set")
+    if problems:
+        raise pytest.UsageError("; ".join(problems))
+
+
+# --- personas ------------------------------------------------------------------------------------
+def make_user(username: str, role: str | None = None, **extra: object) -> User:
+    user = User.objects.create_user(username=username, password="pw-" + username, **extra)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def packer(db: None) -> User:
+    return make_user("pavel", "packer")
+
+
+@pytest.fixture
+def supervisor(db: None) -> User:
+    return make_user("svetlana", "supervisor")
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    return make_user("olga")
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return make_user("root", is_staff=True, is_superuser=True)
+
+
+# --- the sandbox Market --------------------------------------------------------------------------
+@dataclass
+class Sandbox:
+    url: str
+    store: Store
+    app: SandboxMarket
+    seeder: Seeder
+
+    def client(self, token: str = DEMO_API_KEY) -> MarketClient:
+        return MarketClient(Credentials(token), self.url, timeout=10)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A sandbox Market over real HTTP on a free port, with the demo accounts (no orders yet)."""
+    store = Store()
+    seeder = Seeder(store)
+    seeder.accounts()
+    app = SandboxMarket(store, check_delay=0)
+    with SandboxThread(app) as url:
+        yield Sandbox(url, store, app, seeder)
+    store.close()
+
+
+# --- browser -------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Debian's Chromium through Playwright; never a downloaded browser. Missing: skip, but fail in CI."""
+    if not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.fail(f"Chromium is required in CI and missing at {CHROMIUM}")
+        pytest.skip(f"Chromium not installed at {CHROMIUM} (bin/test installs it with apt-get)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the Django ORM calls made by the
+    # test itself are synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: object, live_server: object, settings: object) -> Iterator[object]:
+    settings.SESSION_COOKIE_SECURE = False  # type: ignore[attr-defined] - live_server speaks plain http
+    settings.CSRF_COOKIE_SECURE = False  # type: ignore[attr-defined]
+    context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="ru-RU")  # type: ignore[attr-defined]
+    pg = context.new_page()
+    yield pg
+    context.close()
