@@ -48,11 +48,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError("; ".join(problems))
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings: object, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests do not run collectstatic: serve static files from the source folders."""
+    settings.STORAGES = {  # type: ignore[attr-defined]
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = str(tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
+    settings.WHITENOISE_USE_FINDERS = True  # type: ignore[attr-defined]
+
+
 # --- personas ------------------------------------------------------------------------------------
 def make_user(username: str, role: str | None = None, **extra: object) -> User:
     user = User.objects.create_user(username=username, password="pw-" + username, **extra)
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])  # transactional tests flush data migrations
     return user
 
 

@@ -1,0 +1,63 @@
+"""Login is required everywhere but the login page and the health endpoint."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from fulfilment.packing.roles import is_packer, is_supervisor
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_health_endpoint_needs_no_login(client):
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.json() == {"status": "ok", "database": True}
+
+
+def test_the_health_endpoint_refuses_post(client):
+    assert client.post("/healthz").status_code == 405
+
+
+def test_pages_send_anonymous_users_to_the_login_page(client):
+    resp = client.get(reverse("home"))
+    assert resp.status_code == 302
+    assert resp["Location"].startswith(reverse("login"))
+
+
+def test_the_login_page_is_russian_by_default(client):
+    resp = client.get(reverse("login"))
+    assert resp.status_code == 200
+    assert "Войти" in resp.content.decode()
+
+
+def test_a_packer_logs_in_and_sees_the_shops(client, packer):
+    resp = client.post(reverse("login"), {"username": "pavel", "password": "pw-pavel"})
+    assert resp.status_code == 302
+    resp = client.get(reverse("home"))
+    assert resp.status_code == 200
+    assert "pavel" in resp.content.decode()
+
+
+def test_a_wrong_password_is_refused_with_a_message(client, packer):
+    resp = client.post(reverse("login"), {"username": "pavel", "password": "nope"})
+    assert resp.status_code == 200
+    assert 'role="alert"' in resp.content.decode()
+
+
+def test_the_roles_exist_after_migrations():
+    assert set(Group.objects.values_list("name", flat=True)) >= {"packer", "supervisor"}
+
+
+def test_roles(packer, supervisor, outsider, admin_user):
+    assert is_packer(packer) and not is_supervisor(packer)
+    assert is_packer(supervisor) and is_supervisor(supervisor)
+    assert not is_packer(outsider)
+    assert is_supervisor(admin_user)
+
+
+def test_packers_cannot_open_the_admin(client, packer):
+    client.force_login(packer)
+    resp = client.get("/admin/")
+    assert resp.status_code == 302
+    assert "/admin/login/" in resp["Location"]
