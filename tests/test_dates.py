@@ -59,4 +59,4 @@ def test_it_formats_back_to_the_market_formats():
 
 def test_it_refuses_naive_datetimes_for_the_market():
     with pytest.raises(ValueError, match="time zone"):
-        format_datetime(dt.datetime(2022, 1, 1))  # noqa: DTZ001
+        format_datetime(dt.datetime(2022, 1, 1))

@@ -7,6 +7,7 @@ stops all of them cleanly on Ctrl-C (or SIGTERM). If one process dies, the other
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -157,17 +158,16 @@ class Command(BaseCommand):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 self.stderr.write(f"{name} did not stop in time; killing it")
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 proc.wait()
 
     def _banner(self, web_url: str, sandbox_url: str) -> None:
         lines = ["", "=" * 64, f"  Fulfilment dashboard: {web_url}/", f"  Sandbox Market:       {sandbox_url}/",
                  "  Logins:"]
         for username, password, role, superuser in DEMO_USERS:
-            lines.append(f"    {username:<11} / {password:<16} ({role or 'admin'}{', Django admin' if superuser else ''})")
+            what = (role or "admin") + (", Django admin" if superuser else "")
+            lines.append(f"    {username:<11} / {password:<16} ({what})")
         lines += ["  Press Ctrl-C to stop everything.", "=" * 64, ""]
         self.stdout.write("\n".join(lines))
         self.stdout.write("Ready.")
