@@ -95,8 +95,19 @@ class Sandbox:
     app: SandboxMarket
     seeder: Seeder
 
-    def client(self, token: str = DEMO_API_KEY) -> MarketClient:
-        return MarketClient(Credentials(token), self.url, timeout=10)
+    def client(self, token: str = DEMO_API_KEY, **kw: object) -> MarketClient:
+        return MarketClient(Credentials(token), self.url, timeout=10, **kw)  # type: ignore[arg-type]
+
+    def place(self, lines: list[tuple[str, int]], **kw: object) -> dict:
+        """Put one order into the sandbox (see ``Seeder.order`` for the options)."""
+        order = self.seeder.order(lines, **kw)  # type: ignore[arg-type]
+        self.store.save_orders([order])
+        return order
+
+    def stored(self, order_id: int) -> dict:
+        order = self.store.order(order_id)
+        assert order is not None
+        return order
 
 
 @pytest.fixture

@@ -35,7 +35,8 @@ class SandboxThread:
         self.app = app
         self.server = make_sandbox_server(app, host, port)
         self.url = f"http://{host}:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, name="sandbox-market", daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="sandbox-market", daemon=True)
 
     def __enter__(self) -> str:
         self._thread.start()
