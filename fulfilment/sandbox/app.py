@@ -200,6 +200,8 @@ class SandboxMarket:
             req = Request(method, path, parse_qs(query), headers, body,
                           {k: int(v) for k, v in match.groupdict().items()})
             self._authenticate(req)
+            if "orderId" in req.params:
+                self._settle(req.params["orderId"])
             key = req.params.get("campaignId") or req.params.get("businessId") or 0
             self._apply_chaos()
             self._check_limits(operation, key, body)
@@ -302,9 +304,15 @@ class SandboxMarket:
         order = self.store.order(req.params["orderId"], conn=conn)
         if order is None or order["campaignId"] != req.params["campaignId"]:
             raise ApiError(404, "ORDER_NOT_FOUND", f"Order {req.params['orderId']} not found")
-        if self._expire_cancellation(order):
-            self.store.save_order(order, conn=conn)
         return order
+
+    def _settle(self, order_id: int) -> None:
+        """Apply what time has done to the order (an unanswered cancellation), in its own transaction,
+        so that a refused request cannot roll it back."""
+        with self.store.tx() as conn:
+            order = self.store.order(order_id, conn=conn)
+            if order is not None and self._expire_cancellation(order):
+                self.store.save_order(order, conn=conn)
 
     def _expire_cancellation(self, order: dict[str, Any]) -> bool:
         """A cancellation request not answered within 48 hours cancels the order by itself."""
