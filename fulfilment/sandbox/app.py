@@ -792,9 +792,13 @@ class SandboxMarket:
             if order["status"] != "PROCESSING":
                 raise bad("Cargo places can be changed only while the order is PROCESSING", "STATUS_NOT_ALLOWED")
             result = []
-            for n, box in enumerate(boxes, start=1):
-                fid = (box or {}).get("fulfilmentId") or f"{order['orderId']}-{n}"
-                result.append({"id": self.store.next_id("parcel", 700_000_000), "fulfilmentId": fid})
+            for box in boxes:
+                # fulfilmentId is echoed only when sent: the spec's pattern for it (^[[a-zA-Z0-9]- ]*$)
+                # is malformed and matches no real box id, so the sandbox does not invent one.
+                entry: dict[str, Any] = {"id": self.store.next_id("parcel", 700_000_000)}
+                if (box or {}).get("fulfilmentId"):
+                    entry["fulfilmentId"] = box["fulfilmentId"]
+                result.append(entry)
             order["_sandbox"]["cargoPlaces"] = result
             self._touch(order)
             self.store.save_order(order, conn=conn)
@@ -964,7 +968,11 @@ class SandboxMarket:
                 "status": stat, "fake": o["fake"], "partnerOrderId": str(o["orderId"]),
                 "paymentType": "PREPAID" if o["paymentType"] == "PREPAID" else "POSTPAID",
                 "deliveryRegion": {"id": 213, "name": "Москва"},
-                "items": items, "payments": [], "commissions": [], "subsidies": [],
+                "items": items, "currency": "RUR",
+                "payments": [{"id": f"pay-{o['orderId']}", "date": created.date().isoformat(), "type": "PAYMENT",
+                              "source": "BUYER", "total": sum(i["prices"][0]["total"] for i in items)}],
+                "commissions": [{"type": "FEE",
+                                 "actual": round(sum(i["prices"][0]["total"] for i in items) * 0.05, 2)}],
             })
         result: dict[str, Any] = {"orders": out}
         if next_token:

@@ -1,0 +1,165 @@
+"""Every request the client sends and every response the sandbox returns validate against the
+official spec (``MARKET_OPENAPI_SPEC``), across all twenty order operations and the error answers."""
+
+import datetime as dt
+import os
+import random
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from fulfilment.market.errors import MarketBadRequest, MarketCredentialsError, MarketNotFound, MarketRateLimited
+from fulfilment.market.limits import LIMITS
+from fulfilment.market.types import (
+    BoxLine,
+    CancellationReason,
+    DigitalItem,
+    Instance,
+    OrdersFilter,
+    PageFormat,
+    PartialCount,
+)
+from fulfilment.sandbox import seed
+
+pytestmark = pytest.mark.contract
+SPEC = os.environ.get("MARKET_OPENAPI_SPEC")
+if not SPEC:
+    pytest.skip("MARKET_OPENAPI_SPEC is not set: contract tests need the official spec (CI always sets it)",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def spec_dict() -> dict:
+    return yaml.safe_load(Path(SPEC).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def openapi(spec_dict):
+    from openapi_core import OpenAPI
+
+    local = dict(spec_dict)
+    # The sandbox listens on a random local port; the paths and schemas are the official ones.
+    local["servers"] = [{"url": "http://127.0.0.1:{port}", "variables": {"port": {"default": "80"}}}]
+    return OpenAPI.from_dict(local)
+
+
+class ValidatingSession(requests.Session):
+    """Checks each exchange against the spec; any mismatch fails the test at the call site."""
+
+    def __init__(self, openapi) -> None:
+        super().__init__()
+        self.openapi = openapi
+        self.checked: list[tuple[str, str, int]] = []
+
+    def send(self, request, **kwargs):
+        from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+        response = super().send(request, **kwargs)
+        wrapped = RequestsOpenAPIRequest(request)
+        try:
+            self.openapi.validate_request(wrapped)
+        except Exception as exc:
+            raise AssertionError(f"request {request.method} {request.url} breaks the spec: {exc!r} "
+                                 f"{getattr(exc, '__cause__', '')}") from exc
+        try:
+            self.openapi.validate_response(wrapped, RequestsOpenAPIResponse(response))
+        except Exception as exc:
+            raise AssertionError(f"response {response.status_code} to {request.method} {request.url} breaks the "
+                                 f"spec: {exc!r} {getattr(exc, '__cause__', '')} {response.text[:500]}") from exc
+        self.checked.append((request.method, request.path_url, response.status_code))
+        return response
+
+
+def test_the_limits_table_matches_the_spec(spec_dict):
+    found = {}
+    for ops in spec_dict["paths"].values():
+        for method, op in ops.items():
+            if method == "parameters":
+                continue
+            cfg = op["x-resource-limit-config"]
+            found[op["operationId"]] = (cfg["none"]["amount"], cfg.get("parallel-limit-value"),
+                                        cfg.get("path") == "resp.result.orders")
+    ours = {name: (lim.per_hour, lim.parallel, lim.counts_orders) for name, lim in LIMITS.items()}
+    assert ours == found
+
+
+def test_every_operation_and_error_answer_follows_the_spec(sandbox, openapi):
+    rng = random.Random(11)
+    session = ValidatingSession(openapi)
+    client = sandbox.client(session=session)
+    fbs, dbs, biz = seed.FBS_CAMPAIGN_ID, seed.DBS_CAMPAIGN_ID, seed.DEMO_BUSINESS_ID
+    sandbox.seeder.demo()
+
+    client.get_campaigns()
+    client.get_campaign(fbs)
+    pages = list(client.iter_business_orders(biz, OrdersFilter(statuses=("PROCESSING",)), limit=5))
+    orders = [o for p in pages for o in p.orders]
+    client.get_business_orders(biz, OrdersFilter(updated_from=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+                                                 waiting_for_cancellation_approve=False, fake=False))
+    client.get_orders(fbs, statuses=("PROCESSING",), updated_from=dt.datetime.now(dt.UTC) - dt.timedelta(days=2))
+    client.get_orders(dbs, only_waiting_for_cancellation_approve=True)
+
+    def pick(offer, campaign=fbs, buyer=None):
+        return next(o for o in orders if o.items[0].offer_id == offer and o.campaign_id == campaign
+                    and o.substatus == "STARTED" and (buyer is None or o.buyer_type == buyer))
+
+    # FBS: a split item, codes, checks, ready to ship, labels.
+    ac = pick("AC-SPLIT-9")
+    client.get_order(fbs, ac.id)
+    boxes = client.set_order_box_layout(fbs, ac.id, [[BoxLine(ac.items[0].id, partial=PartialCount(1, 2))],
+                                                     [BoxLine(ac.items[0].id, partial=PartialCount(2, 2))]])
+    client.get_order_identifiers_status(fbs, ac.id)
+    client.update_order_status(fbs, ac.id, "PROCESSING", "READY_TO_SHIP")
+    client.generate_order_labels(fbs, ac.id, PageFormat.A9_HORIZONTALLY)
+    client.generate_order_label(fbs, ac.id, ac.shipment.id, boxes[0].box_id, PageFormat.A4)
+    client.get_order_labels_data(fbs, ac.id)
+    client.get_order_buyer_info(fbs, ac.id)
+
+    shoes = pick("SHOES-RUN-42", buyer="BUSINESS")
+    lines = [BoxLine(i.id, full_count=i.count, instances=tuple(
+        Instance(cis=seed.make_cis(seed.CATALOG[i.offer_id], rng)) for _ in range(i.count))) for i in shoes.items]
+    client.set_order_box_layout(fbs, shoes.id, [lines])
+    client.get_order_identifiers_status(fbs, shoes.id)
+    mug = pick("MUG-001")
+    client.set_order_box_layout(fbs, mug.id, [[BoxLine(i.id, full_count=i.count) for i in mug.items]])
+    client.update_order_statuses(fbs, [(mug.id, "PROCESSING", "READY_TO_SHIP"), (shoes.id, "PROCESSING", "SHIPPED")])
+
+    # DBS: codes, items, cargo places, cancellation, digital keys, recipient change.
+    notebook = pick("NOTEBOOK-A5", dbs)
+    client.update_order_items(dbs, notebook.id, {notebook.items[0].id: 1, notebook.items[1].id: 1})
+    tshirt = pick("TSHIRT-M", dbs)
+    client.provide_order_item_identifiers(dbs, tshirt.id, {tshirt.items[0].id: [
+        Instance(cis=seed.make_cis(seed.CATALOG["TSHIRT-M"], rng)), Instance(cis=seed.make_cis(
+            seed.CATALOG["TSHIRT-M"], rng))]})
+    client.set_order_shipment_boxes(dbs, tshirt.id, tshirt.shipment.id, 2)
+    client.update_order(dbs, tshirt.id, customer={"firstName": "Анна", "lastName": "Петрова", "phone": "+79990001122"},
+                        delivery_dates=(dt.date(2026, 12, 1), dt.date(2026, 12, 2)), delivery_times=("10:00", "14:00"))
+    waiting = next(p for p in client.get_orders(dbs, only_waiting_for_cancellation_approve=True).orders)
+    client.accept_order_cancellation(dbs, waiting.id, False, CancellationReason.ORDER_IN_DELIVERY)
+    game = next(o for o in orders if o.delivery_type == "DIGITAL")
+    client.provide_order_digital_codes(dbs, game.id, [DigitalItem(game.items[0].id, ("KEY-1",), "Ключ",
+                                                                  dt.date(2027, 1, 1))])
+    client.update_order_status(fbs, pick("TEA-GREEN-100").id, "CANCELLED", "SHOP_FAILED")
+    list(client.iter_orders_stats(fbs, dt.date.today() - dt.timedelta(days=29), dt.date.today()))
+
+    # Error answers keep the documented shape too.
+    with pytest.raises(MarketBadRequest):
+        client.set_order_box_layout(fbs, pick("WARDROBE-3").id, [[BoxLine(pick("WARDROBE-3").items[0].id,
+                                                                          full_count=1)]])
+    with pytest.raises(MarketNotFound):
+        client.get_order_labels_data(fbs, 1)
+    with pytest.raises(MarketCredentialsError):
+        sandbox.client("wrong-key", session=session).get_campaign(fbs)
+    sandbox.store.set_setting("limit:getOrderBuyerInfo", 1)
+    with pytest.raises(MarketRateLimited):
+        client.get_order_buyer_info(fbs, mug.id)
+    anonymous = requests.Request("GET", f"{sandbox.url}/v2/campaigns/{fbs}").prepare()
+    assert session.send(anonymous).status_code == 401
+
+    operations = {r["operation"] for r in sandbox.store.received()}
+    assert operations == set(LIMITS), set(LIMITS) - operations
+    statuses = {code for _, _, code in session.checked}
+    assert statuses >= {200, 400, 401, 403, 404, 420}
+    assert len(session.checked) == len(sandbox.store.received())
