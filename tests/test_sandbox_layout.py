@@ -65,8 +65,11 @@ def test_two_units_of_a_three_part_item(sandbox):
 def test_a_part_box_holds_nothing_else(sandbox):
     order = sandbox.place([("AC-SPLIT-9", 1), ("MUG-001", 1)])
     a, b = item_ids(order)
-    msg = refused(sandbox, order, [[BoxLine(a, partial=PartialCount(1, 2)), BoxLine(b, full_count=1)],
-                                   [BoxLine(a, partial=PartialCount(2, 2))]])
+    msg = refused(
+        sandbox,
+        order,
+        [[BoxLine(a, partial=PartialCount(1, 2)), BoxLine(b, full_count=1)], [BoxLine(a, partial=PartialCount(2, 2))]],
+    )
     assert "nothing else" in msg
 
 
@@ -104,7 +107,7 @@ def test_an_unknown_item_is_refused(sandbox):
 
 def test_allow_remove_reduces_an_item(sandbox):
     order = sandbox.place([("MUG-001", 3), ("TEA-GREEN-100", 2), ("SOCKS-3P", 1)])
-    a, b, c = item_ids(order)
+    a, _b, c = item_ids(order)
     send(sandbox, order, [[BoxLine(a, full_count=1), BoxLine(c, full_count=1)]], allow_remove=True)
     stored = sandbox.stored(order["orderId"])
     assert {i["id"]: i["count"] for i in stored["items"]} == {a: 1, c: 1}
@@ -118,13 +121,13 @@ def test_the_only_item_cannot_be_removed(sandbox):
 
 def test_a_promo_item_cannot_be_removed(sandbox):
     order = sandbox.place([("TEA-GREEN-100", 1), ("MUG-001", 1)], promo_offer="TEA-GREEN-100")
-    a, b = item_ids(order)
+    _a, b = item_ids(order)
     assert "promotion" in refused(sandbox, order, [[BoxLine(b, full_count=1)]], allow_remove=True)
 
 
 def test_an_item_worth_99_percent_of_the_order_cannot_be_removed(sandbox):
     order = sandbox.place([("TV-IMP-55", 1), ("NOTEBOOK-A5", 1)])
-    tv, notebook = item_ids(order)
+    _tv, notebook = item_ids(order)
     msg = refused(sandbox, order, [[BoxLine(notebook, full_count=1)]], allow_remove=True)
     assert "99%" in msg
 
@@ -160,16 +163,21 @@ def test_a_split_unit_carries_its_code_in_each_of_its_boxes(sandbox):
     order = sandbox.place([("AC-SPLIT-9", 1), ("RING-585", 1)])
     ac, ring = item_ids(order)
     uin = Instance(uin="1234567890123456")
-    boxes = [[BoxLine(ac, partial=PartialCount(1, 2))], [BoxLine(ac, partial=PartialCount(2, 2))],
-             [BoxLine(ring, full_count=1, instances=(uin,))]]
+    boxes = [
+        [BoxLine(ac, partial=PartialCount(1, 2))],
+        [BoxLine(ac, partial=PartialCount(2, 2))],
+        [BoxLine(ring, full_count=1, instances=(uin,))],
+    ]
     send(sandbox, order, boxes)
 
 
 def test_a_split_unit_with_different_codes_per_part_is_refused(sandbox):
     order = sandbox.place([("SHOES-RUN-42", 1)], buyer_type="BUSINESS")
     (a,) = item_ids(order)
-    boxes = [[BoxLine(a, partial=PartialCount(1, 2), instances=(cis("SHOES-RUN-42"),))],
-             [BoxLine(a, partial=PartialCount(2, 2), instances=(cis("SHOES-RUN-42"),))]]
+    boxes = [
+        [BoxLine(a, partial=PartialCount(1, 2), instances=(cis("SHOES-RUN-42"),))],
+        [BoxLine(a, partial=PartialCount(2, 2), instances=(cis("SHOES-RUN-42"),))],
+    ]
     assert "every part 1..2" in refused(sandbox, order, boxes)
 
 
@@ -177,15 +185,23 @@ def test_a_split_unit_with_one_code_in_every_part_is_accepted(sandbox):
     order = sandbox.place([("SHOES-RUN-42", 1)], buyer_type="BUSINESS")
     (a,) = item_ids(order)
     code = cis("SHOES-RUN-42")
-    send(sandbox, order, [[BoxLine(a, partial=PartialCount(1, 2), instances=(code,))],
-                          [BoxLine(a, partial=PartialCount(2, 2), instances=(code,))]])
+    send(
+        sandbox,
+        order,
+        [
+            [BoxLine(a, partial=PartialCount(1, 2), instances=(code,))],
+            [BoxLine(a, partial=PartialCount(2, 2), instances=(code,))],
+        ],
+    )
 
 
 @pytest.mark.parametrize("uin", ["123456789012345", "12345678901234567", "12345678901234AB"])
 def test_a_uin_must_be_16_digits(sandbox, uin):
     order = sandbox.place([("RING-585", 1)])
     (a,) = item_ids(order)
-    assert "UIN must be 16 digits" in refused(sandbox, order, [[BoxLine(a, full_count=1, instances=(Instance(uin=uin),))]])
+    assert "UIN must be 16 digits" in refused(
+        sandbox, order, [[BoxLine(a, full_count=1, instances=(Instance(uin=uin),))]]
+    )
 
 
 def test_a_jewelry_item_needs_its_uin(sandbox):
@@ -197,13 +213,21 @@ def test_a_jewelry_item_needs_its_uin(sandbox):
 def test_rnpt_and_gtd_formats(sandbox):
     order = sandbox.place([("FRIDGE-IMP", 1), ("TV-IMP-55", 1)])
     fridge, tv = item_ids(order)
-    bad = [[BoxLine(fridge, full_count=1, instances=(Instance(rnpt="1070207001/01012024/30123456/001",
-                                                             country_code="CN"),)),
-            BoxLine(tv, full_count=1, instances=(Instance(gtd="10702070/010124/3012345", country_code="CN"),))]]
+    bad = [
+        [
+            BoxLine(
+                fridge, full_count=1, instances=(Instance(rnpt="1070207001/01012024/30123456/001", country_code="CN"),)
+            ),
+            BoxLine(tv, full_count=1, instances=(Instance(gtd="10702070/010124/3012345", country_code="CN"),)),
+        ]
+    ]
     assert "RNPT must look like" in refused(sandbox, order, bad)
-    good = [[BoxLine(fridge, full_count=1, instances=(Instance(rnpt="10702070/010124/3012345/001",
-                                                              country_code="CN"),)),
-             BoxLine(tv, full_count=1, instances=(Instance(gtd="10702070/010124/3012345", country_code="CN"),))]]
+    good = [
+        [
+            BoxLine(fridge, full_count=1, instances=(Instance(rnpt="10702070/010124/3012345/001", country_code="CN"),)),
+            BoxLine(tv, full_count=1, instances=(Instance(gtd="10702070/010124/3012345", country_code="CN"),)),
+        ]
+    ]
     send(sandbox, order, good)
 
 
@@ -211,8 +235,11 @@ def test_a_country_code_must_be_iso_alpha_2(sandbox):
     order = sandbox.place([("FRIDGE-IMP", 1)])
     (a,) = item_ids(order)
     # The client refuses nothing here: the Market's answer is what staff see.
-    msg = refused(sandbox, order, [[BoxLine(a, full_count=1, instances=(
-        Instance(rnpt="10702070/010124/3012345/001", country_code="RUS"),))]])
+    msg = refused(
+        sandbox,
+        order,
+        [[BoxLine(a, full_count=1, instances=(Instance(rnpt="10702070/010124/3012345/001", country_code="RUS"),))]],
+    )
     assert "countryCode" in msg
 
 

@@ -177,8 +177,8 @@ _REDIS_TAKE = """
 local hits, leases, blocked = KEYS[1], KEYS[2], KEYS[3]
 local now, cost, budget, parallel = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local lease, window, lease_ttl = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-local until = tonumber(redis.call('GET', blocked) or '0')
-if until > now then return tostring(until - now) end
+local blocked_until = tonumber(redis.call('GET', blocked) or '0')
+if blocked_until > now then return tostring(blocked_until - now) end
 redis.call('ZREMRANGEBYSCORE', hits, '-inf', now - window)
 local used = redis.call('ZCARD', hits)
 if used + cost > budget then
