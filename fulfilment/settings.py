@@ -183,6 +183,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BEAT_SCHEDULE = {
+    "sync-all-businesses": {"task": "fulfilment.orders.tasks.sync_all_task",
+                            "schedule": env.float("SYNC_INTERVAL_SECONDS", default=60.0)},
+    "sweep-outbox": {"task": "fulfilment.orders.tasks.sweep_outbox_task",
+                     "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=30.0)},
+}
 
 # Shared store for the client's rate limiter: Redis when there is one, else the database.
 RATE_LIMIT_REDIS_URL = env.str(

@@ -175,7 +175,11 @@ class Seeder:
         if notes:
             order["notes"] = notes
         if cancel_requested:
-            order["_sandbox"]["cancelRequestedAt"] = (self.now - dt.timedelta(hours=3)).isoformat()
+            asked = self.now - dt.timedelta(hours=3)
+            order["_sandbox"]["cancelRequestedAt"] = asked.isoformat()
+            # The buyer's request is a change of the order.
+            order["updateDate"] = asked.astimezone(MSK).isoformat(timespec="seconds")
+            order["_sandbox"]["updatedUtc"] = asked.isoformat(timespec="microseconds")
         return order
 
     def demo(self) -> list[dict[str, Any]]:

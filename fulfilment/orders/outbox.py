@@ -1,0 +1,252 @@
+"""The outbox: every change for the Market is a row written with the local change, then delivered.
+
+Delivery claims a row with a conditional UPDATE (two workers never send one action at once),
+keeps each order's actions in order, retries transient failures with backoff, stops on the
+Market's 400 with its messages shown, and flags the campaign on 401/403. A worker killed mid-send
+leaves the row SENDING; after ``CLAIM_LEASE`` it is sent again, and an answer that says the
+change is already there (e.g. the order is already READY_TO_SHIP) counts as delivered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from fulfilment.market import types as mt
+from fulfilment.market.client import MarketClient
+from fulfilment.market.errors import MarketBadRequest, MarketCredentialsError, MarketError, MarketRateLimited
+
+from .market import client_for
+from .models import AuditEvent, Box, Business, Campaign, Order, OutboxAction
+
+log = logging.getLogger("fulfilment.outbox")
+Kind = OutboxAction.Kind
+State = OutboxAction.State
+CLAIM_LEASE = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 15
+OPEN_STATES = (State.PENDING, State.SENDING, State.FAILED)
+
+
+def enqueue(campaign: Campaign, kind: str, payload: dict[str, Any], *, order: Order | None = None,
+            user: AbstractBaseUser | None = None) -> OutboxAction:
+    """Record an action; call inside the transaction of the local change. Sent after commit."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("enqueue() belongs inside the transaction of the change it reports")
+    if kind == Kind.LAYOUT and order is not None:
+        OutboxAction.objects.filter(order=order, kind=Kind.LAYOUT, state=State.PENDING).update(
+            state=State.SUPERSEDED)
+    action = OutboxAction.objects.create(campaign=campaign, order=order, kind=kind, payload=payload,
+                                         created_by=user if user and user.is_authenticated else None,
+                                         next_attempt_at=timezone.now())
+    if order is not None:
+        AuditEvent.objects.create(order=order, user=action.created_by, action=f"outbox.{kind.lower()}",
+                                  payload={"action": action.pk})
+    from .tasks import deliver_action_task
+
+    transaction.on_commit(lambda: deliver_action_task.delay(action.pk))
+    return action
+
+
+def _blocked_by_earlier(action: OutboxAction) -> OutboxAction | None:
+    if action.order_id is None:
+        return None
+    return (OutboxAction.objects.filter(order_id=action.order_id, id__lt=action.id, state__in=OPEN_STATES)
+            .order_by("id").first())
+
+
+def claim(action_id: int) -> OutboxAction | None:
+    """Take the action for sending, or None if it is not due, done, or another worker has it."""
+    now = timezone.now()
+    due = Q(state=State.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    stale = Q(state=State.SENDING, claimed_at__lt=now - CLAIM_LEASE)
+    # attempts is counted here, so that a worker killed mid-send still leaves a trace of the try.
+    if not OutboxAction.objects.filter(Q(pk=action_id) & (due | stale)).update(
+            state=State.SENDING, claimed_at=now, attempts=F("attempts") + 1):
+        return None
+    action = OutboxAction.objects.select_related("campaign__business", "order").get(pk=action_id)
+    earlier = _blocked_by_earlier(action)
+    if earlier is not None:
+        # Order is kept per order: wait for the earlier action (it re-enqueues us when done).
+        OutboxAction.objects.filter(pk=action_id, state=State.SENDING).update(
+            state=State.PENDING, claimed_at=None, attempts=F("attempts") - 1)
+        return None
+    return action
+
+
+def backoff(attempts: int) -> float:
+    return float(min(600, 2 ** min(attempts, 10)))
+
+
+def deliver(action_id: int, client: MarketClient | None = None) -> tuple[str, float | None]:
+    """Send one action. Returns (state, seconds until a retry or None)."""
+    action = claim(action_id)
+    if action is None:
+        current = OutboxAction.objects.filter(pk=action_id).values_list("state", flat=True).first()
+        return current or "MISSING", None
+    business = action.campaign.business
+    client = client or client_for(business)
+    try:
+        result = _send(client, action)
+    except MarketRateLimited as exc:
+        return _retry(action, max(exc.retry_after, 1.0), "; ".join(exc.messages))
+    except MarketBadRequest as exc:
+        if _already_applied(client, action):
+            return _delivered(action, {"note": "already applied at the Market"})
+        return _failed(action, exc)
+    except MarketCredentialsError as exc:
+        message = "; ".join(exc.messages)
+        Campaign.objects.filter(pk=action.campaign_id).update(credentials_error=message)
+        Business.objects.filter(pk=business.pk).update(credentials_error=message)
+        return _failed(action, exc)
+    except MarketError as exc:
+        if exc.retryable and action.attempts < MAX_ATTEMPTS:
+            return _retry(action, backoff(action.attempts), "; ".join(exc.messages))
+        return _failed(action, exc)
+    return _delivered(action, result)
+
+
+def _send(client: MarketClient, action: OutboxAction) -> dict[str, Any]:
+    p = action.payload
+    cid = action.campaign.market_id
+    oid = action.order.market_id if action.order else 0
+    kind = action.kind
+    if kind == Kind.LAYOUT:
+        boxes = [[_line(line) for line in box] for box in p["boxes"]]
+        layout = client.set_order_box_layout(cid, oid, boxes, allow_remove=bool(p.get("allowRemove")))
+        return {"boxIds": [b.box_id for b in layout]}
+    if kind == Kind.STATUS:
+        order = client.update_order_status(cid, oid, p["status"], p.get("substatus"))
+        return {"status": str(order.status), "substatus": str(order.substatus)}
+    if kind == Kind.BULK_STATUS:
+        results = client.update_order_statuses(cid, [(c["id"], c["status"], c.get("substatus")) for c in p["orders"]])
+        return {"orders": [{"id": r.order_id, "ok": r.ok, "status": r.status, "substatus": r.substatus,
+                            "error": r.error} for r in results]}
+    if kind == Kind.IDENTIFIERS:
+        client.provide_order_item_identifiers(cid, oid, {int(k): [_instance(i) for i in v]
+                                                         for k, v in p["items"].items()})
+        return {}
+    if kind == Kind.CANCELLATION:
+        reason = mt.CancellationReason(p["reason"]) if p.get("reason") else None
+        client.accept_order_cancellation(cid, oid, bool(p["accepted"]), reason)
+        return {}
+    if kind == Kind.ITEMS:
+        client.update_order_items(cid, oid, {int(k): int(v) for k, v in p["counts"].items()})
+        return {}
+    if kind == Kind.CARGO_PLACES:
+        boxes = client.set_order_shipment_boxes(cid, oid, int(p["shipmentId"]), int(p["places"]))
+        return {"boxIds": [b.id for b in boxes]}
+    if kind == Kind.DIGITAL_CODES:
+        client.provide_order_digital_codes(cid, oid, [
+            mt.DigitalItem(int(i["id"]), tuple(i["codes"]), i["slip"], dt.date.fromisoformat(i["activate_till"]))
+            for i in p["items"]])
+        return {}
+    if kind == Kind.UPDATE_ORDER:
+        dates = p.get("deliveryDates")
+        ops = client.update_order(
+            cid, oid, customer=p.get("customer"),
+            delivery_dates=(dt.date.fromisoformat(dates[0]), dt.date.fromisoformat(dates[1])) if dates else None,
+            delivery_times=tuple(p["deliveryTimes"]) if p.get("deliveryTimes") else None)
+        return {"operations": [{"id": o.id, "type": o.type} for o in ops]}
+    raise ValueError(f"unknown outbox action kind {kind}")
+
+
+def _line(d: dict[str, Any]) -> mt.BoxLine:
+    part = d.get("partialCount")
+    return mt.BoxLine(int(d["id"]), d.get("fullCount"),
+                      mt.PartialCount(int(part["current"]), int(part["total"])) if part else None,
+                      tuple(_instance(i) for i in d.get("instances") or ()))
+
+
+def _instance(d: dict[str, Any]) -> mt.Instance:
+    return mt.Instance(cis=d.get("cis"), uin=d.get("uin"), rnpt=d.get("rnpt"), gtd=d.get("gtd"),
+                       country_code=d.get("countryCode"))
+
+
+def _already_applied(client: MarketClient, action: OutboxAction) -> bool:
+    """After a redelivery, a 400 may only mean "done already": look at the order to be sure."""
+    if action.kind not in (Kind.STATUS, Kind.CANCELLATION) or action.order is None or action.attempts < 2:
+        return False
+    business = action.campaign.business
+    try:
+        page = client.get_business_orders(business.market_id, mt.OrdersFilter(order_ids=(action.order.market_id,)))
+    except MarketError:
+        return False
+    if not page.orders:
+        return False
+    remote = page.orders[0]
+    if action.kind == Kind.STATUS:
+        want = (action.payload["status"], action.payload.get("substatus") or str(remote.substatus))
+        return (str(remote.status), str(remote.substatus)) == want
+    return not remote.cancel_requested
+
+
+def _retry(action: OutboxAction, wait: float, error: str) -> tuple[str, float]:
+    OutboxAction.objects.filter(pk=action.pk).update(
+        state=State.PENDING, attempts=action.attempts, claimed_at=None, last_error=error,
+        next_attempt_at=timezone.now() + dt.timedelta(seconds=wait))
+    return State.PENDING, wait
+
+
+def _failed(action: OutboxAction, exc: MarketError) -> tuple[str, None]:
+    OutboxAction.objects.filter(pk=action.pk).update(
+        state=State.FAILED, attempts=action.attempts, claimed_at=None, last_error=str(exc),
+        market_errors=[{"code": e.code, "message": e.message} for e in exc.errors])
+    if action.order_id:
+        AuditEvent.objects.create(order_id=action.order_id, action="outbox.failed",
+                                  payload={"action": action.pk, "errors": exc.messages})
+    log.warning("outbox %s refused: %s", action.pk, exc)
+    return State.FAILED, None
+
+
+@transaction.atomic
+def _delivered(action: OutboxAction, result: dict[str, Any]) -> tuple[str, None]:
+    updated = OutboxAction.objects.filter(pk=action.pk, state=State.SENDING).update(
+        state=State.DELIVERED, attempts=action.attempts, claimed_at=None, result=result, last_error="",
+        market_errors=[], delivered_at=timezone.now())
+    if not updated:
+        return OutboxAction.objects.get(pk=action.pk).state, None
+    if action.kind == Kind.LAYOUT and action.order_id and result.get("boxIds"):
+        # The Market's box ids, in the order the boxes were sent; labels need them.
+        for number, box_id in enumerate(result["boxIds"], start=1):
+            Box.objects.filter(order_id=action.order_id, number=number).update(market_box_id=box_id)
+    if action.kind == Kind.STATUS and action.order_id:
+        Order.objects.filter(pk=action.order_id).update(status=result.get("status", action.payload["status"]),
+                                                        substatus=result.get("substatus", ""))
+    if action.order_id:
+        AuditEvent.objects.create(order_id=action.order_id, action="outbox.delivered",
+                                  payload={"action": action.pk, "kind": action.kind})
+        nxt = (OutboxAction.objects.filter(order_id=action.order_id, id__gt=action.id, state=State.PENDING)
+               .order_by("id").values_list("id", flat=True).first())
+        if nxt:
+            from .tasks import deliver_action_task
+
+            transaction.on_commit(lambda: deliver_action_task.delay(nxt))
+    return State.DELIVERED, None
+
+
+def retry_failed(action: OutboxAction, user: AbstractBaseUser | None = None) -> None:
+    """Staff retries a refused action (after fixing the cause)."""
+    with transaction.atomic():
+        n = OutboxAction.objects.filter(pk=action.pk, state=State.FAILED).update(
+            state=State.PENDING, next_attempt_at=timezone.now(), last_error="", market_errors=[])
+        if n and action.order_id:
+            AuditEvent.objects.create(order_id=action.order_id, user=user if user and user.is_authenticated else None,
+                                      action="outbox.retry", payload={"action": action.pk})
+        if n:
+            from .tasks import deliver_action_task
+
+            transaction.on_commit(lambda: deliver_action_task.delay(action.pk))
+
+
+def due_action_ids(limit: int = 500) -> list[int]:
+    """Actions a sweep should (re)send: due PENDING ones and SENDING ones whose worker vanished."""
+    now = timezone.now()
+    return list(OutboxAction.objects.filter(
+        Q(state=State.PENDING, next_attempt_at__lte=now) | Q(state=State.SENDING, claimed_at__lt=now - CLAIM_LEASE)
+    ).order_by("id").values_list("id", flat=True)[:limit])

@@ -1,0 +1,376 @@
+"""Keep the local mirror equal to the Market: incremental, streamed, single-flight, bulk upserts.
+
+One pass per business with POST v1/businesses/{id}/orders (all its active campaigns at once); the
+deprecated campaign listing only where no business id is known. The watermark (the newest
+``updateDate`` seen) advances only after a complete pass; the next pass starts a little earlier
+(``OVERLAP``) so that a change committed at the Market during our pass is never skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from fulfilment.market import types as mt
+from fulfilment.market.client import MarketClient
+from fulfilment.market.errors import MarketCredentialsError, MarketError
+from fulfilment.market.limits import MAX_DATE_RANGE_DAYS
+
+from .market import client_for
+from .models import AuditEvent, Box, BoxLine, Business, Campaign, Order, OrderItem, OutboxAction
+
+log = logging.getLogger("fulfilment.sync")
+OVERLAP = dt.timedelta(minutes=2)
+STALE_LOCK = dt.timedelta(minutes=15)
+BACKFILL_DAYS = 30
+
+
+@dataclass
+class SyncResult:
+    business_id: int
+    ran: bool = True
+    pages: int = 0
+    orders: int = 0
+    created: int = 0
+    updated: int = 0
+    flagged: int = 0
+    error: str = ""
+    calls: int = 0
+    flagged_ids: list[int] = field(default_factory=list)
+
+
+# --- single flight -------------------------------------------------------------------------------
+def _claim(business: Business) -> dt.datetime | None:
+    """Claim the business for one sync with a conditional UPDATE; None if another sync runs."""
+    now = timezone.now()
+    claimed = Business.objects.filter(pk=business.pk).filter(
+        Q(sync_started_at__isnull=True) | Q(sync_started_at__lt=now - STALE_LOCK)
+    ).update(sync_started_at=now)
+    return now if claimed else None
+
+
+def _release(business: Business, token: dt.datetime, **fields: object) -> None:
+    Business.objects.filter(pk=business.pk, sync_started_at=token).update(sync_started_at=None, **fields)
+
+
+# --- mapping -------------------------------------------------------------------------------------
+def _order_fields(o: mt.Order) -> dict[str, object]:
+    return {
+        "external_order_id": o.external_order_id,
+        "program_type": o.program_type,
+        "status": str(o.status),
+        "substatus": str(o.substatus),
+        "created_at_market": o.created_at,
+        "updated_at_market": o.updated_at,
+        "expiry_date": o.expiry_date,
+        "shipment_date": o.shipment.date if o.shipment else None,
+        "shipment_time": o.shipment.time if o.shipment else "",
+        "shipment_id": o.shipment.id if o.shipment else None,
+        "delivery_type": o.delivery_type,
+        "dispatch_type": o.dispatch_type,
+        "delivery_service_name": o.delivery_service_name,
+        "buyer_type": str(o.buyer_type),
+        "payment_type": o.payment_type,
+        "payment_method": o.payment_method,
+        "fake": o.fake,
+        "cancel_requested": o.cancel_requested,
+        "currency": o.currency,
+        "items_total": o.items_total,
+        "delivery_total": o.delivery_total,
+        "subsidy_total": o.subsidy_total,
+        "notes": o.notes,
+        "raw": o.raw,
+    }
+
+
+def _item_fields(i: mt.OrderItem) -> dict[str, object]:
+    return {
+        "offer_id": i.offer_id,
+        "name": i.offer_name[:1024],
+        "count": i.count,
+        "price": i.unit_price,
+        "buyer_price": i.buyer_unit_price,
+        "payment_total": i.payment,
+        "subsidy_total": i.subsidy,
+        "vat": i.vat,
+        "required_instance_types": [str(t) for t in i.required_instance_types],
+        "tags": list(i.tags),
+        "promos": list(i.promos),
+        "market_instances": [
+            {k: v for k, v in {"cis": x.cis, "cisFull": x.cis_full, "uin": x.uin, "rnpt": x.rnpt, "gtd": x.gtd,
+                               "countryCode": x.country_code}.items() if v}
+            for x in i.instances
+        ],
+    }
+
+
+ORDER_FIELDS = [
+    "external_order_id", "program_type", "status", "substatus", "created_at_market", "updated_at_market",
+    "expiry_date", "shipment_date", "shipment_time", "shipment_id", "delivery_type", "dispatch_type",
+    "delivery_service_name", "buyer_type", "payment_type", "payment_method", "fake", "cancel_requested", "currency",
+    "items_total", "delivery_total", "subsidy_total", "notes", "raw", "synced_at", "flag_reason",
+]
+ITEM_FIELDS = ["offer_id", "name", "count", "price", "buyer_price", "payment_total", "subsidy_total", "vat",
+               "required_instance_types", "tags", "promos", "market_instances"]
+
+
+def _flag(order: Order, reason: str, flags: list[tuple[Order, str]]) -> None:
+    if reason not in order.flag_reason:
+        order.flag_reason = (order.flag_reason + "\n" + reason).strip()
+        flags.append((order, reason))
+
+
+def apply_page(campaigns: dict[int, Campaign], remote: Sequence[mt.Order]) -> tuple[int, int, list[Order]]:
+    """Upsert one page of orders in one transaction. Returns (created, updated, newly flagged)."""
+    now = timezone.now()
+    remote = [o for o in remote if o.campaign_id in campaigns]
+    if not remote:
+        return 0, 0, []
+    with transaction.atomic():
+        keys = Q()
+        for o in remote:
+            keys |= Q(campaign=campaigns[o.campaign_id], market_id=o.id)
+        existing = {(x.campaign_id, x.market_id): x for x in Order.objects.select_for_update().filter(keys)}
+        new_orders: list[Order] = []
+        changed: list[tuple[Order, mt.Order]] = []
+        for o in remote:
+            campaign = campaigns[o.campaign_id]
+            local = existing.get((campaign.pk, o.id))
+            if local is None:
+                new_orders.append(Order(campaign=campaign, market_id=o.id, synced_at=now, **_order_fields(o)))
+            elif local.updated_at_market != o.updated_at or local.updated_at_market is None:
+                changed.append((local, o))
+        Order.objects.bulk_create(new_orders)
+        by_key = {(x.campaign_id, x.market_id): x for x in new_orders}
+        items: list[OrderItem] = []
+        for o in remote:
+            local = by_key.get((campaigns[o.campaign_id].pk, o.id))
+            if local is not None:
+                items.extend(OrderItem(order=local, market_item_id=i.id, **_item_fields(i)) for i in o.items)
+        OrderItem.objects.bulk_create(items)
+        for o in remote:
+            local = by_key.get((campaigns[o.campaign_id].pk, o.id))
+            if local is not None and o.boxes_layout:
+                _adopt_market_layout(local, o, {i.market_item_id: i for i in items if i.order_id == local.pk})
+        flags = _apply_changes(changed, now)
+    for order, reason in flags:
+        log.warning("order %s flagged: %s", order.market_id, reason)
+    return len(new_orders), len(changed), [o for o, _ in flags]
+
+
+def _apply_changes(changed: list[tuple[Order, mt.Order]], now: dt.datetime) -> list[tuple[Order, str]]:
+    flags: list[tuple[Order, str]] = []
+    if not changed:
+        return flags
+    orders = [local for local, _ in changed]
+    items_by_order: dict[int, dict[int, OrderItem]] = {o.pk: {} for o in orders}
+    for item in OrderItem.objects.filter(order__in=orders):
+        items_by_order[item.order_id][item.market_item_id] = item
+    packed: dict[int, dict[int, int]] = {o.pk: {} for o in orders}
+    for line in BoxLine.objects.filter(box__order__in=orders).select_related("box", "item"):
+        units = line.full_count if line.full_count is not None else 0
+        if line.part_current == 1:
+            units = 1
+        packed[line.box.order_id][line.item.market_item_id] = packed[line.box.order_id].get(
+            line.item.market_item_id, 0) + units
+    ready_sent = set(OutboxAction.objects.filter(
+        order__in=orders, kind=OutboxAction.Kind.STATUS, state=OutboxAction.State.DELIVERED
+    ).values_list("order_id", flat=True))
+    started = set(Box.objects.filter(order__in=orders).values_list("order_id", flat=True))
+
+    to_update_items: list[OrderItem] = []
+    to_create_items: list[OrderItem] = []
+    to_delete: list[int] = []
+    for local, o in changed:
+        was_active = local.status == "PROCESSING" and local.substatus in ("STARTED", "PACKAGING", "")
+        for key, value in _order_fields(o).items():
+            setattr(local, key, value)
+        local.synced_at = now
+        in_progress = local.pk in started
+        if was_active and local.status == "CANCELLED" and in_progress:
+            _flag(local, "Заказ отменён, пока его собирали / cancelled while packing", flags)
+        if (was_active and local.substatus == "READY_TO_SHIP" and local.pk not in ready_sent):
+            _flag(local, "Заказ переведён в READY_TO_SHIP не из этой системы / moved to READY_TO_SHIP elsewhere",
+                  flags)
+        current = items_by_order[local.pk]
+        seen = set()
+        for i in o.items:
+            seen.add(i.id)
+            item = current.get(i.id)
+            if item is None:
+                to_create_items.append(OrderItem(order=local, market_item_id=i.id, **_item_fields(i)))
+                continue
+            if i.count < packed[local.pk].get(i.id, 0):
+                _flag(local, f"Товар {i.offer_id}: количество уменьшено до {i.count} / item reduced", flags)
+            for key, value in _item_fields(i).items():
+                setattr(item, key, value)
+            to_update_items.append(item)
+        for market_item_id, item in current.items():
+            if market_item_id not in seen:
+                if packed[local.pk].get(market_item_id) or in_progress:
+                    _flag(local, f"Товар {item.offer_id} удалён из заказа / item removed", flags)
+                to_delete.append(item.pk)
+    Order.objects.bulk_update(orders, ORDER_FIELDS)
+    OrderItem.objects.bulk_update(to_update_items, ITEM_FIELDS)
+    OrderItem.objects.bulk_create(to_create_items)
+    if to_delete:
+        OrderItem.objects.filter(pk__in=to_delete).delete()
+    for local, o in changed:
+        if o.boxes_layout:
+            _adopt_market_layout(local, o, None)
+    AuditEvent.objects.bulk_create([
+        AuditEvent(order=order, action="flagged", payload={"reason": reason}) for order, reason in flags
+    ])
+    return flags
+
+
+def _adopt_market_layout(order: Order, remote: mt.Order, items: dict[int, OrderItem] | None) -> None:
+    """Keep the Market's box ids and barcodes; build local boxes from its layout when we have none."""
+    boxes = list(order.boxes.order_by("number")) if order.pk else []
+    if boxes:
+        if len(boxes) == len(remote.boxes_layout):
+            for box, rb in zip(boxes, remote.boxes_layout, strict=True):
+                if box.market_box_id != rb.box_id or (rb.barcode and box.barcode != rb.barcode):
+                    box.market_box_id = rb.box_id
+                    box.barcode = rb.barcode or box.barcode
+                    box.save(update_fields=["market_box_id", "barcode"])
+        return
+    if items is None:
+        items = {i.market_item_id: i for i in order.items.all()}
+    unit_counter: dict[int, int] = {}
+    for n, rb in enumerate(remote.boxes_layout, start=1):
+        box = Box.objects.create(order=order, number=n, market_box_id=rb.box_id, barcode=rb.barcode)
+        for line in rb.lines:
+            item = items.get(line.item_id)
+            if item is None:
+                continue
+            if line.full_count is not None:
+                BoxLine.objects.create(box=box, item=item, full_count=line.full_count)
+            elif line.partial is not None:
+                if line.partial.current == 1:
+                    unit_counter[item.pk] = unit_counter.get(item.pk, 0) + 1
+                unit = max(1, unit_counter.get(item.pk, 1))
+                BoxLine.objects.create(box=box, item=item, unit=unit, part_current=line.partial.current,
+                                       part_total=line.partial.total)
+
+
+# --- passes --------------------------------------------------------------------------------------
+def _pages(client: MarketClient, business: Business, campaign_ids: tuple[int, ...]) -> Iterable[mt.OrdersPage]:
+    if business.sync_watermark:
+        yield from client.iter_business_orders(
+            business.market_id, mt.OrdersFilter(campaign_ids=campaign_ids,
+                                                updated_from=business.sync_watermark - OVERLAP))
+        return
+    # First run: creation windows of at most 30 days back to the horizon, then the DBS orders waiting
+    # for a cancellation decision, which may be older.
+    end = timezone.localdate() + dt.timedelta(days=1)  # creationDateTo is exclusive
+    horizon = end - dt.timedelta(days=BACKFILL_DAYS)
+    while end > horizon:
+        start = max(horizon, end - dt.timedelta(days=MAX_DATE_RANGE_DAYS))
+        yield from client.iter_business_orders(
+            business.market_id, mt.OrdersFilter(campaign_ids=campaign_ids, creation_from=start, creation_to=end))
+        end = start
+    if any(c.placement_model == "DBS" for c in business.campaigns.filter(is_active=True)):
+        # A cancellation request is at most 48 hours old and updated its order, so an update-date
+        # filter finds every such order however long ago it was created.
+        yield from client.iter_business_orders(
+            business.market_id, mt.OrdersFilter(campaign_ids=campaign_ids, waiting_for_cancellation_approve=True,
+                                                updated_from=timezone.now() - dt.timedelta(hours=49)))
+
+
+def sync_business(business_id: int, client: MarketClient | None = None) -> SyncResult:
+    """One complete, single-flight pass over a business. Safe to run twice at once: one skips."""
+    business = Business.objects.get(pk=business_id)
+    result = SyncResult(business_id)
+    if not business.is_active or business.credentials_error:
+        result.ran = False
+        result.error = business.credentials_error or "inactive"
+        return result
+    token = _claim(business)
+    if token is None:
+        result.ran = False
+        return result
+    client = client or client_for(business)
+    campaigns = {c.market_id: c for c in business.campaigns.filter(is_active=True)}
+    newest = business.sync_watermark
+    try:
+        for page in _pages(client, business, tuple(sorted(campaigns))):
+            result.pages += 1
+            result.orders += len(page.orders)
+            created, updated, flagged = apply_page(campaigns, page.orders)
+            result.created += created
+            result.updated += updated
+            result.flagged += len(flagged)
+            result.flagged_ids += [o.market_id for o in flagged]
+            for o in page.orders:
+                if o.updated_at and (newest is None or o.updated_at > newest):
+                    newest = o.updated_at
+    except MarketCredentialsError as exc:
+        message = "; ".join(exc.messages)
+        _release(business, token, credentials_error=message, last_sync_error=message,
+                 last_sync_error_at=timezone.now())
+        Campaign.objects.filter(business=business).update(credentials_error=message)
+        result.error = message
+        result.calls = client.calls
+        return result
+    except MarketError as exc:
+        _release(business, token, last_sync_error="; ".join(exc.messages), last_sync_error_at=timezone.now())
+        result.error = "; ".join(exc.messages)
+        result.calls = client.calls
+        raise
+    except BaseException as exc:
+        _release(business, token, last_sync_error=repr(exc)[:2000], last_sync_error_at=timezone.now())
+        raise
+    now = timezone.now()
+    _release(business, token, sync_watermark=newest or now, last_sync_success_at=now, last_sync_error="",
+             last_sync_orders=result.orders)
+    Campaign.objects.filter(market_id__in=campaigns).update(last_sync_success_at=now, last_sync_error="",
+                                                            last_sync_orders=0)
+    result.calls = client.calls
+    return result
+
+
+def sync_campaign_v2(campaign_id: int, client: MarketClient | None = None) -> SyncResult:
+    """Fallback for a campaign whose business id is unknown: the deprecated GET v2 campaign listing
+    (retired 2027-04-12). Same upsert and watermark rules."""
+    campaign = Campaign.objects.select_related("business").get(pk=campaign_id)
+    client = client or client_for(campaign.business)
+    result = SyncResult(campaign.business_id)
+    newest = campaign.sync_watermark
+    page_token = None
+    while True:
+        page = client.get_orders(campaign.market_id, page_token=page_token,
+                                 updated_from=(campaign.sync_watermark - OVERLAP) if campaign.sync_watermark else None)
+        result.pages += 1
+        result.orders += len(page.orders)
+        created, updated, flagged = apply_page({campaign.market_id: campaign}, page.orders)
+        result.created += created
+        result.updated += updated
+        result.flagged += len(flagged)
+        for o in page.orders:
+            if o.updated_at and (newest is None or o.updated_at > newest):
+                newest = o.updated_at
+        page_token = page.next_page_token
+        if not page_token or not page.orders:
+            break
+    now = timezone.now()
+    Campaign.objects.filter(pk=campaign.pk).update(sync_watermark=newest or now, last_sync_success_at=now,
+                                                   last_sync_error="", last_sync_orders=result.orders)
+    result.calls = client.calls
+    return result
+
+
+def refresh_order(order: Order, client: MarketClient | None = None) -> Order:
+    """Fetch one order again (staff's "refresh"), through the business method."""
+    business = order.campaign.business
+    client = client or client_for(business)
+    page = client.get_business_orders(business.market_id, mt.OrdersFilter(order_ids=(order.market_id,)))
+    apply_page({order.campaign.market_id: order.campaign}, page.orders)
+    order.refresh_from_db()
+    return order

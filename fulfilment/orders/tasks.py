@@ -1,0 +1,51 @@
+"""Celery tasks: thin, idempotent, taking ids and calling the domain functions."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from fulfilment.market.errors import MarketError
+
+from . import outbox, sync
+from .models import Business
+
+log = logging.getLogger("fulfilment.tasks")
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deliver_action_task(action_id: int) -> str:
+    """Send one outbox action; schedule itself again when the Market asks to wait."""
+    state, retry_in = outbox.deliver(action_id)
+    if retry_in is not None:
+        deliver_action_task.apply_async((action_id,), countdown=retry_in)
+    return state
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_outbox_task() -> int:
+    """Re-send what is due: retries whose time has come and sends whose worker died."""
+    ids = outbox.due_action_ids()
+    for action_id in ids:
+        deliver_action_task.delay(action_id)
+    return len(ids)
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(MarketError,), retry_backoff=True,
+             retry_backoff_max=300, max_retries=5)
+def sync_business_task(business_id: int) -> dict:
+    result = sync.sync_business(business_id)
+    return {"ran": result.ran, "orders": result.orders, "pages": result.pages, "error": result.error}
+
+
+@shared_task(ignore_result=True)
+def sync_all_task() -> int:
+    """Beat: start a sync of every active business (each is single-flight on its own)."""
+    ids = list(Business.objects.filter(is_active=True, credentials_error="").values_list("pk", flat=True))
+    for business_id in ids:
+        sync_business_task.delay(business_id)
+    return len(ids)
+
+
+__all__ = ["deliver_action_task", "sweep_outbox_task", "sync_all_task", "sync_business_task"]
