@@ -1,0 +1,178 @@
+"""The outbox: written with the change, delivered in order, retried when transient, never lost."""
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from fulfilment.orders import outbox
+from fulfilment.orders.models import Box, Business, Campaign, Order, OutboxAction, PlacementModel
+from fulfilment.orders.sync import sync_business
+from fulfilment.sandbox import seed
+
+pytestmark = pytest.mark.django_db
+State = OutboxAction.State
+Kind = OutboxAction.Kind
+
+
+@pytest.fixture
+def synced(sandbox):
+    """The sandbox with a few orders, mirrored into the database."""
+    business = Business.objects.create(market_id=seed.DEMO_BUSINESS_ID, name="Demo", api_base_url=sandbox.url,
+                                       api_token=seed.DEMO_API_KEY)
+    Campaign.objects.create(market_id=seed.FBS_CAMPAIGN_ID, business=business, name="FBS")
+    Campaign.objects.create(market_id=seed.DBS_CAMPAIGN_ID, business=business, name="DBS",
+                            placement_model=PlacementModel.DBS)
+    sandbox.place([("MUG-001", 2)])
+    sandbox.place([("AC-SPLIT-9", 1)])
+    sync_business(business.pk, client=sandbox.client())
+    return sandbox
+
+
+def layout_payload(order: Order, split: bool = False) -> dict:
+    item = order.items.get()
+    if split:
+        return {"boxes": [[{"id": item.market_item_id, "partialCount": {"current": c, "total": 2}}] for c in (1, 2)]}
+    return {"boxes": [[{"id": item.market_item_id, "fullCount": item.count}]]}
+
+
+def add(order: Order, kind: str, payload: dict) -> OutboxAction:
+    with transaction.atomic():
+        return outbox.enqueue(order.campaign, kind, payload, order=order)
+
+
+def deliver(sandbox, action: OutboxAction):
+    return outbox.deliver(action.pk, client=sandbox.client())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enqueue_belongs_inside_the_changes_transaction(synced):
+    order = Order.objects.first()
+    with pytest.raises(RuntimeError):
+        outbox.enqueue(order.campaign, Kind.LAYOUT, layout_payload(order), order=order)
+
+
+def test_a_layout_is_delivered_and_the_box_ids_stored(synced):
+    order = Order.objects.get(items__offer_id="AC-SPLIT-9")
+    Box.objects.create(order=order, number=1)
+    Box.objects.create(order=order, number=2)
+    action = add(order, Kind.LAYOUT, layout_payload(order, split=True))
+    assert deliver(synced, action) == (State.DELIVERED, None)
+    action.refresh_from_db()
+    assert action.delivered_at and len(action.result["boxIds"]) == 2
+    assert list(order.boxes.values_list("market_box_id", flat=True)) == action.result["boxIds"]
+    assert order.audit_events.filter(action="outbox.delivered").exists()
+    body = synced.store.received("setOrderBoxLayout")[-1]["body"]
+    assert '"partialCount": {"current": 1, "total": 2}' in body
+
+
+def test_a_newer_layout_supersedes_an_unsent_one(synced):
+    order = Order.objects.get(items__offer_id="MUG-001")
+    first = add(order, Kind.LAYOUT, layout_payload(order))
+    second = add(order, Kind.LAYOUT, layout_payload(order))
+    first.refresh_from_db()
+    assert first.state == State.SUPERSEDED
+    assert deliver(synced, first)[0] == State.SUPERSEDED
+    assert deliver(synced, second)[0] == State.DELIVERED
+    assert len(synced.store.received("setOrderBoxLayout")) == 1
+
+
+def test_ready_to_ship_waits_for_the_layout_before_it(synced):
+    order = Order.objects.get(items__offer_id="MUG-001")
+    layout = add(order, Kind.LAYOUT, layout_payload(order))
+    status = add(order, Kind.STATUS, {"status": "PROCESSING", "substatus": "READY_TO_SHIP"})
+    assert deliver(synced, status)[0] == State.PENDING  # the layout is not there yet
+    assert synced.store.received("updateOrderStatus") == []
+    assert deliver(synced, layout)[0] == State.DELIVERED
+    assert deliver(synced, status)[0] == State.DELIVERED
+    order.refresh_from_db()
+    assert order.substatus == "READY_TO_SHIP"
+
+
+def test_a_refused_action_stops_with_the_markets_message_and_blocks_later_ones(synced):
+    order = Order.objects.get(items__offer_id="MUG-001")
+    item = order.items.get()
+    bad = add(order, Kind.LAYOUT, {"boxes": [[{"id": item.market_item_id, "fullCount": 1}]]})
+    status = add(order, Kind.STATUS, {"status": "PROCESSING", "substatus": "READY_TO_SHIP"})
+    assert deliver(synced, bad)[0] == State.FAILED
+    bad.refresh_from_db()
+    assert bad.market_errors[0]["code"] == "INVALID_BOX_LAYOUT" and "1 of 2 units" in bad.market_errors[0]["message"]
+    assert deliver(synced, status)[0] == State.PENDING
+    assert order.audit_events.filter(action="outbox.failed").exists()
+
+
+def test_a_failed_action_can_be_retried(synced):
+    order = Order.objects.get(items__offer_id="MUG-001")
+    synced.app.chaos.error_rate = 1.0
+    action = add(order, Kind.LAYOUT, layout_payload(order))
+    action.attempts = outbox.MAX_ATTEMPTS - 1
+    action.save()
+    assert deliver(synced, action)[0] == State.FAILED
+    synced.app.chaos.error_rate = 0.0
+    outbox.retry_failed(action)
+    OutboxAction.objects.filter(pk=action.pk).update(next_attempt_at=timezone.now())
+    assert deliver(synced, action)[0] == State.DELIVERED
+
+
+def test_a_5xx_is_retried_later_with_backoff(synced):
+    order = Order.objects.get(items__offer_id="MUG-001")
+    synced.app.chaos.error_rate = 1.0
+    action = add(order, Kind.LAYOUT, layout_payload(order))
+    state, wait = deliver(synced, action)
+    assert state == State.PENDING and wait == outbox.backoff(1)
+    action.refresh_from_db()
+    assert action.next_attempt_at > timezone.now() and action.attempts == 1 and action.last_error
+    assert deliver(synced, action)[0] == State.PENDING  # not due yet: nothing sent
+    assert len(synced.store.received("setOrderBoxLayout")) == 1
+
+
+def test_a_420_waits_as_long_as_the_market_says(synced):
+    order = Order.objects.get(items__offer_id="MUG-001")
+    synced.app.chaos.burst_after = 1
+    synced.client().get_campaigns()
+    action = add(order, Kind.LAYOUT, layout_payload(order))
+    state, wait = deliver(synced, action)
+    assert state == State.PENDING and 1 <= wait <= 61
+
+
+def test_rejected_credentials_flag_the_campaign(synced):
+    order = Order.objects.get(items__offer_id="MUG-001")
+    action = add(order, Kind.LAYOUT, layout_payload(order))
+    assert outbox.deliver(action.pk, client=synced.client("revoked"))[0] == State.FAILED
+    order.campaign.refresh_from_db()
+    assert order.campaign.credentials_error
+
+
+def test_two_workers_never_send_one_action_twice(synced):
+    order = Order.objects.get(items__offer_id="MUG-001")
+    action = add(order, Kind.LAYOUT, layout_payload(order))
+    assert outbox.claim(action.pk) is not None
+    assert outbox.claim(action.pk) is None
+
+
+def test_a_send_interrupted_by_a_dead_worker_is_resent_and_counted_once(synced):
+    order = Order.objects.get(items__offer_id="MUG-001")
+    add(order, Kind.LAYOUT, layout_payload(order))
+    outbox.deliver(OutboxAction.objects.get(kind=Kind.LAYOUT).pk, client=synced.client())
+    status = add(order, Kind.STATUS, {"status": "PROCESSING", "substatus": "READY_TO_SHIP"})
+    # The worker sent the status, then died before writing down the answer.
+    outbox.claim(status.pk)
+    synced.client().update_order_status(seed.FBS_CAMPAIGN_ID, order.market_id, "PROCESSING", "READY_TO_SHIP")
+    OutboxAction.objects.filter(pk=status.pk).update(claimed_at=timezone.now() - dt.timedelta(minutes=10))
+    assert status.pk in outbox.due_action_ids()
+    assert deliver(synced, status)[0] == State.DELIVERED
+    status.refresh_from_db()
+    assert status.result == {"note": "already applied at the Market"}
+
+
+def test_bulk_status_and_dbs_actions(synced):
+    mug = Order.objects.get(items__offer_id="MUG-001")
+    add(mug, Kind.LAYOUT, layout_payload(mug))
+    deliver(synced, OutboxAction.objects.get(kind=Kind.LAYOUT))
+    with transaction.atomic():
+        bulk = outbox.enqueue(mug.campaign, Kind.BULK_STATUS, {"orders": [
+            {"id": mug.market_id, "status": "PROCESSING", "substatus": "READY_TO_SHIP"}]})
+    assert deliver(synced, bulk)[0] == State.DELIVERED
+    bulk.refresh_from_db()
+    assert bulk.result["orders"][0]["ok"] is True
