@@ -18,16 +18,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fulfilment.market import types as mt
-from fulfilment.market.client import MarketClient
+from fulfilment.market.client import MarketClient, wait_and_retry
 from fulfilment.market.errors import MarketCredentialsError, MarketError
 from fulfilment.market.limits import MAX_DATE_RANGE_DAYS
 
+from .locks import try_lock
 from .market import client_for
 from .models import AuditEvent, Box, BoxLine, Business, Campaign, Order, OrderItem, OutboxAction
 
 log = logging.getLogger("fulfilment.sync")
 OVERLAP = dt.timedelta(minutes=2)
-STALE_LOCK = dt.timedelta(minutes=15)
 BACKFILL_DAYS = 30
 
 
@@ -46,17 +46,14 @@ class SyncResult:
 
 
 # --- single flight -------------------------------------------------------------------------------
-def _claim(business: Business) -> dt.datetime | None:
-    """Claim the business for one sync with a conditional UPDATE; None if another sync runs."""
+def _mark_running(business: Business) -> dt.datetime:
     now = timezone.now()
-    claimed = Business.objects.filter(pk=business.pk).filter(
-        Q(sync_started_at__isnull=True) | Q(sync_started_at__lt=now - STALE_LOCK)
-    ).update(sync_started_at=now)
-    return now if claimed else None
+    Business.objects.filter(pk=business.pk).update(sync_started_at=now)
+    return now
 
 
-def _release(business: Business, token: dt.datetime, **fields: object) -> None:
-    Business.objects.filter(pk=business.pk, sync_started_at=token).update(sync_started_at=None, **fields)
+def _finish(business: Business, **fields: object) -> None:
+    Business.objects.filter(pk=business.pk).update(sync_started_at=None, **fields)
 
 
 # --- mapping -------------------------------------------------------------------------------------
@@ -260,12 +257,27 @@ def _adopt_market_layout(order: Order, remote: mt.Order, items: dict[int, OrderI
                                        part_total=line.partial.total)
 
 
-# --- passes --------------------------------------------------------------------------------------
+# --- passes ---
+PAGE_ATTEMPTS = 6
+
+
+def _stream(client: MarketClient, business_market_id: int, filters: mt.OrdersFilter) -> Iterable[mt.OrdersPage]:
+    """Follow the pages; a page that fails for a transient reason is asked again (with backoff, and
+    as long as the Market asks to wait) instead of restarting the whole pass."""
+    token: str | None = None
+    while True:
+        page = wait_and_retry(lambda t=token: client.get_business_orders(business_market_id, filters, t),
+                              attempts=PAGE_ATTEMPTS, max_wait=30.0)
+        yield page
+        if not page.next_page_token or not page.orders:
+            return
+        token = page.next_page_token
+
+
 def _pages(client: MarketClient, business: Business, campaign_ids: tuple[int, ...]) -> Iterable[mt.OrdersPage]:
     if business.sync_watermark:
-        yield from client.iter_business_orders(
-            business.market_id, mt.OrdersFilter(campaign_ids=campaign_ids,
-                                                updated_from=business.sync_watermark - OVERLAP))
+        yield from _stream(client, business.market_id,
+                           mt.OrdersFilter(campaign_ids=campaign_ids, updated_from=business.sync_watermark - OVERLAP))
         return
     # First run: creation windows of at most 30 days back to the horizon, then the DBS orders waiting
     # for a cancellation decision, which may be older.
@@ -273,30 +285,40 @@ def _pages(client: MarketClient, business: Business, campaign_ids: tuple[int, ..
     horizon = end - dt.timedelta(days=BACKFILL_DAYS)
     while end > horizon:
         start = max(horizon, end - dt.timedelta(days=MAX_DATE_RANGE_DAYS))
-        yield from client.iter_business_orders(
-            business.market_id, mt.OrdersFilter(campaign_ids=campaign_ids, creation_from=start, creation_to=end))
+        yield from _stream(client, business.market_id,
+                           mt.OrdersFilter(campaign_ids=campaign_ids, creation_from=start, creation_to=end))
         end = start
     if any(c.placement_model == "DBS" for c in business.campaigns.filter(is_active=True)):
         # A cancellation request is at most 48 hours old and updated its order, so an update-date
         # filter finds every such order however long ago it was created.
-        yield from client.iter_business_orders(
-            business.market_id, mt.OrdersFilter(campaign_ids=campaign_ids, waiting_for_cancellation_approve=True,
-                                                updated_from=timezone.now() - dt.timedelta(hours=49)))
+        yield from _stream(client, business.market_id,
+                           mt.OrdersFilter(campaign_ids=campaign_ids, waiting_for_cancellation_approve=True,
+                                           updated_from=timezone.now() - dt.timedelta(hours=49)))
 
 
 def sync_business(business_id: int, client: MarketClient | None = None) -> SyncResult:
-    """One complete, single-flight pass over a business. Safe to run twice at once: one skips."""
+    """One complete pass over a business. Single-flight across processes and machines: a second
+    sync of the same business started meanwhile returns at once with ``ran=False``."""
     business = Business.objects.get(pk=business_id)
     result = SyncResult(business_id)
     if not business.is_active or business.credentials_error:
         result.ran = False
         result.error = business.credentials_error or "inactive"
         return result
-    token = _claim(business)
-    if token is None:
-        result.ran = False
-        return result
-    client = client or client_for(business)
+    with try_lock(f"sync-business:{business.pk}") as got:
+        if not got:
+            result.ran = False
+            return result
+        _mark_running(business)
+        client = client or client_for(business)
+        try:
+            _pass(business, client, result)
+        finally:
+            result.calls = client.calls
+    return result
+
+
+def _pass(business: Business, client: MarketClient, result: SyncResult) -> None:
     campaigns = {c.market_id: c for c in business.campaigns.filter(is_active=True)}
     newest = business.sync_watermark
     try:
@@ -313,27 +335,22 @@ def sync_business(business_id: int, client: MarketClient | None = None) -> SyncR
                     newest = o.updated_at
     except MarketCredentialsError as exc:
         message = "; ".join(exc.messages)
-        _release(business, token, credentials_error=message, last_sync_error=message,
-                 last_sync_error_at=timezone.now())
+        _finish(business, credentials_error=message, last_sync_error=message, last_sync_error_at=timezone.now())
         Campaign.objects.filter(business=business).update(credentials_error=message)
         result.error = message
-        result.calls = client.calls
-        return result
+        return
     except MarketError as exc:
-        _release(business, token, last_sync_error="; ".join(exc.messages), last_sync_error_at=timezone.now())
         result.error = "; ".join(exc.messages)
-        result.calls = client.calls
+        _finish(business, last_sync_error=result.error, last_sync_error_at=timezone.now())
         raise
     except BaseException as exc:
-        _release(business, token, last_sync_error=repr(exc)[:2000], last_sync_error_at=timezone.now())
+        _finish(business, last_sync_error=repr(exc)[:2000], last_sync_error_at=timezone.now())
         raise
     now = timezone.now()
-    _release(business, token, sync_watermark=newest or now, last_sync_success_at=now, last_sync_error="",
-             last_sync_orders=result.orders)
+    _finish(business, sync_watermark=newest or now, last_sync_success_at=now, last_sync_error="",
+            last_sync_orders=result.orders)
     Campaign.objects.filter(market_id__in=campaigns).update(last_sync_success_at=now, last_sync_error="",
                                                             last_sync_orders=0)
-    result.calls = client.calls
-    return result
 
 
 def sync_campaign_v2(campaign_id: int, client: MarketClient | None = None) -> SyncResult:
