@@ -104,6 +104,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # A file, not memory, so that a Celery worker started by an integration test sees the test data.
+    DATABASES["default"].setdefault("TEST", {"NAME": str(VAR_DIR / "test-fulfilment.sqlite3")})
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
@@ -183,6 +185,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="fulfilment")
 CELERY_BEAT_SCHEDULE = {
     "sync-all-businesses": {"task": "fulfilment.orders.tasks.sync_all_task",
                             "schedule": env.float("SYNC_INTERVAL_SECONDS", default=60.0)},

@@ -141,7 +141,8 @@ def apply_page(campaigns: dict[int, Campaign], remote: Sequence[mt.Order]) -> tu
             local = existing.get((campaign.pk, o.id))
             if local is None:
                 new_orders.append(Order(campaign=campaign, market_id=o.id, synced_at=now, **_order_fields(o)))
-            elif local.updated_at_market != o.updated_at or local.updated_at_market is None:
+            elif local.raw != o.raw:
+                # Compared by content: updateDate has one-second precision, two changes may share it.
                 changed.append((local, o))
         Order.objects.bulk_create(new_orders)
         by_key = {(x.campaign_id, x.market_id): x for x in new_orders}

@@ -110,6 +110,7 @@ class Seeder:
         self._n += 1
         order_id = self.store.next_id("order", 50_000_001)
         created = self.now - (created_ago if created_ago is not None else dt.timedelta(hours=self._n % 48 + 1))
+        placed = max(dt.datetime.now(UTC), created)
         items = []
         total = 0
         for offer_id, count in lines:
@@ -153,7 +154,8 @@ class Seeder:
             "status": status,
             "substatus": substatus,
             "creationDate": created.astimezone(MSK).isoformat(timespec="seconds"),
-            "updateDate": created.astimezone(MSK).isoformat(timespec="seconds"),
+            # Placed into the sandbox now: its last change is now, whatever its creation date.
+            "updateDate": placed.astimezone(MSK).isoformat(timespec="seconds"),
             "paymentType": "PREPAID",
             "paymentMethod": "YANDEX",
             "fake": fake,
@@ -166,7 +168,7 @@ class Seeder:
             "_sandbox": {
                 "businessId": DEMO_BUSINESS_ID,
                 "createdUtc": created.isoformat(timespec="microseconds"),
-                "updatedUtc": created.isoformat(timespec="microseconds"),
+                "updatedUtc": placed.isoformat(timespec="microseconds"),
                 "processingAt": created.isoformat(),
                 "buyer": {"id": f"buyer-{order_id}", "firstName": first, "lastName": last,
                           "phone": "+7999" + str(order_id)[-7:]},
