@@ -84,7 +84,7 @@ class Worker:
         return self.log.read_text(errors="replace")[-n:] if self.log.exists() else ""
 
 
-def wait_for(condition, timeout: float, what: str, worker: Worker | None = None, interval: float = 0.2):  # noqa: ANN001, ANN201
+def wait_for(condition, timeout: float, what: str, worker: Worker | None = None, interval: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
