@@ -138,12 +138,34 @@ def test_a_rejected_token_flags_the_business_and_stops(sandbox, business):
     assert sync.sync_business(business.pk, client=sandbox.client()).ran is False
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_second_sync_of_the_same_business_skips(sandbox, business):
+    """The lock is held by another connection (as by another worker) while this sync starts."""
+    import threading
+
+    from django.db import connection
+
     from fulfilment.orders.locks import try_lock
 
-    with try_lock(f"sync-business:{business.pk}") as got:
-        assert got
+    held, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:
+        try:
+            with try_lock(f"sync-business:{business.pk}") as got:
+                assert got
+                held.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert held.wait(30)
         assert run(sandbox, business).ran is False
+    finally:
+        release.set()
+        thread.join(30)
     assert run(sandbox, business).ran is True
 
 

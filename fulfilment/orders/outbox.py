@@ -80,7 +80,7 @@ def claim(action_id: int) -> OutboxAction | None:
 
 
 def backoff(attempts: int) -> float:
-    return float(min(600, 2 ** min(attempts, 10)))
+    return float(min(600, 2 ** min(attempts - 1, 10)))  # 1, 2, 4 … 600 s
 
 
 def deliver(action_id: int, client: MarketClient | None = None) -> tuple[str, float | None]:
