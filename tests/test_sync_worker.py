@@ -69,7 +69,8 @@ def test_a_chaotic_market_still_converges_and_gets_every_action_once(sandbox, bu
                     [{"id": i.market_item_id, "fullCount": i.count} for i in order.items.all()]]}, order=order)
                 outbox.enqueue(order.campaign, OutboxAction.Kind.STATUS,
                                {"status": "PROCESSING", "substatus": "READY_TO_SHIP"}, order=order)
-        sandbox.seeder.load(40)  # the Market moves on meanwhile
+        for _ in range(40):  # the Market moves on meanwhile: new orders arrive
+            sandbox.place([("MUG-001", 1), ("SOCKS-3P", 2)])
         sync_business_task.delay(business.pk)
         wait_for(lambda: not OutboxAction.objects.exclude(state=OutboxAction.State.DELIVERED).exists(), 240,
                  "every action delivered", worker, interval=0.5)

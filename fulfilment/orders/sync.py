@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from fulfilment.market import types as mt
@@ -123,6 +124,47 @@ def _flag(order: Order, reason: str, flags: list[tuple[Order, str]]) -> None:
         flags.append((order, reason))
 
 
+def _adapter(field: models.Field) -> Callable[[object], object]:
+    ops = connection.ops
+    if isinstance(field, models.JSONField):
+        return lambda v: ops.adapt_json_value(v, field.encoder)
+    if isinstance(field, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    if isinstance(field, models.DateField):
+        return ops.adapt_datefield_value
+    return lambda v: v  # str, int, bool, Decimal: the drivers (and Django's sqlite adapters) take them
+
+
+def _insert(model: type[models.Model], names: list[str], rows: list[list[object]]) -> None:
+    """A plain multi-row INSERT. The first sync writes thousands of rows, and bulk_create's per-value
+    field machinery costs more than the database itself; values go through the backend's adapters."""
+    if not rows:
+        return
+    fields = [model._meta.get_field(n) for n in names]
+    adapters = [_adapter(f) for f in fields]
+    qn = connection.ops.quote_name
+    # Table and column names come from the model and are quoted; values are parameters. One
+    # statement per chunk: a round trip per row costs more than the rows themselves.
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
+    one = f"({', '.join(['%s'] * len(fields))})"
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        # COPY on a server-binding cursor: Django's client-side binding re-parses big statements.
+        with psycopg.Cursor(connection.connection) as cur, cur.copy(
+                f"COPY {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([a(v) for a, v in zip(adapters, row, strict=True)])
+        return
+    chunk = max(1, 900 // len(fields))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            params = [a(v) for row in part for a, v in zip(adapters, row, strict=True)]
+            cursor.execute(head + ", ".join([one] * len(part)), params)
+
+
 def apply_page(campaigns: dict[int, Campaign], remote: Sequence[mt.Order]) -> tuple[int, int, list[Order]]:
     """Upsert one page of orders in one transaction. Returns (created, updated, newly flagged)."""
     now = timezone.now()
@@ -130,36 +172,47 @@ def apply_page(campaigns: dict[int, Campaign], remote: Sequence[mt.Order]) -> tu
     if not remote:
         return 0, 0, []
     with transaction.atomic():
-        keys = Q()
-        for o in remote:
-            keys |= Q(campaign=campaigns[o.campaign_id], market_id=o.id)
-        existing = {(x.campaign_id, x.market_id): x for x in Order.objects.select_for_update().filter(keys)}
-        new_orders: list[Order] = []
+        if connection.vendor == "postgresql":
+            # Each page is re-fetchable from the Market, so its commit need not wait for the disk; the
+            # watermark is committed normally later, and WAL order makes every earlier page durable first.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        campaign_pks = [campaigns[cid].pk for cid in {o.campaign_id for o in remote}]
+        # One IN query (a long OR of pairs costs more to build than to run); pairs are matched here.
+        existing = {(x.campaign_id, x.market_id): x for x in Order.objects.select_for_update().filter(
+            campaign__in=campaign_pks, market_id__in=[o.id for o in remote])}
+        new: list[mt.Order] = []
         changed: list[tuple[Order, mt.Order]] = []
         for o in remote:
-            campaign = campaigns[o.campaign_id]
-            local = existing.get((campaign.pk, o.id))
+            local = existing.get((campaigns[o.campaign_id].pk, o.id))
             if local is None:
-                new_orders.append(Order(campaign=campaign, market_id=o.id, synced_at=now, **_order_fields(o)))
+                new.append(o)
             elif local.raw != o.raw:
                 # Compared by content: updateDate has one-second precision, two changes may share it.
                 changed.append((local, o))
-        Order.objects.bulk_create(new_orders)
-        by_key = {(x.campaign_id, x.market_id): x for x in new_orders}
-        items: list[OrderItem] = []
-        for o in remote:
-            local = by_key.get((campaigns[o.campaign_id].pk, o.id))
-            if local is not None:
-                items.extend(OrderItem(order=local, market_item_id=i.id, **_item_fields(i)) for i in o.items)
-        OrderItem.objects.bulk_create(items)
-        for o in remote:
-            local = by_key.get((campaigns[o.campaign_id].pk, o.id))
-            if local is not None and o.boxes_layout:
-                _adopt_market_layout(local, o, {i.market_item_id: i for i in items if i.order_id == local.pk})
+        if new:
+            order_values = [f for f in ORDER_FIELDS if f not in ("synced_at", "flag_reason")]
+            order_rows = []
+            for o in new:
+                values = _order_fields(o)
+                order_rows.append([campaigns[o.campaign_id].pk, o.id, now, "", 0, *(values[k] for k in order_values)])
+            _insert(Order, ["campaign", "market_id", "synced_at", "flag_reason", "version", *order_values], order_rows)
+            created = Order.objects.filter(campaign__in=campaign_pks, market_id__in=[o.id for o in new])
+            ids = {(c, m): pk for pk, c, m in created.values_list("pk", "campaign", "market_id")}
+            item_rows = []
+            for o in new:
+                order_pk = ids[(campaigns[o.campaign_id].pk, o.id)]
+                for i in o.items:
+                    values = _item_fields(i)
+                    item_rows.append([order_pk, i.id, *(values[k] for k in ITEM_FIELDS)])
+            _insert(OrderItem, ["order", "market_item_id", *ITEM_FIELDS], item_rows)
+            for o in new:
+                if o.boxes_layout:
+                    _adopt_market_layout(Order.objects.get(pk=ids[(campaigns[o.campaign_id].pk, o.id)]), o, None)
         flags = _apply_changes(changed, now)
     for order, reason in flags:
         log.warning("order %s flagged: %s", order.market_id, reason)
-    return len(new_orders), len(changed), [o for o, _ in flags]
+    return len(new), len(changed), [o for o, _ in flags]
 
 
 def _apply_changes(changed: list[tuple[Order, mt.Order]], now: dt.datetime) -> list[tuple[Order, str]]:
@@ -275,7 +328,45 @@ def _stream(client: MarketClient, business_market_id: int, filters: mt.OrdersFil
         token = page.next_page_token
 
 
-def _pages(client: MarketClient, business: Business, campaign_ids: tuple[int, ...]) -> Iterable[mt.OrdersPage]:
+def _prefetched(pages: Iterable[mt.OrdersPage], depth: int = 2) -> Iterable[mt.OrdersPage]:
+    """Fetch the next pages in a thread while this one is written: the Market's latency and our
+    writes overlap, and at most ``depth`` pages wait in memory."""
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        q.put(page, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+
+    thread = threading.Thread(target=produce, name="sync-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+
+
+def _pages(client: MarketClient, business: Business, campaign_ids: tuple[int, ...], has_dbs: bool
+           ) -> Iterable[mt.OrdersPage]:
     if business.sync_watermark:
         yield from _stream(client, business.market_id,
                            mt.OrdersFilter(campaign_ids=campaign_ids, updated_from=business.sync_watermark - OVERLAP))
@@ -289,7 +380,7 @@ def _pages(client: MarketClient, business: Business, campaign_ids: tuple[int, ..
         yield from _stream(client, business.market_id,
                            mt.OrdersFilter(campaign_ids=campaign_ids, creation_from=start, creation_to=end))
         end = start
-    if any(c.placement_model == "DBS" for c in business.campaigns.filter(is_active=True)):
+    if has_dbs:
         # A cancellation request is at most 48 hours old and updated its order, so an update-date
         # filter finds every such order however long ago it was created.
         yield from _stream(client, business.market_id,
@@ -323,7 +414,8 @@ def _pass(business: Business, client: MarketClient, result: SyncResult) -> None:
     campaigns = {c.market_id: c for c in business.campaigns.filter(is_active=True)}
     newest = business.sync_watermark
     try:
-        for page in _pages(client, business, tuple(sorted(campaigns))):
+        has_dbs = any(c.placement_model == "DBS" for c in campaigns.values())
+        for page in _prefetched(_pages(client, business, tuple(sorted(campaigns)), has_dbs)):
             result.pages += 1
             result.orders += len(page.orders)
             created, updated, flagged = apply_page(campaigns, page.orders)

@@ -106,11 +106,12 @@ class Seeder:
               buyer_type: str = "PERSON", status: str = "PROCESSING", substatus: str = "STARTED",
               shipment_in_days: int = 0, delivery_type: str = "PICKUP", cancel_requested: bool = False,
               promo_offer: str | None = None, notes: str = "", created_ago: dt.timedelta | None = None,
-              fake: bool = False) -> dict[str, Any]:
+              fake: bool = False, updated_now: bool = True) -> dict[str, Any]:
         self._n += 1
         order_id = self.store.next_id("order", 50_000_001)
         created = self.now - (created_ago if created_ago is not None else dt.timedelta(hours=self._n % 48 + 1))
-        placed = max(dt.datetime.now(UTC), created)
+        # A new order's last change is now; historical (load) orders last changed when created.
+        placed = max(dt.datetime.now(UTC), created) if updated_now else created
         items = []
         total = 0
         for offer_id, count in lines:
@@ -215,7 +216,8 @@ class Seeder:
         return orders
 
     def load(self, count: int, items_per_order: int = 3, batch: int = 1000) -> int:
-        """Many ordinary FBS orders for load tests and benchmarks, spread over the last 25 days."""
+        """Many ordinary FBS orders for load tests and benchmarks, created (and last changed) over the
+        last 25 days."""
         plain = [p.offer_id for p in CATALOG.values() if not p.codes and p.offer_id != "GAME-KEY"]
         made = 0
         while made < count:
@@ -224,7 +226,7 @@ class Seeder:
                 picks = self.rng.sample(plain, k=min(items_per_order, len(plain)))
                 age = dt.timedelta(minutes=self.rng.randrange(10, 25 * 24 * 60))
                 chunk.append(self.order([(p, self.rng.randint(1, 3)) for p in picks], created_ago=age,
-                                        shipment_in_days=self.rng.randint(0, 2)))
+                                        shipment_in_days=self.rng.randint(0, 2), updated_now=False))
             self.store.save_orders(chunk)
             made += len(chunk)
         return made
