@@ -73,8 +73,8 @@ def measure(n: int, tmp: Path) -> dict[str, float]:
     from fulfilment.market.client import Credentials, MarketClient
     from fulfilment.market.ratelimit import MemoryBackend, RateLimiter
     from fulfilment.market.types import OrdersFilter
-    from fulfilment.orders.models import Business, Campaign, Order
     from fulfilment.orders import sync as _sync
+    from fulfilment.orders.models import Business, Campaign, Order
     sync_business = _sync.sync_business
     from fulfilment.sandbox.seed import DEMO_API_KEY, DEMO_BUSINESS_ID, FBS_CAMPAIGN_ID, Seeder
     from fulfilment.sandbox.store import Store

@@ -14,4 +14,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", packing_views.home, name="home"),
+    path("sync/<int:business_id>/", packing_views.sync_now, name="sync-now"),
+    path("orders/<int:order_id>/", packing_views.order_detail, name="order"),
+    path("orders/<int:order_id>/refresh/", packing_views.order_refresh, name="order-refresh"),
+    path("orders/<int:order_id>/actions/<int:action_id>/retry/", packing_views.action_retry, name="action-retry"),
 ]

@@ -145,7 +145,7 @@ def _insert(model: type[models.Model], names: list[str], rows: list[list[object]
     qn = connection.ops.quote_name
     # Table and column names come from the model and are quoted; values are parameters. One
     # statement per chunk: a round trip per row costs more than the rows themselves.
-    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "  # noqa: S608
     one = f"({', '.join(['%s'] * len(fields))})"
     if connection.vendor == "postgresql":
         import psycopg

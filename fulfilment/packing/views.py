@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from fulfilment.orders.models import Campaign, OrderStatus
+from fulfilment.market.errors import MarketError
+from fulfilment.orders import outbox
+from fulfilment.orders.models import Business, Campaign, Order, OrderStatus, OutboxAction
+from fulfilment.orders.sync import refresh_order
+from fulfilment.orders.tasks import sync_business_task
 
+from .access import packer_required
 from .roles import is_packer, is_supervisor
 
 
@@ -40,8 +47,64 @@ def home(request: HttpRequest) -> HttpResponse:
             flagged=Count("orders", filter=~Q(orders__flag_reason="")),
         )
     )
+    attention = (Order.objects.filter(Q(outbox__state=OutboxAction.State.FAILED) | ~Q(flag_reason=""))
+                 .select_related("campaign").distinct().order_by("shipment_date", "market_id")[:50])
     return render(
         request,
         "packing/home.html",
-        {"campaigns": campaigns, "can_pack": is_packer(request.user), "is_supervisor": is_supervisor(request.user)},
+        {"campaigns": campaigns, "businesses": Business.objects.filter(is_active=True), "attention": attention,
+         "can_pack": is_packer(request.user), "is_supervisor": is_supervisor(request.user)},
     )
+
+
+@require_POST
+@packer_required
+def sync_now(request: HttpRequest, business_id: int) -> HttpResponse:
+    """Start a sync of one business now (the worker runs it; a running one is not doubled)."""
+    business = get_object_or_404(Business, pk=business_id, is_active=True)
+    transaction.on_commit(lambda: sync_business_task.delay(business.pk))
+    messages.success(request, _("Sync of %(name)s started.") % {"name": business.name})
+    return redirect("home")
+
+
+def _order_for(request: HttpRequest, order_id: int) -> Order:
+    return get_object_or_404(Order.objects.select_related("campaign__business"), pk=order_id)
+
+
+@require_GET
+@packer_required
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = _order_for(request, order_id)
+    return render(request, "packing/order.html", {
+        "order": order,
+        "items": order.items.all(),
+        "boxes": order.boxes.prefetch_related("lines__item"),
+        "actions": order.outbox.select_related("created_by").order_by("-id"),
+        "events": order.audit_events.select_related("user")[:50],
+    })
+
+
+@require_POST
+@packer_required
+def order_refresh(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Fetch this order from the Market again, now."""
+    order = _order_for(request, order_id)
+    try:
+        refresh_order(order)
+        messages.success(request, _("The order was refreshed from the Market."))
+    except MarketError as exc:
+        messages.error(request, _("The Market did not answer: %(error)s") % {"error": "; ".join(exc.messages)})
+    return redirect("order", order_id=order.pk)
+
+
+@require_POST
+@packer_required
+def action_retry(request: HttpRequest, order_id: int, action_id: int) -> HttpResponse:
+    order = _order_for(request, order_id)
+    action = get_object_or_404(OutboxAction, pk=action_id, order=order)
+    if action.state != OutboxAction.State.FAILED:
+        messages.error(request, _("Only a refused action can be sent again."))
+    else:
+        outbox.retry_failed(action, request.user)
+        messages.success(request, _("The action will be sent again."))
+    return redirect("order", order_id=order.pk)
