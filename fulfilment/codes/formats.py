@@ -1,0 +1,48 @@
+"""The other identifiers a packer scans or types: product barcodes, jewelry UIN, RNPT, GTD, country."""
+
+from __future__ import annotations
+
+import re
+
+from .cis import CYRILLIC, CodeError, gtin_check_digit_ok
+
+UIN_RE = re.compile(r"^\d{16}$")
+RNPT_RE = re.compile(r"^\d{8}/\d{6}/\d{7}/\d{3}$")
+GTD_RE = re.compile(r"^\d{8}/\d{6}/\d{7}$")
+COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+
+
+def product_gtin(scan: str) -> str | None:
+    """An EAN-8/UPC-A/EAN-13/GTIN-14 product barcode → its GTIN-14, or None if it is not one."""
+    value = scan.strip()
+    if not value.isdigit() or len(value) not in (8, 12, 13, 14) or not gtin_check_digit_ok(value):
+        return None
+    return value.zfill(14)
+
+
+def uin(value: str) -> str:
+    if not UIN_RE.match(value):
+        raise CodeError("uin", f"УИН — это 16 цифр, а введено {len(value)} символов / a UIN is 16 digits")
+    return value
+
+
+def rnpt(value: str) -> str:
+    if not RNPT_RE.match(value):
+        raise CodeError("rnpt", "РНПТ имеет вид XXXXXXXX/ДДММГГ/XXXXXXX/XXX / RNPT looks like "
+                                "XXXXXXXX/DDMMYY/XXXXXXX/XXX")
+    return value
+
+
+def gtd(value: str) -> str:
+    if not GTD_RE.match(value):
+        raise CodeError("gtd", "ГТД имеет вид XXXXXXXX/ДДММГГ/XXXXXXX / GTD looks like XXXXXXXX/DDMMYY/XXXXXXX")
+    return value
+
+
+def country_code(value: str) -> str:
+    if CYRILLIC.search(value):
+        raise CodeError("cyrillic", "Код страны латиницей, например CN / the country code is in Latin letters")
+    if not COUNTRY_RE.match(value):
+        raise CodeError("country", "Код страны — две заглавные латинские буквы (ISO 3166-1), например CN / "
+                                   "two capital letters, e.g. CN")
+    return value
