@@ -72,8 +72,13 @@ def test_a_chaotic_market_still_converges_and_gets_every_action_once(sandbox, bu
         for _ in range(40):  # the Market moves on meanwhile: new orders arrive
             sandbox.place([("MUG-001", 1), ("SOCKS-3P", 2)])
         sync_business_task.delay(business.pk)
-        wait_for(lambda: not OutboxAction.objects.exclude(state=OutboxAction.State.DELIVERED).exists(), 240,
-                 "every action delivered", worker, interval=0.5)
+        try:
+            wait_for(lambda: not OutboxAction.objects.exclude(state=OutboxAction.State.DELIVERED).exists(), 240,
+                     "every action delivered", worker, interval=0.5)
+        except AssertionError as exc:
+            stuck = list(OutboxAction.objects.exclude(state=OutboxAction.State.DELIVERED).values(
+                "id", "order_id", "kind", "state", "attempts", "next_attempt_at", "last_error"))
+            raise AssertionError(f"{stuck}\n{exc}") from None
         wait_for(lambda: Order.objects.count() == 160, 120, "the sync to catch up", worker)
     received = sandbox.store.received()
     for order in orders:

@@ -60,23 +60,23 @@ def _blocked_by_earlier(action: OutboxAction) -> OutboxAction | None:
             .order_by("id").first())
 
 
-def claim(action_id: int) -> OutboxAction | None:
-    """Take the action for sending, or None if it is not due, done, or another worker has it."""
+def claim(action_id: int) -> tuple[OutboxAction | None, OutboxAction | None]:
+    """Take the action for sending. Returns (action, None) when taken, (None, earlier) when an
+    earlier action of the same order must go first, (None, None) when not due, done, or taken."""
     now = timezone.now()
     due = Q(state=State.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     stale = Q(state=State.SENDING, claimed_at__lt=now - CLAIM_LEASE)
     # attempts is counted here, so that a worker killed mid-send still leaves a trace of the try.
     if not OutboxAction.objects.filter(Q(pk=action_id) & (due | stale)).update(
             state=State.SENDING, claimed_at=now, attempts=F("attempts") + 1):
-        return None
+        return None, None
     action = OutboxAction.objects.select_related("campaign__business", "order").get(pk=action_id)
     earlier = _blocked_by_earlier(action)
     if earlier is not None:
-        # Order is kept per order: wait for the earlier action (it re-enqueues us when done).
         OutboxAction.objects.filter(pk=action_id, state=State.SENDING).update(
             state=State.PENDING, claimed_at=None, attempts=F("attempts") - 1)
-        return None
-    return action
+        return None, earlier
+    return action, None
 
 
 def backoff(attempts: int) -> float:
@@ -85,7 +85,14 @@ def backoff(attempts: int) -> float:
 
 def deliver(action_id: int, client: MarketClient | None = None) -> tuple[str, float | None]:
     """Send one action. Returns (state, seconds until a retry or None)."""
-    action = claim(action_id)
+    action, earlier = claim(action_id)
+    if earlier is not None:
+        # Order is kept per order. The earlier action's delivery queues this one; until then look again
+        # when the earlier one is due (a refused one waits for staff, and its retry queues this one).
+        if earlier.state == State.FAILED:
+            return State.PENDING, None
+        due = earlier.next_attempt_at or timezone.now()
+        return State.PENDING, max(2.0, (due - timezone.now()).total_seconds() + 1.0)
     if action is None:
         current = OutboxAction.objects.filter(pk=action_id).values_list("state", flat=True).first()
         return current or "MISSING", None
@@ -94,6 +101,8 @@ def deliver(action_id: int, client: MarketClient | None = None) -> tuple[str, fl
     try:
         result = _send(client, action)
     except MarketRateLimited as exc:
+        # Waiting our turn is not a failure: it does not count towards the backoff or the give-up limit.
+        action.attempts -= 1
         return _retry(action, max(exc.retry_after, 1.0), "; ".join(exc.messages))
     except MarketBadRequest as exc:
         if _already_applied(client, action):
