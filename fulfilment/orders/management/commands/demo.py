@@ -76,6 +76,10 @@ class Command(BaseCommand):
                                  "--schedule", str(var / "celerybeat-schedule")])
             self._wait_ready(f"{sandbox_url}/_sandbox/health", "sandbox")
             self._wait_ready(f"{web_url}/healthz", "web")
+            # Fill the dashboard now rather than at beat's first tick.
+            from fulfilment.orders.tasks import sync_all_task
+
+            sync_all_task.delay()
             self._banner(web_url, sandbox_url)
             while not self.stopping:
                 for name, proc in self.children:
