@@ -1,8 +1,10 @@
 """The README's first command: it starts everything, serves the login page, and stops cleanly."""
 
+import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -60,6 +62,15 @@ def test_the_demo_starts_serves_the_login_page_and_stops_on_ctrl_c(tmp_path):
             assert "Войти" in resp.read().decode()
         with urllib.request.urlopen(f"http://127.0.0.1:{sandbox}/_sandbox/health", timeout=10) as resp:
             assert resp.status == 200
+        # The worker (a real process on the serverless broker) syncs the sandbox's orders in.
+        db = tmp_path / "var" / "fulfilment.sqlite3"
+        deadline = time.monotonic() + 90
+        synced = 0
+        while time.monotonic() < deadline and not synced:
+            with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
+                synced = conn.execute("SELECT count(*) FROM orders_order").fetchone()[0]
+            time.sleep(1)
+        assert synced >= 10, "".join(lines[-40:])
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0, "".join(lines[-40:])
