@@ -161,18 +161,26 @@ X_FRAME_OPTIONS = "DENY"
 # Packers stay logged in for a shift; the session survives a browser restart.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 3600)
 
+# --- Packing -----------------------------------------------------------------------------------
+# What keyboard-wedge scanners type instead of the GS separator (configured per site; CODES.md).
+SCANNER_GS_SUBSTITUTES = env.list("SCANNER_GS_SUBSTITUTES", default=["<GS>", "\\x1d", "\\u001d", "~", "|"])
+LABEL_FORMATS = ["A7", "A9", "A9_HORIZONTALLY", "A4"]
+QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=50)
+
 # --- Celery -------------------------------------------------------------------------------------
 # The embedded default broker is kombu's filesystem transport: a real worker and beat, no server.
 _CELERY_FS = VAR_DIR / "celery"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_CELERY_FS / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_CELERY_FS / "queue"),
         "data_folder_out": str(_CELERY_FS / "queue"),
         "processed_folder": str(_CELERY_FS / "processed"),
         "store_processed": False,
+        # Broadcast exchanges (worker control) go under var/ too, not into the working directory.
+        "control_folder": str(_CELERY_FS / "control"),
     }
 else:
     # Redis: redeliver an unacknowledged task (acks_late) after a killed worker within minutes.

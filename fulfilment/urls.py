@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from fulfilment.packing import screens
 from fulfilment.packing import views as packing_views
 
 admin.site.site_header = "Fulfilment"
@@ -15,7 +16,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", packing_views.home, name="home"),
     path("sync/<int:business_id>/", packing_views.sync_now, name="sync-now"),
-    path("orders/<int:order_id>/", packing_views.order_detail, name="order"),
+    path("queue/", screens.queue, name="queue"),
+    path("queue/open/", screens.queue_open, name="queue-open"),
+    path("queue/sheet/", screens.assembly_sheet, name="assembly-sheet"),
+    path("help/scanner/", screens.scanner_sheet, name="scanner-sheet"),
+    path("orders/<int:order_id>/", screens.order_screen, name="order"),
+    path("orders/<int:order_id>/panel/", screens.order_panel, name="order-panel"),
+    path("orders/<int:order_id>/scan/", screens.order_scan, name="order-scan"),
+    path("orders/<int:order_id>/do/", screens.order_op, name="order-op"),
+    path("orders/<int:order_id>/codes/check/", screens.order_check_codes, name="order-check-codes"),
+    path("orders/<int:order_id>/labels/", screens.order_labels, name="order-labels"),
     path("orders/<int:order_id>/refresh/", packing_views.order_refresh, name="order-refresh"),
     path("orders/<int:order_id>/actions/<int:action_id>/retry/", packing_views.action_retry, name="action-retry"),
 ]

@@ -1,6 +1,7 @@
 """Sync and outbox with a real Celery worker process: killed mid-sync, a chaotic Market, races."""
 
 import threading
+from collections import Counter
 
 import pytest
 from django.db import connection, transaction
@@ -59,7 +60,7 @@ def test_a_chaotic_market_still_converges_and_gets_every_action_once(sandbox, bu
     sync_business(business.pk, client=sandbox.client())
     orders = list(Order.objects.prefetch_related("items").order_by("market_id")[:30])
     chaos = sandbox.app.chaos
-    chaos.error_rate, chaos.latency_ms, chaos.burst_after, chaos.burst_period = 0.2, 30, 8, 1.0
+    chaos.error_rate, chaos.latency_ms, chaos.burst_after, chaos.burst_period = 0.2, 30, 6, 3.0
     sandbox.app._rng.seed(42)
     with Worker(concurrency=4) as worker:
         # Every order gets its layout, then READY_TO_SHIP: sixty actions, order kept per order.
@@ -88,7 +89,8 @@ def test_a_chaotic_market_still_converges_and_gets_every_action_once(sandbox, bu
         assert len(layouts) == 1 and len(statuses) == 1, order.market_id
         assert layouts[0]["id"] < statuses[0]["id"]  # layout before ready-to-ship
         assert sandbox.stored(order.market_id)["substatus"] == "READY_TO_SHIP"
-    assert any(r["status"] == 500 for r in received) and any(r["status"] == 420 for r in received)
+    seen = Counter(r["status"] for r in received)
+    assert seen[500] and seen[420], seen
     chaos.error_rate = chaos.latency_ms = chaos.burst_after = 0
     sync_business(business.pk, client=sandbox.client())
     mirror_equals_sandbox(sandbox)

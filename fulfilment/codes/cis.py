@@ -27,11 +27,13 @@ CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
 
 class CodeError(ValueError):
-    """A scan that is not a usable code; ``reason`` is a stable key, the message is for people."""
+    """A scan that is not a usable code. ``reason`` is a stable key and ``params`` its details: the
+    packing screen turns them into a translated message; the English text is for logs."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, **params: object) -> None:
         super().__init__(message)
         self.reason = reason
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,8 @@ def rebuild_gs(value: str, serial_lengths: Iterable[int] = KNOWN_SERIAL_LENGTHS)
     if len(readings) == 1:
         return readings.pop()
     if not readings:
-        raise CodeError("structure", "Не удаётся разобрать код: отсканируйте ещё раз / the code's structure does "
-                                     "not fit any known form; scan again")
-    raise CodeError("ambiguous", "Разделитель GS потерян, и код читается по-разному: отсканируйте ещё раз / the "
-                                 "GS separator was lost and the code reads more than one way; scan again")
+        raise CodeError("structure", "the code's structure does not fit any known form; scan again")
+    raise CodeError("ambiguous", "the GS separator was lost and the code reads more than one way; scan again")
 
 
 def check_digit(body: str) -> int:
@@ -119,21 +119,18 @@ def parse_cis(raw: str, *, substitutes: Iterable[str] = DEFAULT_SUBSTITUTES,
     """
     value = normalise(raw, substitutes)
     if CYRILLIC.search(value):
-        raise CodeError("cyrillic", "В коде русские буквы: переключите раскладку сканера или клавиатуры на "
-                                    "английскую / Cyrillic letters: switch the keyboard layout to English")
+        raise CodeError("cyrillic", "Cyrillic letters: switch the keyboard layout to English")
     if not value.startswith("01"):
-        raise CodeError("not_cis", "Это не код Честного ЗНАКа / not a Chestny ZNAK code")
+        raise CodeError("not_cis", "not a Chestny ZNAK code")
     gtin = value[2:16]
     if not gtin.isdigit() or len(gtin) != 14:
-        raise CodeError("placeholder", "После 01 должен идти GTIN из 14 цифр — похоже на образец из документации, "
-                                       "а не на настоящий код / 14 digits must follow 01: this looks like a "
-                                       "documentation placeholder, not a real code")
+        raise CodeError("placeholder", "14 digits must follow 01: this looks like a documentation placeholder")
     if not gtin_check_digit_ok(gtin):
         should = check_digit(gtin[:-1])
-        raise CodeError("check_digit", f"Неверная контрольная цифра GTIN {gtin}: должна быть {should} / bad GTIN "
-                                       f"check digit, should be {should}")
+        raise CodeError("check_digit", f"bad GTIN check digit in {gtin}, should be {should}", gtin=gtin,
+                        should=should)
     if value[16:18] != "21":
-        raise CodeError("structure", "После GTIN должен идти серийный номер (21) / AI 21 must follow the GTIN")
+        raise CodeError("no_serial", "AI 21 must follow the GTIN")
     rebuilt = False
     if GS not in value:
         lengths = list(KNOWN_SERIAL_LENGTHS)
@@ -144,23 +141,23 @@ def parse_cis(raw: str, *, substitutes: Iterable[str] = DEFAULT_SUBSTITUTES,
         value = fixed
     bad = sorted({c for c in value if c != GS and c not in GS1_CHARS})
     if bad:
-        raise CodeError("charset", f"Недопустимые символы в коде: {' '.join(bad)} / characters outside the GS1 set")
+        raise CodeError("charset", f"characters outside the GS1 set: {' '.join(bad)}", chars=" ".join(bad))
     result = biip.parse(value, config=ParseConfig(separator_chars=[GS]))
     if result.gs1_message is None:
-        raise CodeError("structure", f"Код не разбирается: {result.gs1_message_error} / cannot parse the code")
+        raise CodeError("structure", f"cannot parse the code: {result.gs1_message_error}")
     elements = {es.ai.ai: es.value for es in result.gs1_message.element_strings}
     serial = elements.get("21", "")
     if not serial or len(serial) > 20:
-        raise CodeError("structure", "Нет серийного номера (21) / no serial number")
+        raise CodeError("no_serial", "no serial number")
     tail = {ai: v for ai, v in elements.items() if ai not in ("01", "21")}
     for ai, v in tail.items():
         allowed = TAIL_ELEMENTS.get(ai)
         if allowed is None:
-            raise CodeError("structure", f"Неизвестный элемент ({ai}) в коде / unknown element ({ai})")
+            raise CodeError("unknown_ai", f"unknown element ({ai})", ai=ai)
         if len(v) not in allowed:
-            want = " или ".join(str(n) for n in allowed)
-            raise CodeError("length", f"Элемент ({ai}) должен быть длиной {want} символов, а в коде {len(v)} / "
-                                      f"element ({ai}) has the wrong length")
+            want = "/".join(str(n) for n in allowed)
+            raise CodeError("length", f"element ({ai}) is {len(v)} characters long, not {want}", ai=ai, want=want,
+                            got=len(v))
     if "92" in tail and "91" not in tail:
-        raise CodeError("structure", "Элемент (92) без (91) / element (92) without (91)")
+        raise CodeError("structure", "element (92) without (91)")
     return Cis(value=value, gtin=gtin, serial=serial, tail=tail, rebuilt=rebuilt)

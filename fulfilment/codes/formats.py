@@ -22,27 +22,25 @@ def product_gtin(scan: str) -> str | None:
 
 def uin(value: str) -> str:
     if not UIN_RE.match(value):
-        raise CodeError("uin", f"УИН — это 16 цифр, а введено {len(value)} символов / a UIN is 16 digits")
+        raise CodeError("uin", f"a UIN is 16 digits, got {len(value)} characters", got=len(value))
     return value
 
 
 def rnpt(value: str) -> str:
     if not RNPT_RE.match(value):
-        raise CodeError("rnpt", "РНПТ имеет вид XXXXXXXX/ДДММГГ/XXXXXXX/XXX / RNPT looks like "
-                                "XXXXXXXX/DDMMYY/XXXXXXX/XXX")
+        raise CodeError("rnpt", "RNPT looks like XXXXXXXX/DDMMYY/XXXXXXX/XXX")
     return value
 
 
 def gtd(value: str) -> str:
     if not GTD_RE.match(value):
-        raise CodeError("gtd", "ГТД имеет вид XXXXXXXX/ДДММГГ/XXXXXXX / GTD looks like XXXXXXXX/DDMMYY/XXXXXXX")
+        raise CodeError("gtd", "GTD looks like XXXXXXXX/DDMMYY/XXXXXXX")
     return value
 
 
 def country_code(value: str) -> str:
     if CYRILLIC.search(value):
-        raise CodeError("cyrillic", "Код страны латиницей, например CN / the country code is in Latin letters")
+        raise CodeError("cyrillic", "the country code is in Latin letters")
     if not COUNTRY_RE.match(value):
-        raise CodeError("country", "Код страны — две заглавные латинские буквы (ISO 3166-1), например CN / "
-                                   "two capital letters, e.g. CN")
+        raise CodeError("country", "a country code is two capital letters (ISO 3166-1), e.g. CN")
     return value

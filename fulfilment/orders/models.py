@@ -69,6 +69,15 @@ class Verification(models.TextChoices):
     ERROR = "ERROR", _("Rejected")
 
 
+class Problem(models.TextChoices):
+    """Why a packer took an order out of the packing flow."""
+
+    MISSING = "MISSING", _("Item missing")
+    DEFECTIVE = "DEFECTIVE", _("Item defective")
+    WRONG_PRODUCT = "WRONG_PRODUCT", _("Wrong product")
+    OTHER = "OTHER", _("Other problem")
+
+
 class SyncState(models.Model):
     """Where the last sync with the Market stopped and how it went."""
 
@@ -180,6 +189,23 @@ class Order(models.Model):
         _("needs attention"), blank=True, help_text=_("Why the order was taken out of the packing flow.")
     )
     version = models.PositiveIntegerField(default=0, help_text=_("Bumped on every packing change."))
+    current_box = models.PositiveIntegerField(_("current box"), default=1)
+    layout_version = models.PositiveIntegerField(
+        _("layout version"), default=0, help_text=_("Bumped whenever boxes or their contents change.")
+    )
+    layout_sent_version = models.PositiveIntegerField(_("layout version sent"), null=True, blank=True)
+    labels_printed_version = models.PositiveIntegerField(_("layout version of printed labels"), null=True, blank=True)
+    identifiers_checked_at = models.DateTimeField(_("codes last checked"), null=True, blank=True)
+    problem = models.CharField(_("problem"), max_length=16, choices=Problem.choices, blank=True, db_index=True)
+    problem_note = models.TextField(_("problem details"), blank=True)
+    problem_item = models.ForeignKey(
+        "OrderItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("problem item")
+    )
+    problem_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("problem reported by"),
+    )
+    problem_at = models.DateTimeField(_("problem reported at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -310,6 +336,8 @@ class Instance(models.Model):
     kind = models.CharField(_("kind"), max_length=8, choices=InstanceKind.choices)
     # Exactly as scanned, GS (chr 29) included; never stripped or normalised.
     value = models.TextField(_("code"))
+    # What makes two scans the same unit: the КИ (01+GTIN+21+serial) for Честный ЗНАК, else the value.
+    identity = models.CharField(_("identity"), max_length=128, blank=True)
     country_code = models.CharField(_("country"), max_length=2, blank=True)
     box = models.ForeignKey(
         Box, on_delete=models.SET_NULL, null=True, blank=True, related_name="instances", verbose_name=_("box")
@@ -339,7 +367,10 @@ class Instance(models.Model):
             ),
             models.CheckConstraint(condition=~Q(value=""), name="instance_value_not_empty"),
         ]
-        indexes = [models.Index(fields=["kind", "value"], name="instance_value_idx")]
+        indexes = [
+            models.Index(fields=["kind", "value"], name="instance_value_idx"),
+            models.Index(fields=["kind", "identity"], name="instance_identity_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.value!r}"
@@ -356,6 +387,8 @@ class AuditEvent(models.Model):
     )
     action = models.CharField(_("action"), max_length=64, db_index=True)
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    # The browser's id for a scan: a resent request is recognised and not applied twice.
+    request_id = models.UUIDField(_("request id"), null=True, blank=True, unique=True)
     payload = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
@@ -423,3 +456,30 @@ class OutboxAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.state})"
+
+
+class ProductBarcode(models.Model):
+    """A product's GTIN as learnt at the packing table: which SKU of the campaign it is, and the
+    serial length of its Честный ЗНАК codes once one was seen with its GS separators."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="barcodes",
+                                 verbose_name=_("campaign"))
+    gtin = models.CharField(_("GTIN"), max_length=14)
+    offer_id = models.CharField(_("SKU"), max_length=255, blank=True, db_index=True)
+    serial_length = models.PositiveSmallIntegerField(_("serial length"), null=True, blank=True)
+    learnt_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("learnt from")
+    )
+    learnt_at = models.DateTimeField(_("learnt at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("product barcode")
+        verbose_name_plural = _("product barcodes")
+        ordering = ["campaign", "offer_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "gtin"], name="barcode_unique_per_campaign"),
+            models.CheckConstraint(condition=Q(gtin__regex=r"^[0-9]{14}$"), name="barcode_gtin_14_digits"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gtin} → {self.offer_id or '?'}"

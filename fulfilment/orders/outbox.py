@@ -224,6 +224,12 @@ def _delivered(action: OutboxAction, result: dict[str, Any]) -> tuple[str, None]
         # The Market's box ids, in the order the boxes were sent; labels need them.
         for number, box_id in enumerate(result["boxIds"], start=1):
             Box.objects.filter(order_id=action.order_id, number=number).update(market_box_id=box_id)
+        if any("cis" in i or "uin" in i for box in action.payload["boxes"] for line in box
+               for i in line.get("instances") or ()):
+            from .tasks import check_identifiers_task
+
+            order_id = action.order_id
+            transaction.on_commit(lambda: check_identifiers_task.delay(order_id))
     if action.kind == Kind.STATUS and action.order_id:
         Order.objects.filter(pk=action.order_id).update(status=result.get("status", action.payload["status"]),
                                                         substatus=result.get("substatus", ""))

@@ -145,6 +145,14 @@ def _insert(model: type[models.Model], names: list[str], rows: list[list[object]
     field machinery costs more than the database itself; values go through the backend's adapters."""
     if not rows:
         return
+    # Local columns the Market knows nothing of (packing state) start at their model defaults.
+    extra = [f for f in model._meta.concrete_fields
+             if not f.primary_key and (f.has_default() or not f.null) and f.name not in names
+             and f.attname not in names]
+    if extra:
+        defaults = [f.get_default() for f in extra]
+        names = [*names, *(f.name for f in extra)]
+        rows = [[*row, *defaults] for row in rows]
     fields = [model._meta.get_field(n) for n in names]
     adapters = [_adapter(f) for f in fields]
     qn = connection.ops.quote_name

@@ -8,7 +8,7 @@ from celery import shared_task
 
 from fulfilment.market.errors import MarketError
 
-from . import outbox, sync
+from . import checks, outbox, sync
 from .models import Business
 
 log = logging.getLogger("fulfilment.tasks")
@@ -48,4 +48,19 @@ def sync_all_task() -> int:
     return len(ids)
 
 
-__all__ = ["deliver_action_task", "sweep_outbox_task", "sync_all_task", "sync_business_task"]
+@shared_task(acks_late=True, ignore_result=True)
+def check_identifiers_task(order_id: int, attempt: int = 0) -> bool:
+    """Poll the Market's check of an order's codes until none is in progress (backing off to 30 s)."""
+    try:
+        pending = checks.check_identifiers(order_id)
+    except MarketError as exc:
+        if not exc.retryable:
+            log.warning("identifier check of order %s failed: %s", order_id, exc)
+            return False
+        pending = True
+    if pending and attempt < 60:
+        check_identifiers_task.apply_async((order_id, attempt + 1), countdown=min(2 + 2 * attempt, 30))
+    return pending
+
+
+__all__ = ["check_identifiers_task", "deliver_action_task", "sweep_outbox_task", "sync_all_task", "sync_business_task"]

@@ -71,19 +71,6 @@ def _order_for(request: HttpRequest, order_id: int) -> Order:
     return get_object_or_404(Order.objects.select_related("campaign__business"), pk=order_id)
 
 
-@require_GET
-@packer_required
-def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = _order_for(request, order_id)
-    return render(request, "packing/order.html", {
-        "order": order,
-        "items": order.items.all(),
-        "boxes": order.boxes.prefetch_related("lines__item"),
-        "actions": order.outbox.select_related("created_by").order_by("-id"),
-        "events": order.audit_events.select_related("user")[:50],
-    })
-
-
 @require_POST
 @packer_required
 def order_refresh(request: HttpRequest, order_id: int) -> HttpResponse:

@@ -1,0 +1,301 @@
+"""Packing an order: what each scan means, boxes and splits, the Market's rules, finishing."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
+
+from fulfilment.orders.models import AuditEvent, Box, BoxLine, Instance, OutboxAction, ProductBarcode
+from fulfilment.packing import service
+from fulfilment.packing.state import PackState
+from fulfilment.sandbox import rules
+from fulfilment.sandbox.seed import CATALOG
+
+from .builders import make_campaign, make_order
+
+pytestmark = pytest.mark.django_db
+
+SHOES = ("0104601234567893215Ek!qZ7w+Ta0r\u001d91EE06\u001d92FMTahov29ELSZgnu18DKRYfmt07CJQXelsz6BIPWdkry5AHOVcjqx4"
+         "/GNUbipw3+FMTahov29ELSZgnu18DKRYf=")
+MILK = "0104650117240408215aB3cD\u001d93dGVz"
+MILK2 = "0104650117240408215zZ9yY\u001d93abcd"
+MUG = CATALOG["MUG-001"].ean13
+TEA = CATALOG["TEA-GREEN-100"].ean13
+
+
+@pytest.fixture(autouse=True)
+def _russian():
+    with translation.override("ru"):
+        yield
+
+
+def coded_order(items=(("SHOES-RUN-42", 2, ["CIS"]),), buyer_type="BUSINESS", **kw):
+    order = make_order(items=tuple((sku, n) for sku, n, _ in items), buyer_type=buyer_type, **kw)
+    for item, (_, _, types) in zip(order.items.order_by("id"), items, strict=True):
+        item.required_instance_types = types
+        item.save()
+    return order
+
+
+def scan(order, code, user=None, request_id=None):
+    return service.scan(order.pk, user, code, request_id)
+
+
+def state(order):
+    order.refresh_from_db()
+    return PackState(order)
+
+
+def test_a_product_barcode_puts_a_unit_in_the_current_box_and_learns_the_only_sku(packer):
+    order = make_order(items=(("MUG-001", 2),))
+    fb = scan(order, MUG, packer)
+    assert fb.ok, fb.message
+    assert "MUG-001" in fb.message and "запомнен" in fb.message
+    assert ProductBarcode.objects.get(gtin="0" + MUG).offer_id == "MUG-001"
+    assert scan(order, MUG).ok
+    st = state(order)
+    assert st.items[order.items.get().pk].placed == 2
+    third = scan(order, MUG)
+    assert not third.ok and "уже в коробках" in third.message
+    assert st.layout_problems() == []
+
+
+def test_a_wrong_product_is_refused_loudly_and_changes_nothing(packer):
+    campaign = make_campaign()
+    ProductBarcode.objects.create(campaign=campaign, gtin="0" + TEA, offer_id="TEA-GREEN-100")
+    order = make_order(campaign=campaign, items=(("MUG-001", 1),))
+    version = order.version
+    fb = scan(order, TEA)
+    assert not fb.ok and "TEA-GREEN-100" in fb.message and "нет в этом заказе" in fb.message
+    order.refresh_from_db()
+    assert order.version == version and not BoxLine.objects.filter(box__order=order).exists()
+
+
+def test_an_unknown_barcode_in_an_ambiguous_order_asks_once_then_remembers(packer):
+    order = make_order(items=(("MUG-001", 1), ("TEA-GREEN-100", 2)))
+    fb = scan(order, TEA)
+    assert not fb.ok and fb.prompt and {i.offer_id for i in fb.prompt["items"]} == {"MUG-001", "TEA-GREEN-100"}
+    assert not BoxLine.objects.filter(box__order=order).exists()
+    tea = order.items.get(offer_id="TEA-GREEN-100")
+    assert service.pick_item(order.pk, packer, fb.prompt["code"], tea.pk).ok
+    assert scan(order, TEA).ok  # remembered: no question this time
+    # The mug is now the only SKU without a barcode: its barcode is learnt without asking.
+    assert scan(order, MUG).ok
+    assert {s.item.offer_id: s.placed for s in state(order).items.values()} == {"MUG-001": 1, "TEA-GREEN-100": 2}
+
+
+def test_chestny_znak_codes_fill_units_with_gs_dropped_or_substituted(packer):
+    order = coded_order((("MILK-1L", 3, ["CIS"]),))
+    assert scan(order, MILK).ok  # with GS: teaches the serial length (6) for this GTIN
+    assert ProductBarcode.objects.get(gtin="04650117240408").serial_length == 6
+    assert scan(order, MILK2.replace("\u001d", "")).ok  # GS dropped: rebuilt
+    third = "0104650117240408215qQ1wW<GS>93zzzz"  # a configured substitute
+    assert scan(order, third).ok
+    values = sorted(Instance.objects.filter(order=order).values_list("value", flat=True))
+    assert values == sorted([MILK, MILK2, "0104650117240408215qQ1wW\u001d93zzzz"])
+    st = state(order)
+    assert st.items[order.items.get().pk].placed == 3 and st.layout_problems() == []
+
+
+@pytest.mark.parametrize(("code", "words"), [
+    ("0104601234567890215aB3cD\u001d93dGVz", "должна быть 3"),
+    ("0104650117240408215аВ3сD\u001d93dGVz", "раскладку"),
+    ("010304109478gftJ14545762!\u001dhGt264", "образец"),
+    ("0104650117240408215aB#cD\u001d93dGVz", "#"),
+    (SHOES[:-1], "(92)"),
+    ("0104650117240408215aB3cD\u001d93dG", "(93)"),
+])
+def test_malformed_codes_are_refused_with_what_is_wrong(packer, code, words):
+    order = coded_order((("MILK-1L", 1, ["CIS"]),))
+    fb = scan(order, code)
+    assert not fb.ok and words in fb.message, fb.message
+    assert not Instance.objects.filter(order=order).exists()
+    assert AuditEvent.objects.filter(order=order, action="scan.refused").count() == 1
+
+
+def test_a_code_is_used_once_in_an_order_and_in_live_orders(packer):
+    order = coded_order((("MILK-1L", 2, ["CIS"]),))
+    assert scan(order, MILK).ok
+    again = scan(order, MILK.replace("\u001d", "~"))
+    assert not again.ok and "уже отсканирован" in again.message
+    other = coded_order((("MILK-1L", 1, ["CIS"]),), campaign=order.campaign)
+    fb = scan(other, MILK)
+    assert not fb.ok and str(order.market_id) in fb.message
+    order.status = "CANCELLED"
+    order.save()
+    assert scan(other, MILK).ok  # a cancelled order's goods are back on the shelf
+
+
+def test_uin_rnpt_gtd_and_country(packer):
+    order = coded_order((("RING-585", 1, ["UIN"]), ("FRIDGE-IMP", 1, ["RNPT"]), ("TV-IMP-55", 1, ["GTD"])),
+                        buyer_type="PERSON")
+    short = scan(order, "123456789012345")
+    assert not short.ok
+    assert scan(order, "1234567890123456").ok
+    assert scan(order, "10702070/010124/3012345/001").ok
+    assert scan(order, "cn").ok
+    assert scan(order, "10702070/010124/3012345").ok
+    assert not scan(order, "RUS").ok
+    inst = {i.kind: i for i in Instance.objects.filter(order=order)}
+    assert inst["RNPT"].country_code == "CN" and inst["GTD"].country_code == ""
+    assert inst["UIN"].value == "1234567890123456"
+
+
+def test_a_resent_scan_is_not_applied_twice(packer):
+    order = make_order(items=(("MUG-001", 3),))
+    rid = uuid.uuid4()
+    assert scan(order, MUG, packer, rid).ok
+    dup = scan(order, MUG, packer, rid)
+    assert dup.duplicate
+    assert state(order).items[order.items.get().pk].placed == 1
+
+
+def test_split_a_big_item_across_boxes_with_its_code_in_each(packer):
+    order = coded_order((("SHOES-RUN-42", 1, ["CIS"]), ("MUG-001", 1, [])))
+    shoes = order.items.get(offer_id="SHOES-RUN-42")
+    mug = order.items.get(offer_id="MUG-001")
+    assert service.run(order.pk, packer, "split", item=shoes.pk, parts=2).ok
+    assert scan(order, SHOES).ok
+    fb = scan(order, MUG)
+    assert fb.ok and "3" in fb.message  # a part travels alone: a new box was opened
+    st = state(order)
+    assert st.layout_problems() == []
+    payload = st.layout_payload()
+    assert payload == {"boxes": [
+        [{"id": shoes.market_item_id, "partialCount": {"current": 1, "total": 2}, "instances": [{"cis": SHOES}]}],
+        [{"id": shoes.market_item_id, "partialCount": {"current": 2, "total": 2}, "instances": [{"cis": SHOES}]}],
+        [{"id": mug.market_item_id, "fullCount": 1}],
+    ]}
+    # The Market's own rules (the sandbox's implementation of seed 001) accept it.
+    market_order = {"buyerType": "BUSINESS", "items": [
+        {"id": i.market_item_id, "count": i.count, "requiredInstanceTypes": i.required_instance_types}
+        for i in order.items.all()]}
+    errors, counts = rules.check_box_layout(market_order, {"boxes": [{"items": b} for b in payload["boxes"]]})
+    assert errors == [] and counts == {shoes.market_item_id: 1, mug.market_item_id: 1}
+    assert json.dumps(payload).count("\\u001d") == 4
+
+
+def test_boxes_move_remove_and_renumber(packer):
+    order = make_order(items=(("MUG-001", 3),))
+    for _ in range(3):
+        scan(order, MUG)
+    assert service.run(order.pk, packer, "new_box").ok
+    line = BoxLine.objects.get(box__order=order, box__number=1)
+    assert service.run(order.pk, packer, "move", line=line.pk, to=2).ok
+    assert {b.number: sum(x.full_count for x in b.lines.all()) for b in Box.objects.filter(order=order)} == {1: 2, 2: 1}
+    assert service.run(order.pk, packer, "new_box").ok
+    refused = service.run(order.pk, packer, "delete_box", box=1)
+    assert not refused.ok and "не пуста" in refused.message
+    assert service.run(order.pk, packer, "delete_box", box=3).ok
+    line2 = BoxLine.objects.get(box__order=order, box__number=2)
+    assert service.run(order.pk, packer, "remove_unit", line=line2.pk).ok
+    assert service.run(order.pk, packer, "delete_box", box=2).ok
+    assert list(Box.objects.filter(order=order).values_list("number", flat=True)) == [1]
+    assert state(order).layout_problems() == ["MUG-001: в коробках 2 из 3 шт."]
+
+
+def test_finish_sends_the_layout_through_the_outbox_once(packer):
+    order = coded_order((("MILK-1L", 1, ["CIS"]),))
+    refused = service.run(order.pk, packer, "finish")
+    assert not refused.ok and not OutboxAction.objects.exists()
+    scan(order, MILK)
+    fb = service.run(order.pk, packer, "finish")
+    assert fb.ok, fb.message
+    action = OutboxAction.objects.get(order=order)
+    assert action.kind == "LAYOUT" and action.payload["boxes"][0][0]["instances"] == [{"cis": MILK}]
+    assert service.run(order.pk, packer, "finish").ok
+    assert OutboxAction.objects.filter(order=order).count() == 1
+    ready = service.run(order.pk, packer, "ready")
+    assert not ready.ok  # the Market has not checked the codes yet
+
+
+def test_a_flagged_order_cannot_be_packed_or_finished(packer):
+    order = make_order(items=(("MUG-001", 1),), flag_reason="Cancelled at the Market while packing")
+    fb = scan(order, MUG)
+    assert not fb.ok and "Cancelled at the Market" in fb.message
+    assert not service.run(order.pk, packer, "finish").ok
+
+
+def test_reporting_a_problem_takes_the_order_out_of_the_queue(client, packer):
+    order = make_order(items=(("MUG-001", 1),))
+    client.force_login(packer)
+    assert str(order.market_id) in client.get(reverse("queue")).content.decode()
+    resp = client.post(reverse("order-op", args=[order.pk]), {"op": "problem", "problem": "DEFECTIVE",
+                                                               "item": order.items.get().pk, "note": "разбита"},
+                       HTTP_HX_REQUEST="true")
+    assert resp.status_code == 200 and resp["HX-Redirect"] == reverse("queue")
+    order.refresh_from_db()
+    assert order.problem == "DEFECTIVE" and order.problem_by == packer
+    assert str(order.market_id) not in client.get(reverse("queue")).content.decode()
+
+
+def test_the_scan_endpoint_takes_a_batch_and_renders_the_panel(client, packer):
+    order = make_order(items=(("MUG-001", 2),))
+    client.force_login(packer)
+    scans = [{"id": str(uuid.uuid4()), "code": MUG}, {"id": str(uuid.uuid4()), "code": MUG}]
+    resp = client.post(reverse("order-scan", args=[order.pk]), json.dumps({"scans": scans}),
+                       content_type="application/json")
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert 'id="panel"' in html and 'data-state="ok"' in html
+    resp = client.post(reverse("order-scan", args=[order.pk]), json.dumps({"scans": scans}),
+                       content_type="application/json")
+    assert state(order).items[order.items.get().pk].placed == 2
+    bad = client.post(reverse("order-scan", args=[order.pk]), "not json", content_type="application/json")
+    assert bad.status_code == 400
+
+
+def test_the_order_screen_renders(client, packer):
+    order = coded_order((("SHOES-RUN-42", 1, ["CIS"]), ("MUG-001", 2, [])))
+    service.run(order.pk, packer, "split", item=order.items.get(offer_id="SHOES-RUN-42").pk, parts=2)
+    scan(order, SHOES)
+    client.force_login(packer)
+    html = client.get(reverse("order", args=[order.pk])).content.decode()
+    assert 'id="scan"' in html and "SHOES-RUN-42" in html and "Коробка 2" in html
+
+
+def _scan_queries(order, code):
+    with CaptureQueriesContext(connection) as ctx:
+        fb = scan(order, code)
+    assert fb.ok, fb.message
+    return len(ctx.captured_queries)
+
+
+def test_queries_per_scan_do_not_grow_with_the_order(packer, client):
+    small = make_order(items=(*((f"SKU-{i}", 1) for i in range(3)), ("MUG-001", 5)))
+    big = make_order(items=(*((f"SKU-{i}", 1) for i in range(99)), ("MUG-001", 5)))
+    for order in (small, big):
+        ProductBarcode.objects.get_or_create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
+        scan(order, MUG)
+    assert _scan_queries(small, MUG) == _scan_queries(big, MUG)
+    client.force_login(packer)
+
+    def render(order):
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(reverse("order", args=[order.pk]))
+        return len(ctx.captured_queries)
+
+    assert render(small) == render(big)
+
+
+def test_queue_queries_do_not_grow_with_the_number_of_orders(client, packer):
+    campaign = make_campaign()
+    client.force_login(packer)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            resp = client.get(reverse("queue"), {"q": "", "codes": ""})
+        assert resp.status_code == 200
+        return len(ctx.captured_queries)
+
+    make_order(campaign=campaign, items=(("A", 1), ("B", 2)))
+    few = count()
+    for _ in range(30):
+        make_order(campaign=campaign, items=(("A", 1), ("B", 2)))
+    assert count() == few
