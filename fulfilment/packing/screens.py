@@ -14,7 +14,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -305,6 +304,6 @@ def order_labels(request: HttpRequest, order_id: int) -> HttpResponse:
         return redirect("order", order_id=order.pk)
     service.labels_printed(order.pk, request.user)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = format_html('inline; filename="labels-{}.pdf"', order.market_id)
+    response["Content-Disposition"] = f'inline; filename="labels-{int(order.market_id)}.pdf"'
     response.set_cookie("label_format", fmt, max_age=365 * 24 * 3600, samesite="Lax")
     return response

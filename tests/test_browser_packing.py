@@ -1,0 +1,128 @@
+"""A packer packs an order in real Chromium at scanner speed; the sandbox Market gets exactly the layout.
+
+Everything is real: the dashboard on a live server, a Celery worker delivering the outbox, the
+sandbox Market over HTTP, Debian's Chromium typing like a keyboard-wedge scanner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from fulfilment.orders.models import Business, Campaign, Instance, Order, OutboxAction, PlacementModel
+from fulfilment.orders.sync import sync_business
+from fulfilment.sandbox import seed
+from fulfilment.sandbox.seed import CATALOG, make_cis
+
+from .worker import Worker, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+GS = "\x1d"
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / "test-artifacts"))
+
+
+@pytest.fixture
+def business(sandbox):
+    b = Business.objects.create(market_id=seed.DEMO_BUSINESS_ID, name="Демо", api_base_url=sandbox.url,
+                                api_token=seed.DEMO_API_KEY)
+    Campaign.objects.create(market_id=seed.FBS_CAMPAIGN_ID, business=b, name="demo-fbs",
+                            placement_model=PlacementModel.FBS)
+    return b
+
+
+def login(page, live_server, user="pavel"):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", user)
+    page.fill("#id_password", "pw-" + user)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def scanner_type(page, code: str, how: str) -> None:
+    """Type a code as a keyboard-wedge scanner does: a few ms per key, Enter at the end. ``how`` is
+    what the scanner does with GS: sends Ctrl+], types a substitute, or drops it."""
+    parts = code.split(GS)
+    for n, part in enumerate(parts):
+        if n:
+            if how == "ctrl":
+                page.keyboard.press("Control+BracketRight")
+            elif how == "substitute":
+                page.keyboard.type("<GS>", delay=2)
+        page.keyboard.type(part, delay=2)
+    page.keyboard.press("Enter")
+
+
+def test_a_packer_packs_an_order_at_scanner_speed(page, live_server, sandbox, business, packer):
+    rng = random.Random(7)
+    placed = sandbox.place([("WATER-05", 26), ("MILK-1L", 6), ("AC-SPLIT-9", 1)], buyer_type="BUSINESS")
+    sync_business(business.pk, client=sandbox.client())
+    order = Order.objects.get(market_id=placed["orderId"])
+    water, milk = [make_cis(CATALOG["WATER-05"], rng) for _ in range(26)], [make_cis(CATALOG["MILK-1L"], rng)
+                                                                            for _ in range(6)]
+    with Worker(concurrency=2) as worker:
+        login(page, live_server)
+        page.goto(f"{live_server.url}/queue/")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "queue.png"))
+        # The order is opened by scanning its number on the queue.
+        page.focus("#scan")
+        scanner_type(page, str(order.market_id), "ctrl")
+        page.wait_for_url(f"{live_server.url}/orders/{order.pk}/")
+        assert page.evaluate("document.activeElement.id") == "scan"
+
+        # The first water code: a new GTIN in an order with two coded items, so the packer is asked once.
+        scanner_type(page, water[0], "ctrl")
+        page.wait_for_selector(".prompt button")
+        page.click(".prompt button:has-text('WATER-05')")
+        page.wait_for_selector("#feedback[data-state=ok]")
+
+        # A burst of 31 codes at scanner speed: GS as Ctrl+], as a substitute, or dropped.
+        burst = [(milk[0], "ctrl")] + [(c, ("ctrl", "substitute", "drop")[n % 3]) for n, c in enumerate(water[1:])]
+        burst += [(c, ("drop", "substitute")[n % 2]) for n, c in enumerate(milk[1:])]
+        assert len(burst) >= 30
+        for code, how in burst:
+            scanner_type(page, code, how)
+        wait_for(lambda: Instance.objects.filter(order=order).count() == 32, 60, "every scan saved", worker)
+        page.wait_for_selector("#scan-queue[data-pending='0']")
+        errors = page.locator("#feedback p.error").all_inner_texts()
+        assert not errors, errors
+
+        # The air conditioner travels in two boxes: split it.
+        ac_row = page.locator("tr.item", has_text="AC-SPLIT-9")
+        ac_row.locator("select[name=parts]").select_option("2")
+        ac_row.locator("button", has_text="Разделить").click()
+        page.wait_for_selector("#box-3")
+        page.screenshot(path=str(SCREENSHOTS / "order.png"), full_page=True)
+        assert page.locator(".problems").count() == 0
+
+        page.click("button:has-text('Завершить упаковку')")
+        # The worker sends the layout, then polls the Market's code check; the screen polls too.
+        page.wait_for_selector("button.ready:not([disabled])", timeout=60_000)
+
+        labels = page.request.get(f"{live_server.url}/orders/{order.pk}/labels/?format=A7")
+        assert labels.status == 200 and labels.body().startswith(b"%PDF")
+        page.click("button.ready")
+        wait_for(lambda: sandbox.stored(order.market_id)["substatus"] == "READY_TO_SHIP", 60, "ready to ship", worker)
+        page.wait_for_selector(".sent.state-delivered >> nth=1", timeout=30_000)
+
+    # What the Market received: exactly one layout, exactly these codes, GS as \u001d, nothing doubled.
+    layouts = [r for r in sandbox.store.received("setOrderBoxLayout") if r["status"] == 200]
+    assert len(layouts) == 1
+    items = {i["offerId"]: i["id"] for i in placed["items"]}
+    assert json.loads(layouts[0]["body"]) == {"boxes": [
+        {"items": [
+            {"id": items["WATER-05"], "fullCount": 26, "instances": [{"cis": c} for c in water]},
+            {"id": items["MILK-1L"], "fullCount": 6, "instances": [{"cis": c} for c in milk]},
+        ]},
+        {"items": [{"id": items["AC-SPLIT-9"], "partialCount": {"current": 1, "total": 2}}]},
+        {"items": [{"id": items["AC-SPLIT-9"], "partialCount": {"current": 2, "total": 2}}]},
+    ]}
+    assert layouts[0]["body"].count("\\u001d") == 32 and "\\\\u001d" not in layouts[0]["body"]
+    statuses = [r for r in sandbox.store.received("updateOrderStatus") if r["status"] == 200]
+    assert len(statuses) == 1 and statuses[0]["id"] > layouts[0]["id"]
+    assert not OutboxAction.objects.exclude(state=OutboxAction.State.DELIVERED).exists()
+    assert sorted(Instance.objects.filter(order=order).values_list("value", flat=True)) == sorted(water + milk)
