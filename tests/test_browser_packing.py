@@ -90,11 +90,15 @@ def test_a_packer_packs_an_order_at_scanner_speed(page, live_server, sandbox, bu
         page.wait_for_selector("#scan-queue[data-pending='0']")
         errors = page.locator("#feedback p.error").all_inner_texts()
         assert not errors, errors
+        # The screen shows what the server has (partial updates included): every count is complete.
+        assert page.locator("tr.item.done").count() == 2
+        assert page.locator("#codes tr").count() == 32
 
         # The air conditioner travels in two boxes: split it.
-        ac_row = page.locator("tr.item", has_text="AC-SPLIT-9")
-        ac_row.locator("select[name=parts]").select_option("2")
-        ac_row.locator("button", has_text="Разделить").click()
+        split = page.locator("#split-form")
+        split.locator("select[name=item]").select_option(label="AC-SPLIT-9")
+        split.locator("select[name=parts]").select_option("2")
+        split.locator("button").click()
         page.wait_for_selector("#box-3")
         page.screenshot(path=str(SCREENSHOTS / "order.png"), full_page=True)
         assert page.locator(".problems").count() == 0

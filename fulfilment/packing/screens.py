@@ -223,9 +223,10 @@ def order_scan(request: HttpRequest, order_id: int) -> HttpResponse:
         if not isinstance(scans, list) or len(scans) > MAX_SCANS_PER_REQUEST:
             raise ValueError
         batch = [(uuid.UUID(str(s["id"])), str(s["code"])) for s in scans]
-    except (ValueError, KeyError, TypeError):
+        known_version = body.get("version")
+    except (ValueError, KeyError, TypeError, AttributeError):
         return HttpResponseBadRequest(_("Scans must be sent as JSON: {\"scans\": [{\"id\": uuid, \"code\": text}]}"))
-    _order(order_id)
+    before = _order(order_id).version
     feedback = []
     for request_id, code in batch:
         fb = service.scan(order_id, request.user, code, request_id)
@@ -233,7 +234,34 @@ def order_scan(request: HttpRequest, order_id: int) -> HttpResponse:
             feedback.append(fb)
         if fb.redirect:
             break
-    return _panel(request, order_id, feedback)
+    # Only what the scans changed is re-rendered (out-of-band swaps), unless someone else changed
+    # the order since the browser last saw it, or the change is broad: then the whole panel.
+    full = (known_version != before or not feedback
+            or any(f.structure or f.prompt or f.redirect for f in feedback))
+    if full:
+        response = _panel(request, order_id, feedback)
+        response["X-Pack-Update"] = "full"
+        return response
+    order = _order(order_id)
+    ctx = panel_context(request, order, feedback)
+    state: PackState = ctx["state"]
+    items = set().union(*(f.items for f in feedback))
+    lines: dict[int, bool] = {}
+    for f in feedback:
+        for _box, line_id, new in f.lines:
+            lines[line_id] = lines.get(line_id, False) or new
+    codes = {c for f in feedback for c in f.codes}
+    ctx["touched_items"] = [st for pk, st in state.items.items() if pk in items]
+    ctx["touched_lines"] = []
+    for box in state.boxes.values():
+        for line in box.lines:
+            if line.pk in lines:
+                line.is_new = lines[line.pk]  # type: ignore[attr-defined]
+                ctx["touched_lines"].append((box, line))
+    ctx["new_codes"] = [(st, i) for st in state.items.values() for i in st.code_list if i.pk in codes]
+    response = render(request, "packing/_scan_update.html", ctx)
+    response["X-Pack-Update"] = "partial"
+    return response
 
 
 @require_POST

@@ -60,6 +60,12 @@ class Feedback:
     prompt: dict[str, Any] | None = None  # ask which item a code belongs to
     redirect: str | None = None
     duplicate: bool = False
+    # What the scan changed, so the screen re-renders only that.
+    items: set[int] = field(default_factory=set)
+    boxes: set[int] = field(default_factory=set)
+    codes: list[int] = field(default_factory=list)
+    lines: list[tuple[int, int, bool]] = field(default_factory=list)  # (box, line id, new)
+    structure: bool = False  # boxes opened, removed or renumbered, or anything else broad
 
 
 @dataclass
@@ -69,6 +75,11 @@ class Ctx:
     user: AbstractBaseUser | None
     notes: list[str] = field(default_factory=list)
     layout_changed: bool = False
+    items: set[int] = field(default_factory=set)
+    boxes: set[int] = field(default_factory=set)
+    codes: list[int] = field(default_factory=list)
+    lines: list[tuple[int, int, bool]] = field(default_factory=list)
+    structure: bool = False
 
 
 @contextmanager
@@ -105,6 +116,8 @@ def scan(order_id: int, user: AbstractBaseUser | None, raw: str, request_id: uui
         with locked(order_id, user) as ctx:
             fb = _interpret(ctx, raw)
             _audit(ctx, "scan", {"code": raw, "result": fb.message}, request_id)
+            fb.items, fb.boxes, fb.codes, fb.lines = ctx.items, ctx.boxes, ctx.codes, ctx.lines
+            fb.structure = fb.structure or ctx.structure
             return fb
     except Refused as exc:
         message = str(exc)
@@ -130,6 +143,7 @@ def _interpret(ctx: Ctx, raw: str) -> Feedback:
         raise Refused(_("Empty scan."))
     command = COMMANDS.get(value.upper())
     if command:
+        ctx.structure = True
         return {"new_box": new_box_in, "finish": finish_in, "ready": ready_in}[command](ctx)
     code = normalise(value, settings.SCANNER_GS_SUBSTITUTES)
     if code.startswith("01") and (GS in code or not code.isdigit() or len(code) > 16):
@@ -236,7 +250,7 @@ def _open_box(ctx: Ctx) -> int:
 
     ctx.state.boxes[number] = BoxState(box)
     ctx.order.current_box = number
-    ctx.layout_changed = True
+    ctx.layout_changed = ctx.structure = True
     return number
 
 
@@ -261,9 +275,13 @@ def _place_unit(ctx: Ctx, st: ItemState) -> int:
         line.item_state = st  # type: ignore[attr-defined]
         st.whole[number] = line
         box.lines.append(line)
+        ctx.lines.append((number, line.pk, True))
     else:
         BoxLine.objects.filter(pk=line.pk).update(full_count=F("full_count") + 1)
         line.full_count = (line.full_count or 0) + 1
+        ctx.lines.append((number, line.pk, False))
+    ctx.items.add(st.item.pk)
+    ctx.boxes.add(number)
     # A code scanned for a unit that was later taken out of its box goes back in with the next unit.
     for kind in st.accepted:
         loose = next((i for i in st.codes[kind] if i.box_number is None and i.unit not in st.split), None)
@@ -367,6 +385,8 @@ def _attach(ctx: Ctx, st: ItemState, kind: str, value: str, identity: str) -> Fe
     inst.box_number = box.number if box else None  # type: ignore[attr-defined]
     st.codes[kind].append(inst)
     ctx.layout_changed = True
+    ctx.items.add(st.item.pk)
+    ctx.codes.append(inst.pk)
     where = _("box %(n)s") % {"n": box.number} if box else _("split unit %(u)s") % {"u": unit}
     return _ok(ctx, _("%(kind)s code for %(sku)s (%(have)s of %(count)s), %(where)s.") % {
         "kind": InstanceKind(kind).label, "sku": st.item.offer_id, "have": len(st.codes[kind]),
@@ -381,7 +401,7 @@ def _country(ctx: Ctx, country: str) -> Feedback:
         raise Refused(_("%(code)s looks like a country code, but no RNPT or GTD code waits for one.")
                       % {"code": country})
     Instance.objects.filter(pk=inst.pk).update(country_code=country)
-    ctx.layout_changed = True
+    ctx.layout_changed = ctx.structure = True
     return _ok(ctx, _("Country %(c)s set for %(code)s.") % {"c": country, "code": inst.value})
 
 

@@ -107,7 +107,8 @@ class BoxState:
 class PackState:
     def __init__(self, order: Order) -> None:
         self.order = order
-        items = list(order.items.all().order_by("id"))
+        # The Market's raw lists (tags, promos, known instances) are not needed to pack: not decoded.
+        items = list(order.items.all().order_by("id").defer("tags", "promos", "market_instances", "vat"))
         boxes = list(Box.objects.filter(order=order).order_by("number"))
         lines = list(BoxLine.objects.filter(box__order=order).order_by("box__number", "id"))
         instances = list(Instance.objects.filter(order=order).order_by("item_id", "unit", "kind"))

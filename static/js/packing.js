@@ -62,6 +62,10 @@
   }
 
   // --- the queue of scans ----------------------------------------------------------------------
+  function knownVersion() {
+    const fb = document.getElementById("feedback");
+    return fb ? parseInt(fb.dataset.version, 10) : null;
+  }
   function showQueue(extra) {
     const n = queue.length;
     queueInfo.textContent = (n ? root.dataset.msgWaiting.replace("%s", n) : "") + (extra ? " " + extra : "");
@@ -82,7 +86,7 @@
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "HX-Request": "true", "X-CSRFToken": csrf ? csrf[1] : "" },
-        body: JSON.stringify({ scans: batch }),
+        body: JSON.stringify({ scans: batch, version: knownVersion() }),
       });
       if (resp.status === 403 || resp.status === 401) {
         showQueue(root.dataset.msgLogin);
@@ -94,7 +98,9 @@
       const sent = new Set(batch.map((s) => s.id));
       queue = queue.filter((s) => !sent.has(s.id));
       save(queue);
-      htmx.swap("#panel", html, { swapStyle: "outerHTML" });
+      // "partial": the feedback plus out-of-band rows and boxes; "full": the whole panel.
+      const partial = resp.headers.get("X-Pack-Update") === "partial";
+      htmx.swap(partial ? "#feedback" : "#panel", html, { swapStyle: "outerHTML" });
       retryDelay = 500;
       showQueue();
       announce();
