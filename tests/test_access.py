@@ -61,3 +61,23 @@ def test_packers_cannot_open_the_admin(client, packer):
     resp = client.get("/admin/")
     assert resp.status_code == 302
     assert "/admin/login/" in resp["Location"]
+
+
+PACKING_ENDPOINTS = [
+    ("GET", "queue", False), ("GET", "queue-open", False), ("GET", "assembly-sheet", False),
+    ("GET", "scanner-sheet", False), ("GET", "order", True), ("GET", "order-panel", True),
+    ("POST", "order-scan", True), ("POST", "order-op", True), ("POST", "order-check-codes", True),
+    ("GET", "order-labels", True), ("POST", "order-refresh", True),
+]
+
+
+@pytest.mark.parametrize(("method", "name", "per_order"), PACKING_ENDPOINTS)
+def test_a_user_without_a_role_gets_403_on_every_packing_endpoint(client, outsider, method, name, per_order):
+    from .builders import make_order
+
+    order = make_order()
+    url = reverse(name, args=[order.pk]) if per_order else reverse(name)
+    client.force_login(outsider)
+    resp = client.post(url, {"op": "new_box"}) if method == "POST" else client.get(url)
+    assert resp.status_code == 403
+    assert not order.boxes.exists()

@@ -47,7 +47,7 @@ def home(request: HttpRequest) -> HttpResponse:
             flagged=Count("orders", filter=~Q(orders__flag_reason="")),
         )
     )
-    attention = (Order.objects.filter(Q(outbox__state=OutboxAction.State.FAILED) | ~Q(flag_reason=""))
+    attention = (Order.objects.filter(Q(outbox__state=OutboxAction.State.FAILED) | ~Q(flag_reason="") | ~Q(problem=""))
                  .select_related("campaign").distinct().order_by("shipment_date", "market_id")[:50])
     return render(
         request,
