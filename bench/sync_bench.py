@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import gc
 import math
-import os
 import socket
 import subprocess
 import sys
@@ -29,23 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-
-def setup_django(tmp: Path) -> None:
-    os.environ["FULFILMENT_VAR_DIR"] = str(tmp)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fulfilment.settings")
-    if os.environ.get("BENCH_DATABASE_URL"):
-        os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ.pop("RATE_LIMIT_REDIS_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from benchsetup import setup_django  # noqa: E402
 
 
 @contextlib.contextmanager
