@@ -284,7 +284,7 @@ def _place_unit(ctx: Ctx, st: ItemState) -> int:
     ctx.boxes.add(number)
     # A code scanned for a unit that was later taken out of its box goes back in with the next unit.
     for kind in st.accepted:
-        loose = next((i for i in st.codes[kind] if i.box_number is None and i.unit not in st.split), None)
+        loose = next(iter(st.codes_in(kind, None)), None)
         if loose is not None and st.codes_in_box(kind, number) < line.full_count:
             Instance.objects.filter(pk=loose.pk).update(box=box.box)
             loose.box_number = number  # type: ignore[attr-defined]
@@ -511,7 +511,7 @@ def move_in(ctx: Ctx, line: int, to: int) -> Feedback:
     # The unit takes its code along when its old box now has more codes than units.
     for kind in st.accepted:
         left = (src.full_count or 1) - 1
-        in_src = [i for i in st.codes[kind] if i.box_number == from_n and i.unit not in st.split]
+        in_src = st.codes_in(kind, from_n)
         if len(in_src) > left:
             Instance.objects.filter(pk=in_src[-1].pk).update(box=target.box)
     ctx.layout_changed = True
@@ -536,7 +536,7 @@ def remove_unit_in(ctx: Ctx, line: int) -> Feedback:
         raise Refused(_("This is a part of a split unit: undo the split instead."))
     _take_unit(ctx, st, src)
     for kind in st.accepted:
-        in_src = [i for i in st.codes[kind] if i.box_number == from_n and i.unit not in st.split]
+        in_src = st.codes_in(kind, from_n)
         if len(in_src) > (src.full_count or 1) - 1:
             Instance.objects.filter(pk=in_src[-1].pk).update(box=None)
     ctx.layout_changed = True
@@ -561,7 +561,7 @@ def split_in(ctx: Ctx, item: int, parts: int) -> Feedback:
             raise Refused(_("Every unit of %(sku)s is already split.") % {"sku": st.item.offer_id})
         line = st.whole[number]
         for kind in st.accepted:
-            in_box = [i for i in st.codes[kind] if i.box_number == number and i.unit not in st.split]
+            in_box = st.codes_in(kind, number)
             if len(in_box) > (line.full_count or 1) - 1:
                 Instance.objects.filter(pk=in_box[-1].pk).update(box=None, unit=unit)
         _take_unit(ctx, st, line)

@@ -57,8 +57,12 @@ class ItemState:
     def unplaced(self) -> int:
         return self.item.count - self.placed
 
+    def codes_in(self, kind: str, box: int | None) -> list[Instance]:
+        """Codes of whole units lying in ``box`` (None: codes of units taken out of every box)."""
+        return [i for i in self.codes[kind] if i.box_number == box and i.unit not in self.split]
+
     def codes_in_box(self, kind: str, box: int) -> int:
-        return sum(1 for i in self.codes[kind] if i.box_number == box and i.unit not in self.split)
+        return len(self.codes_in(kind, box))
 
     def free_unit(self, kind: str) -> int:
         """The lowest unit number with no code of ``kind`` and not split (for a whole unit)."""
@@ -200,7 +204,7 @@ class PackState:
                                % {"sku": name, "have": have, "count": st.item.count,
                                   "kind": InstanceKind(kind).label})
             for kind in st.accepted:
-                loose = [i for i in st.codes[kind] if i.unit not in st.split and i.box_number is None]
+                loose = st.codes_in(kind, None)
                 if loose and st.placed == st.item.count:
                     out.append(_("%(sku)s: a %(kind)s code belongs to no unit in a box; remove it or rescan.")
                                % {"sku": name, "kind": InstanceKind(kind).label})

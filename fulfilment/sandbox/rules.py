@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-UIN_RE = re.compile(r"^\d{16}$")
-RNPT_RE = re.compile(r"^\d{8}/\d{6}/\d{7}/\d{3}$")
-GTD_RE = re.compile(r"^\d{8}/\d{6}/\d{7}$")
-COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+from fulfilment.codes.formats import COUNTRY_RE, GTD_RE, RNPT_RE, UIN_RE  # the documented formats, one place
+
 # 01 + GTIN-14, 21 + serial; the Market checks the rest against Честный ЗНАК.
 CIS_RE = re.compile(r"^01\d{14}21[\x21-\x7e]{1,20}")
 GS = "\x1d"
