@@ -299,3 +299,66 @@ def test_queue_queries_do_not_grow_with_the_number_of_orders(client, packer):
     for _ in range(30):
         make_order(campaign=campaign, items=(("A", 1), ("B", 2)))
     assert count() == few
+
+
+def _snapshot(st: PackState) -> dict:
+    return {
+        "payload": st.layout_payload(), "problems": st.layout_problems(), "current": st.order.current_box,
+        "version": (st.order.version, st.order.layout_version),
+        "items": {pk: (it.placed, it.progress(), sorted((c.pk, c.unit, c.kind, c.box_number, c.value, c.box_id)
+                                                        for c in it.code_list)) for pk, it in st.items.items()},
+        "boxes": {n: [(ln.pk, ln.full_count, ln.unit, ln.part_current, ln.part_total, ln.box_number, ln.item_id)
+                      for ln in b.lines] for n, b in st.boxes.items()},
+    }
+
+
+def test_the_state_a_scan_leaves_is_what_the_database_holds(packer):
+    """The scan endpoint renders from the state the scan left in memory: it must equal a fresh read."""
+    order = coded_order((("SHOES-RUN-42", 3, ["CIS"]), ("MUG-001", 3, []), ("TSHIRT-M", 1, ["CIS", "RNPT"])))
+    ProductBarcode.objects.create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
+    ProductBarcode.objects.create(campaign=order.campaign, gtin=SHOES[2:16], offer_id="SHOES-RUN-42")
+    shoes = order.items.get(offer_id="SHOES-RUN-42")
+    steps = [("scan", MUG), ("scan", SHOES), ("scan", MUG), ("op", "new_box", {}), ("scan", MUG),
+             ("scan", SHOES.replace("215Ek!", "215Fk!")), ("op", "remove_unit", "shoes-line"),
+             ("scan", CATALOG["SHOES-RUN-42"].ean13), ("scan", "10714040/140917/0090376/001"), ("scan", "CN"), ("scan", MUG), ("scan", "CN")]
+    for step in steps:
+        if step[0] == "op":
+            kw = step[2]
+            if kw == "shoes-line":
+                kw = {"line": BoxLine.objects.filter(item=shoes).order_by("-id").first().pk}
+            assert service.run(order.pk, packer, step[1], **kw).ok
+            continue
+        fb = scan(order, step[1], packer, uuid.uuid4())
+        if fb.state is None:  # refused (nothing changed) or broad (the screen reads it back)
+            assert not fb.ok or fb.structure, fb.message
+            continue
+        assert fb.version_after == fb.version_before + 1
+        assert _snapshot(fb.state) == _snapshot(state(order)), step
+    assert Instance.objects.filter(order=order).count() == 3
+    assert Instance.objects.get(kind="RNPT").country_code == "CN"
+
+
+def test_a_scan_answers_with_only_what_changed_unless_someone_else_changed_the_order(client, packer):
+    order = make_order(items=(("MUG-001", 3), ("TEA-GREEN-100", 1)))
+    ProductBarcode.objects.create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
+    client.force_login(packer)
+    url = reverse("order-scan", args=[order.pk])
+
+    def post(version, *codes):
+        body = {"scans": [{"id": str(uuid.uuid4()), "code": c} for c in codes], "version": version}
+        resp = client.post(url, json.dumps(body), content_type="application/json")
+        assert resp.status_code == 200
+        return resp, int(resp.content.decode().split('data-version="')[1].split('"')[0])
+
+    resp, v = post(None, MUG)  # opens box 1: broad
+    assert resp["X-Pack-Update"] == "full"
+    resp, v2 = post(v, MUG, MUG)
+    assert resp["X-Pack-Update"] == "partial" and v2 == v + 2
+    html = resp.content.decode()
+    assert 'hx-swap-oob' in html and "MUG-001 × 3" in html and 'id="panel"' not in html
+    # Another packer changes the order: the next answer is the whole panel, with their change.
+    service.run(order.pk, packer, "new_box")
+    resp, v3 = post(v2, "NOT-A-CODE")  # refused, but the screen was out of date
+    assert resp["X-Pack-Update"] == "full" and v3 == v2 + 1 and "Коробка 2" in resp.content.decode()
+    resp, _ = post(v3, "NOT-A-CODE")  # refused, nothing changed: only the message
+    assert resp["X-Pack-Update"] == "partial" and 'data-state="error"' in resp.content.decode()

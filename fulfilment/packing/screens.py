@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import uuid
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from django.conf import settings
@@ -162,8 +163,9 @@ def _label_format(request: HttpRequest) -> str:
     return fmt if fmt in settings.LABEL_FORMATS else settings.LABEL_FORMATS[0]
 
 
-def panel_context(request: HttpRequest, order: Order, feedback: list[Feedback] | None = None) -> dict[str, Any]:
-    state = PackState(order)
+def panel_context(request: HttpRequest, order: Order, feedback: list[Feedback] | None = None,
+                  state: PackState | None = None) -> dict[str, Any]:
+    state = state if state is not None else PackState(order)
     actions = list(order.outbox.order_by("-id")[:20])
     layout_action = next((a for a in actions if a.kind in (OutboxAction.Kind.LAYOUT, OutboxAction.Kind.CARGO_PLACES)),
                          None)
@@ -226,7 +228,6 @@ def order_scan(request: HttpRequest, order_id: int) -> HttpResponse:
         known_version = body.get("version")
     except (ValueError, KeyError, TypeError, AttributeError):
         return HttpResponseBadRequest(_("Scans must be sent as JSON: {\"scans\": [{\"id\": uuid, \"code\": text}]}"))
-    before = _order(order_id).version
     feedback = []
     for request_id, code in batch:
         fb = service.scan(order_id, request.user, code, request_id)
@@ -234,17 +235,27 @@ def order_scan(request: HttpRequest, order_id: int) -> HttpResponse:
             feedback.append(fb)
         if fb.redirect:
             break
-    # Only what the scans changed is re-rendered (out-of-band swaps), unless someone else changed
-    # the order since the browser last saw it, or the change is broad: then the whole panel.
-    full = (known_version != before or not feedback
-            or any(f.structure or f.prompt or f.redirect for f in feedback))
-    if full:
+    # Only what the scans changed is re-rendered (out-of-band swaps), from the state the last scan
+    # left, when the scans follow each other and the version the browser last saw without anyone
+    # else's change in between; otherwise, or when the change is broad, the whole panel.
+    applied = [f for f in feedback if f.state is not None]
+    chained = bool(applied) and applied[0].version_before == known_version and all(
+        a.version_after == b.version_before for a, b in pairwise(applied))
+    broad = not feedback or any(f.structure or f.prompt or f.redirect for f in feedback)
+    order = None
+    if not applied and not broad:  # only refusals: unchanged, unless someone else changed the order
+        order = _order(order_id)
+        chained = order.version == known_version
+    if broad or not chained:
         response = _panel(request, order_id, feedback)
         response["X-Pack-Update"] = "full"
         return response
-    order = _order(order_id)
-    ctx = panel_context(request, order, feedback)
-    state: PackState = ctx["state"]
+    if applied:
+        state = applied[-1].state
+        ctx = panel_context(request, state.order, feedback, state)
+    else:
+        ctx = panel_context(request, order, feedback)
+        state = ctx["state"]
     items = set().union(*(f.items for f in feedback))
     lines: dict[int, bool] = {}
     for f in feedback:
@@ -256,7 +267,7 @@ def order_scan(request: HttpRequest, order_id: int) -> HttpResponse:
     for box in state.boxes.values():
         for line in box.lines:
             if line.pk in lines:
-                line.is_new = lines[line.pk]  # type: ignore[attr-defined]
+                line.is_new = lines[line.pk]
                 ctx["touched_lines"].append((box, line))
     ctx["new_codes"] = [(st, i) for st in state.items.values() for i in st.code_list if i.pk in codes]
     response = render(request, "packing/_scan_update.html", ctx)

@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,7 +41,7 @@ from fulfilment.orders.models import (
 )
 
 from .messages import code_error_message
-from .state import ItemState, PackState
+from .state import Code, ItemState, Line, PackState
 
 COMMANDS = {"CMD-NEW-BOX": "new_box", "CMD-FINISH": "finish", "CMD-READY": "ready"}
 # Orders whose codes are still bound to goods: a code used there may not be used again.
@@ -66,6 +66,11 @@ class Feedback:
     codes: list[int] = field(default_factory=list)
     lines: list[tuple[int, int, bool]] = field(default_factory=list)  # (box, line id, new)
     structure: bool = False  # boxes opened, removed or renumbered, or anything else broad
+    # The order's state right after this scan was committed, and the versions it went from and to:
+    # a screen can render from it when no one else changed the order in between.
+    state: PackState | None = None
+    version_before: int | None = None
+    version_after: int | None = None
 
 
 @dataclass
@@ -82,17 +87,31 @@ class Ctx:
     structure: bool = False
 
 
+class _AlreadyReceived(Exception):
+    """The scan's id is already recorded: it was applied before (a resent request)."""
+
+
 @contextmanager
-def locked(order_id: int, user: AbstractBaseUser | None) -> Iterator[Ctx]:
-    """The order locked for this transaction, with its packing state."""
+def locked(order_id: int, user: AbstractBaseUser | None, request_id: uuid.UUID | None = None) -> Iterator[Ctx]:
+    """The order locked for this transaction, with its packing state; raises ``_AlreadyReceived``
+    (checked under the lock, in the same read) when ``request_id`` was seen before."""
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=order_id)
+        orders = Order.objects.select_for_update(of=("self",)).select_related("campaign")
+        if request_id is not None:
+            orders = orders.annotate(seen=Exists(AuditEvent.objects.filter(request_id=request_id)))
+        order = orders.get(pk=order_id)
+        if getattr(order, "seen", False):
+            raise _AlreadyReceived
         ctx = Ctx(order, PackState(order), user if user and user.is_authenticated else None)
         yield ctx
         bump = {"version": F("version") + 1}
         if ctx.layout_changed:
             bump["layout_version"] = F("layout_version") + 1
         Order.objects.filter(pk=order.pk).update(current_box=order.current_box, **bump)
+        # The row is locked, so the new values are known without reading them back.
+        order.version += 1
+        if ctx.layout_changed:
+            order.layout_version += 1
 
 
 def _audit(ctx: Ctx, action: str, payload: dict[str, Any], request_id: uuid.UUID | None = None) -> None:
@@ -110,15 +129,19 @@ def _check_open(ctx: Ctx) -> None:
 # --- scans ---------------------------------------------------------------------------------------
 def scan(order_id: int, user: AbstractBaseUser | None, raw: str, request_id: uuid.UUID | None = None) -> Feedback:
     """Apply one scan (or typed code); saved at once, or refused with the reason and nothing changed."""
-    if request_id is not None and AuditEvent.objects.filter(request_id=request_id).exists():
-        return Feedback(True, _("Already received."), duplicate=True)
     try:
-        with locked(order_id, user) as ctx:
+        with locked(order_id, user, request_id) as ctx:
             fb = _interpret(ctx, raw)
             _audit(ctx, "scan", {"code": raw, "result": fb.message}, request_id)
             fb.items, fb.boxes, fb.codes, fb.lines = ctx.items, ctx.boxes, ctx.codes, ctx.lines
             fb.structure = fb.structure or ctx.structure
-            return fb
+            fb.version_before = ctx.order.version
+        fb.version_after = ctx.order.version
+        if not fb.structure:  # broad changes are not mirrored in memory: read back, never reused
+            fb.state = ctx.state
+        return fb
+    except _AlreadyReceived:
+        return Feedback(True, _("Already received."), duplicate=True)
     except Refused as exc:
         message = str(exc)
     except IntegrityError:
@@ -270,9 +293,8 @@ def _place_unit(ctx: Ctx, st: ItemState) -> int:
     box = ctx.state.boxes[number]
     line = st.whole.get(number)
     if line is None:
-        line = BoxLine.objects.create(box=box.box, item=st.item, full_count=1)
-        line.box_number = number  # type: ignore[attr-defined]
-        line.item_state = st  # type: ignore[attr-defined]
+        row = BoxLine.objects.create(box=box.box, item_id=st.item.pk, full_count=1)
+        line = Line(row.pk, box.box.pk, st.item.pk, 1, None, None, None, box_number=number, item_state=st)
         st.whole[number] = line
         box.lines.append(line)
         ctx.lines.append((number, line.pk, True))
@@ -287,7 +309,7 @@ def _place_unit(ctx: Ctx, st: ItemState) -> int:
         loose = next(iter(st.codes_in(kind, None)), None)
         if loose is not None and st.codes_in_box(kind, number) < line.full_count:
             Instance.objects.filter(pk=loose.pk).update(box=box.box)
-            loose.box_number = number  # type: ignore[attr-defined]
+            loose.box_id, loose.box_number = box.box.pk, number
     ctx.layout_changed = True
     return number
 
@@ -380,10 +402,9 @@ def _attach(ctx: Ctx, st: ItemState, kind: str, value: str, identity: str) -> Fe
     if unit is None:
         raise Refused(_("All %(count)s units of %(sku)s already have their %(kind)s codes.")
                       % {"count": st.item.count, "sku": st.item.offer_id, "kind": InstanceKind(kind).label})
-    inst = Instance.objects.create(order=ctx.order, item=st.item, unit=unit, kind=kind, value=value,
+    inst = Instance.objects.create(order=ctx.order, item_id=st.item.pk, unit=unit, kind=kind, value=value,
                                    identity=identity, box=box, scanned_by=ctx.user)
-    inst.box_number = box.number if box else None  # type: ignore[attr-defined]
-    st.codes[kind].append(inst)
+    st.codes[kind].append(Code.of(inst, box.number if box else None))
     ctx.layout_changed = True
     ctx.items.add(st.item.pk)
     ctx.codes.append(inst.pk)
@@ -476,7 +497,7 @@ def delete_box_in(ctx: Ctx, box: int) -> Feedback:
     return _ok(ctx, _("Box %(n)s removed.") % {"n": b.number})
 
 
-def _line(ctx: Ctx, line_id: int) -> BoxLine:
+def _line(ctx: Ctx, line_id: int) -> Line:
     for box in ctx.state.boxes.values():
         for line in box.lines:
             if line.pk == int(line_id):
@@ -489,8 +510,9 @@ def move_in(ctx: Ctx, line: int, to: int) -> Feedback:
     _check_open(ctx)
     src = _line(ctx, line)
     target = _box(ctx, to)
-    st: ItemState = src.item_state  # type: ignore[attr-defined]
-    from_n = src.box_number  # type: ignore[attr-defined]
+    st = src.item_state
+    assert st is not None
+    from_n = src.box_number
     if target.number == from_n:
         raise Refused(_("The unit is already in box %(n)s.") % {"n": to})
     if src.full_count is None:
@@ -505,7 +527,7 @@ def move_in(ctx: Ctx, line: int, to: int) -> Feedback:
     _take_unit(ctx, st, src)
     dest = st.whole.get(target.number)
     if dest is None:
-        dest = BoxLine.objects.create(box=target.box, item=st.item, full_count=1)
+        dest = BoxLine.objects.create(box=target.box, item_id=st.item.pk, full_count=1)
     else:
         BoxLine.objects.filter(pk=dest.pk).update(full_count=F("full_count") + 1)
     # The unit takes its code along when its old box now has more codes than units.
@@ -519,9 +541,9 @@ def move_in(ctx: Ctx, line: int, to: int) -> Feedback:
         "sku": st.item.offer_id, "a": from_n, "b": target.number})
 
 
-def _take_unit(ctx: Ctx, st: ItemState, line: BoxLine) -> None:
+def _take_unit(ctx: Ctx, st: ItemState, line: Line) -> None:
     if (line.full_count or 0) <= 1:
-        line.delete()
+        BoxLine.objects.filter(pk=line.pk).delete()
     else:
         BoxLine.objects.filter(pk=line.pk).update(full_count=F("full_count") - 1)
 
@@ -530,8 +552,9 @@ def remove_unit_in(ctx: Ctx, line: int) -> Feedback:
     """Take one unit out of a box; its code (if the box now has more codes than units) is kept, loose."""
     _check_open(ctx)
     src = _line(ctx, line)
-    st: ItemState = src.item_state  # type: ignore[attr-defined]
-    from_n = src.box_number  # type: ignore[attr-defined]
+    st = src.item_state
+    assert st is not None
+    from_n = src.box_number
     if src.full_count is None:
         raise Refused(_("This is a part of a split unit: undo the split instead."))
     _take_unit(ctx, st, src)
@@ -572,7 +595,7 @@ def split_in(ctx: Ctx, item: int, parts: int) -> Feedback:
     while len(numbers) < parts:
         numbers.append(_open_box(ctx))
     for part, number in enumerate(numbers, start=1):
-        BoxLine.objects.create(box=ctx.state.boxes[number].box, item=st.item, unit=unit, part_current=part,
+        BoxLine.objects.create(box=ctx.state.boxes[number].box, item_id=st.item.pk, unit=unit, part_current=part,
                                part_total=parts)
     ctx.order.current_box = numbers[0]
     ctx.layout_changed = True
@@ -609,7 +632,7 @@ def report_problem_in(ctx: Ctx, problem: str, item: int | None = None, note: str
         raise Refused(_("Choose what the problem is."))
     st = ctx.state.items.get(int(item)) if item else None
     o = ctx.order
-    o.problem, o.problem_note, o.problem_item = problem, note[:2000], st.item if st else None
+    o.problem, o.problem_note, o.problem_item_id = problem, note[:2000], st.item.pk if st else None
     o.problem_by, o.problem_at = ctx.user, timezone.now()
     o.save(update_fields=["problem", "problem_note", "problem_item", "problem_by", "problem_at"])
     return Feedback(True, _("The problem was reported; the order went to the supervisor."),

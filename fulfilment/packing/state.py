@@ -8,15 +8,19 @@ packer can act on.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from fulfilment.orders.models import (
     Box,
-    BoxLine,
     Instance,
     InstanceKind,
     Order,
@@ -36,12 +40,75 @@ FIELD_FOR_KIND = {InstanceKind.CIS: "cis", InstanceKind.UIN: "uin", InstanceKind
 CHECKED_KINDS = (InstanceKind.CIS, InstanceKind.UIN)
 
 
+@dataclass(slots=True, eq=False)
+class Item:
+    """An ``OrderItem`` row, with only what packing uses."""
+
+    pk: int
+    market_item_id: int
+    offer_id: str
+    name: str
+    count: int
+    required_instance_types: list[str]
+
+    COLUMNS = ("id", "market_item_id", "offer_id", "name", "count", "required_instance_types")
+
+
+@dataclass(slots=True, eq=False)
+class Code:
+    """A scanned code (an ``Instance`` row) as packing needs it. Plain records, not model objects:
+    the state is rebuilt on every scan and a model object costs several times as much to make."""
+
+    pk: int
+    item_id: int
+    unit: int
+    kind: str
+    value: str
+    identity: str
+    country_code: str
+    box_id: int | None
+    verification: str
+    verification_message: str
+    box_number: int | None = None
+
+    COLUMNS = ("id", "item_id", "unit", "kind", "value", "identity", "country_code", "box_id", "verification",
+               "verification_message")
+
+    @classmethod
+    def of(cls, inst: Instance, box_number: int | None) -> Code:
+        return cls(*(getattr(inst, c) for c in cls.COLUMNS), box_number=box_number)  # type: ignore[misc]
+
+    def get_kind_display(self) -> str:
+        return str(InstanceKind(self.kind).label)
+
+    def get_verification_display(self) -> str:
+        return str(Verification(self.verification).label)
+
+
+@dataclass(slots=True, eq=False)
+class Line:
+    """A ``BoxLine`` row: whole units of an item in a box, or one part of a split unit."""
+
+    pk: int
+    box_id: int
+    item_id: int
+    full_count: int | None
+    unit: int | None
+    part_current: int | None
+    part_total: int | None
+    box_number: int = 0
+    item_state: ItemState | None = None
+    is_new: bool = False
+
+    COLUMNS = ("id", "box_id", "item_id", "full_count", "unit", "part_current", "part_total")
+
+
 @dataclass
 class ItemState:
-    item: OrderItem
-    whole: dict[int, BoxLine] = field(default_factory=dict)  # box number → whole-units line
-    split: dict[int, list[BoxLine]] = field(default_factory=dict)  # unit → its part lines
-    codes: dict[str, list[Instance]] = field(default_factory=lambda: defaultdict(list))
+    item: Item
+    whole: dict[int, Line] = field(default_factory=dict)  # box number → whole-units line
+    split: dict[int, list[Line]] = field(default_factory=dict)  # unit → its part lines
+    codes: dict[str, list[Code]] = field(default_factory=lambda: defaultdict(list))
     required: tuple[str, ...] = ()  # kinds every unit must carry
     accepted: tuple[str, ...] = ()  # kinds a unit may carry
 
@@ -57,7 +124,7 @@ class ItemState:
     def unplaced(self) -> int:
         return self.item.count - self.placed
 
-    def codes_in(self, kind: str, box: int | None) -> list[Instance]:
+    def codes_in(self, kind: str, box: int | None) -> list[Code]:
         """Codes of whole units lying in ``box`` (None: codes of units taken out of every box)."""
         return [i for i in self.codes[kind] if i.box_number == box and i.unit not in self.split]
 
@@ -82,7 +149,7 @@ class ItemState:
         return out
 
     @property
-    def code_list(self) -> list[Instance]:
+    def code_list(self) -> list[Code]:
         return [i for k in self.accepted for i in self.codes.get(k, ())]
 
     @property
@@ -93,14 +160,14 @@ class ItemState:
 @dataclass
 class BoxState:
     box: Box
-    lines: list[BoxLine] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
 
     @property
     def number(self) -> int:
         return self.box.number
 
     @property
-    def part_line(self) -> BoxLine | None:
+    def part_line(self) -> Line | None:
         return next((line for line in self.lines if line.full_count is None), None)
 
     @property
@@ -108,38 +175,84 @@ class BoxState:
         return not self.lines
 
 
+BOX_COLUMNS = ("id", "order_id", "number", "market_box_id", "barcode")
+# SQL of the per-scan reads, compiled by the ORM once per database: their shape never changes and
+# the order's id is their only parameter. Compiling and iterating through the ORM cost three times
+# what the database takes to answer them.
+_SQL: dict[tuple[str, str], str] = {}
+
+
+def _rows(key: str, order: Order, queryset: Callable[[], QuerySet]) -> list[tuple[Any, ...]]:
+    conn = connections[DEFAULT_DB_ALIAS]
+    cache_key = (conn.alias + conn.vendor, key)
+    sql = _SQL.get(cache_key)
+    if sql is None:
+        sql, params = queryset().query.sql_with_params()
+        if tuple(params) != (order.pk,):  # not the shape this cache is for: no shortcut
+            return list(queryset())
+        _SQL[cache_key] = sql
+    with conn.cursor() as cursor:
+        cursor.execute(sql, (order.pk,))
+        return cursor.fetchall()
+
+
+def _json_list(value: Any) -> list[Any]:
+    """A JSONField read without the ORM: text on SQLite and as Django reads jsonb; already a list otherwise."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value or []
+
+
+@lru_cache(maxsize=256)
+def _kinds(types: tuple[str, ...], person: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(kinds every unit must carry, kinds a unit may carry) for an item's ``requiredInstanceTypes``."""
+    known = [t for t in types if t in KIND_FOR_TYPE]
+    accepted = tuple(dict.fromkeys(KIND_FOR_TYPE[t] for t in known))
+    # Честный ЗНАК codes are optional for individuals, required for businesses (CODES.md).
+    required = tuple(dict.fromkeys(
+        KIND_FOR_TYPE[t] for t in known if t != "CIS_OPTIONAL" and not (t == "CIS" and person)))
+    return required, accepted
+
+
 class PackState:
     def __init__(self, order: Order) -> None:
         self.order = order
-        # The Market's raw lists (tags, promos, known instances) are not needed to pack: not decoded.
-        items = list(order.items.all().order_by("id").defer("tags", "promos", "market_instances", "vat"))
-        boxes = list(Box.objects.filter(order=order).order_by("number"))
-        lines = list(BoxLine.objects.filter(box__order=order).order_by("box__number", "id"))
-        instances = list(Instance.objects.filter(order=order).order_by("item_id", "unit", "kind"))
+        # Plain records of only the columns packing uses: this runs on every scan, and model
+        # objects for a 100-item order cost more than the rest of the scan.
+        items = [Item(*row[:-1], _json_list(row[-1])) for row in _rows(
+            "items", order, lambda: OrderItem.objects.filter(order=order).order_by("id").values_list(*Item.COLUMNS))]
+        # Boxes with their lines in one read (an empty box comes with a row of NULLs).
+        box_rows = _rows("boxes", order, lambda: Box.objects.filter(order=order).order_by("number", "lines__id")
+                         .values_list(*BOX_COLUMNS, *(f"lines__{c}" for c in Line.COLUMNS)))
+        boxes: list[Box] = []
+        lines: list[Line] = []
+        for row in box_rows:
+            if not boxes or boxes[-1].pk != row[0]:
+                boxes.append(Box.from_db(None, BOX_COLUMNS, row[:len(BOX_COLUMNS)]))
+            if row[len(BOX_COLUMNS)] is not None:
+                lines.append(Line(*row[len(BOX_COLUMNS):]))
+        codes = [Code(*row) for row in _rows("codes", order, lambda: Instance.objects.filter(order=order)
+                                             .order_by("item_id", "unit", "kind").values_list(*Code.COLUMNS))]
         self.items: dict[int, ItemState] = {}
         person = (order.buyer_type or "PERSON") != "BUSINESS"
         for item in items:
-            types = [t for t in (item.required_instance_types or []) if t in KIND_FOR_TYPE]
-            accepted = tuple(dict.fromkeys(KIND_FOR_TYPE[t] for t in types))
-            # Честный ЗНАК codes are optional for individuals, required for businesses (CODES.md).
-            required = tuple(dict.fromkeys(
-                KIND_FOR_TYPE[t] for t in types if t != "CIS_OPTIONAL" and not (t == "CIS" and person)))
+            required, accepted = _kinds(tuple(item.required_instance_types), person)
             self.items[item.pk] = ItemState(item, required=required, accepted=accepted)
         self.boxes: dict[int, BoxState] = {b.number: BoxState(b) for b in boxes}
         by_box_id = {b.pk: b for b in boxes}
         for line in lines:
             box = by_box_id[line.box_id]
-            line.box_number = box.number  # type: ignore[attr-defined]
+            line.box_number = box.number
             self.boxes[box.number].lines.append(line)
             st = self.items[line.item_id]
-            line.item_state = st  # type: ignore[attr-defined]
+            line.item_state = st
             if line.full_count is not None:
                 st.whole[box.number] = line
             else:
                 st.split.setdefault(line.unit or 0, []).append(line)
-        for inst in instances:
-            inst.box_number = by_box_id[inst.box_id].number if inst.box_id in by_box_id else None  # type: ignore
-            self.items[inst.item_id].codes[inst.kind].append(inst)
+        for code in codes:
+            code.box_number = by_box_id[code.box_id].number if code.box_id in by_box_id else None
+            self.items[code.item_id].codes[code.kind].append(code)
         for st in self.items.values():
             for parts in st.split.values():
                 parts.sort(key=lambda line: line.part_current or 0)
@@ -184,39 +297,39 @@ class PackState:
             elif box.part_line is not None and len(box.lines) > 1:
                 out.append(_("Box %(n)s holds a part of an item and something else: a part travels alone.")
                            % {"n": box.number})
+        # Translated once per call, not once per item: this runs on every scan of a 100-item order.
+        few = _("%(sku)s: %(placed)s of %(count)s units are in boxes.")
+        many = _("%(sku)s: %(placed)s units are in boxes but %(count)s were ordered.")
+        parts_missing = _("%(sku)s: unit %(unit)s is split in %(total)s parts but not every part is in a box.")
+        codes_missing = _("%(sku)s: %(have)s of %(count)s %(kind)s codes scanned.")
+        loose_code = _("%(sku)s: a %(kind)s code belongs to no unit in a box; remove it or rescan.")
+        rejected = _("%(sku)s: the Market rejected code %(code)s; remove it and scan another.")
+        labels = {kind: str(InstanceKind(kind).label) for kind in InstanceKind.values}
         for st in self.items.values():
-            name = st.item.offer_id
-            if st.placed < st.item.count:
-                out.append(_("%(sku)s: %(placed)s of %(count)s units are in boxes.")
-                           % {"sku": name, "placed": st.placed, "count": st.item.count})
-            elif st.placed > st.item.count:
-                out.append(_("%(sku)s: %(placed)s units are in boxes but %(count)s were ordered.")
-                           % {"sku": name, "placed": st.placed, "count": st.item.count})
+            name, count, placed = st.item.offer_id, st.item.count, st.placed
+            if placed < count:
+                out.append(few % {"sku": name, "placed": placed, "count": count})
+            elif placed > count:
+                out.append(many % {"sku": name, "placed": placed, "count": count})
             for unit, parts in st.split.items():
                 total = parts[0].part_total or 0
                 if sorted(p.part_current for p in parts) != list(range(1, total + 1)):
-                    out.append(_("%(sku)s: unit %(unit)s is split in %(total)s parts but not every part is in a box.")
-                               % {"sku": name, "unit": unit, "total": total})
+                    out.append(parts_missing % {"sku": name, "unit": unit, "total": total})
             for kind in st.required:
                 have = len(st.codes[kind])
-                if have < st.item.count:
-                    out.append(_("%(sku)s: %(have)s of %(count)s %(kind)s codes scanned.")
-                               % {"sku": name, "have": have, "count": st.item.count,
-                                  "kind": InstanceKind(kind).label})
+                if have < count:
+                    out.append(codes_missing % {"sku": name, "have": have, "count": count, "kind": labels[kind]})
             for kind in st.accepted:
-                loose = st.codes_in(kind, None)
-                if loose and st.placed == st.item.count:
-                    out.append(_("%(sku)s: a %(kind)s code belongs to no unit in a box; remove it or rescan.")
-                               % {"sku": name, "kind": InstanceKind(kind).label})
+                if placed == count and st.codes_in(kind, None):
+                    out.append(loose_code % {"sku": name, "kind": labels[kind]})
                 for inst in st.codes[kind]:
                     if inst.verification == Verification.ERROR:
-                        out.append(_("%(sku)s: the Market rejected code %(code)s; remove it and scan another.")
-                                   % {"sku": name, "code": inst.identity or inst.value})
+                        out.append(rejected % {"sku": name, "code": inst.identity or inst.value})
         return out
 
     # --- what goes to the Market ----------------------------------------------------------------
     @staticmethod
-    def _instance(inst: Instance) -> dict[str, str]:
+    def _instance(inst: Code) -> dict[str, str]:
         d = {FIELD_FOR_KIND[InstanceKind(inst.kind)]: inst.value}
         if inst.country_code:
             d["countryCode"] = inst.country_code
@@ -229,7 +342,8 @@ class PackState:
         for box in self.boxes.values():
             lines = []
             for line in box.lines:
-                st: ItemState = line.item_state  # type: ignore[attr-defined]
+                st = line.item_state
+                assert st is not None
                 mid = st.item.market_item_id
                 if line.full_count is not None:
                     insts = [self._instance(i) for k in st.accepted for i in st.codes[k]
@@ -244,7 +358,7 @@ class PackState:
             boxes.append(lines)
         return {"boxes": boxes}
 
-    def codes_to_check(self) -> list[Instance]:
+    def codes_to_check(self) -> list[Code]:
         return [i for st in self.items.values() for k in CHECKED_KINDS if k in st.accepted for i in st.codes[k]]
 
     def verification_pending(self) -> bool:
