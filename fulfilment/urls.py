@@ -20,6 +20,7 @@ urlpatterns = [
     path("queue/open/", screens.queue_open, name="queue-open"),
     path("queue/sheet/", screens.assembly_sheet, name="assembly-sheet"),
     path("help/scanner/", screens.scanner_sheet, name="scanner-sheet"),
+    path("queue/training/", screens.training_sheet, name="training-sheet"),
     path("orders/<int:order_id>/", screens.order_screen, name="order"),
     path("orders/<int:order_id>/panel/", screens.order_panel, name="order-panel"),
     path("orders/<int:order_id>/scan/", screens.order_scan, name="order-scan"),

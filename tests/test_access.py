@@ -65,7 +65,8 @@ def test_packers_cannot_open_the_admin(client, packer):
 
 PACKING_ENDPOINTS = [
     ("GET", "queue", False), ("GET", "queue-open", False), ("GET", "assembly-sheet", False),
-    ("GET", "scanner-sheet", False), ("GET", "order", True), ("GET", "order-panel", True),
+    ("GET", "scanner-sheet", False), ("GET", "training-sheet", False), ("GET", "order", True),
+    ("GET", "order-panel", True),
     ("POST", "order-scan", True), ("POST", "order-op", True), ("POST", "order-check-codes", True),
     ("GET", "order-labels", True), ("POST", "order-refresh", True),
 ]

@@ -20,9 +20,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from fulfilment.codes.cis import GS
 from fulfilment.market.errors import MarketError
 from fulfilment.orders.market import client_for
 from fulfilment.orders.models import (
+    Business,
     Campaign,
     Order,
     OrderItem,
@@ -105,6 +107,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "packing/queue.html", {
         "page": page, "groups": groups, "filters": filters, "total": sum(g["n"] for g in groups),
         "campaigns": Campaign.objects.filter(is_active=True), "params": params.urlencode(),
+        # The sandbox's training codes are offered where a sandbox business exists (the demo).
+        "training": Business.objects.exclude(api_base_url__icontains="market.yandex.ru").exists(),
         "statuses": [("PROCESSING/STARTED", _("Processing: started")),
                      ("PROCESSING/READY_TO_SHIP", _("Processing: ready to ship")),
                      ("PROCESSING/SHIPPED", _("Processing: shipped"))],
@@ -140,6 +144,42 @@ def assembly_sheet(request: HttpRequest) -> HttpResponse:
             picks[(item.offer_id, item.name)] = picks.get((item.offer_id, item.name), 0) + item.count
     return render(request, "packing/sheet.html", {
         "orders": orders, "picks": sorted((k[0], k[1], n) for k, n in picks.items())})
+
+
+def datamatrix_svg(value: str, size_mm: int = 18) -> SafeString:
+    """A DataMatrix as inline SVG (ppf-datamatrix; GS stays ASCII 29 inside, as a scanner reads it)."""
+    from ppf.datamatrix import DataMatrix
+
+    svg = DataMatrix(value).svg()
+    style = f'<svg class="datamatrix" style="width:{size_mm}mm;height:{size_mm}mm" '
+    svg = svg[svg.index("<svg"):].replace("<svg ", style, 1)
+    return mark_safe(svg)  # noqa: S308 - generated from a code we made
+
+
+@require_GET
+@packer_required
+def training_sheet(request: HttpRequest) -> HttpResponse:
+    """Printable codes for packing the sandbox's orders in training: product barcodes and, per unit,
+    the marking codes the order asks for. Only for sandbox businesses: a real order's codes are on
+    the goods."""
+    from fulfilment.sandbox.training import is_sandbox, training_codes
+
+    ids = [int(i) for i in request.GET.getlist("order") if i.isdigit()]
+    orders = [o for o in Order.objects.filter(pk__in=ids).select_related("campaign__business")
+              .order_by("shipment_date", "market_id") if is_sandbox(o)]
+    if not orders:
+        messages.error(request, _("Training codes exist only for orders of the sandbox Market."))
+        return redirect("queue")
+    sheets = []
+    for o in orders:
+        items = training_codes(o)
+        for item in items:
+            item.barcode = barcode_svg(item.ean13, 30) if item.ean13 else ""  # type: ignore[attr-defined]
+            item.printed = [  # type: ignore[attr-defined]
+                (kind, code.replace(GS, "␝"), datamatrix_svg(code) if kind == "CIS" else barcode_svg(code, 30))
+                for kind, code in item.codes]
+        sheets.append((o, barcode_svg(str(o.market_id)), items))
+    return render(request, "packing/training_sheet.html", {"sheets": sheets})
 
 
 @require_GET
@@ -205,6 +245,9 @@ def order_screen(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _order(order_id)
     ctx = panel_context(request, order)
     ctx["events"] = order.audit_events.select_related("user")[:30]
+    from fulfilment.sandbox.training import is_sandbox
+
+    ctx["sandbox"] = is_sandbox(order)
     return render(request, "packing/order.html", ctx)
 
 
