@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from fulfilment.packing import screens
+from fulfilment.packing import supervisor_screens as sup
 from fulfilment.packing import views as packing_views
 
 admin.site.site_header = "Fulfilment"
@@ -29,4 +30,12 @@ urlpatterns = [
     path("orders/<int:order_id>/labels/", screens.order_labels, name="order-labels"),
     path("orders/<int:order_id>/refresh/", packing_views.order_refresh, name="order-refresh"),
     path("orders/<int:order_id>/actions/<int:action_id>/retry/", packing_views.action_retry, name="action-retry"),
+    path("supervisor/", sup.overview, name="supervisor"),
+    path("supervisor/ready/", sup.bulk_ready, name="supervisor-bulk-ready"),
+    path("supervisor/orders/<int:order_id>/", sup.order_decisions, name="supervisor-order"),
+    path("supervisor/orders/<int:order_id>/cancellation/", sup.cancellation, name="supervisor-cancellation"),
+    path("supervisor/orders/<int:order_id>/remove-item/", sup.remove_item, name="supervisor-remove-item"),
+    path("supervisor/orders/<int:order_id>/cancel/", sup.cancel_order, name="supervisor-cancel"),
+    path("supervisor/orders/<int:order_id>/back/", sup.back_to_packing, name="supervisor-back-to-packing"),
+    path("language/", packing_views.language, name="language"),
 ]

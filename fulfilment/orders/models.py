@@ -176,6 +176,7 @@ class Order(models.Model):
     payment_method = models.CharField(_("payment method"), max_length=64, blank=True)
     fake = models.BooleanField(_("test order"), default=False)
     cancel_requested = models.BooleanField(_("buyer asked to cancel"), default=False)
+    cancel_requested_at = models.DateTimeField(_("cancellation asked at"), null=True, blank=True)
     currency = models.CharField(_("currency"), max_length=8, default="RUR")
     items_total = models.DecimalField(_("items total"), max_digits=14, decimal_places=2, default=0)
     delivery_total = models.DecimalField(_("delivery total"), max_digits=14, decimal_places=2, default=0)

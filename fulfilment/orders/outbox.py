@@ -23,7 +23,7 @@ from fulfilment.market.client import MarketClient
 from fulfilment.market.errors import MarketBadRequest, MarketCredentialsError, MarketError, MarketRateLimited
 
 from .market import client_for
-from .models import AuditEvent, Box, Business, Campaign, Order, OutboxAction
+from .models import AuditEvent, Box, Business, Campaign, Order, OrderItem, OutboxAction
 
 log = logging.getLogger("fulfilment.outbox")
 Kind = OutboxAction.Kind
@@ -39,8 +39,9 @@ def enqueue(campaign: Campaign, kind: str, payload: dict[str, Any], *, order: Or
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("enqueue() belongs inside the transaction of the change it reports")
     if kind == Kind.LAYOUT and order is not None:
-        OutboxAction.objects.filter(order=order, kind=Kind.LAYOUT, state=State.PENDING).update(
-            state=State.SUPERSEDED)
+        # A removal rides on a layout but is not superseded by the next one: it must reach the Market.
+        OutboxAction.objects.filter(order=order, kind=Kind.LAYOUT, state=State.PENDING).exclude(
+            payload__has_key="removal").update(state=State.SUPERSEDED)
     action = OutboxAction.objects.create(campaign=campaign, order=order, kind=kind, payload=payload,
                                          created_by=user if user and user.is_authenticated else None,
                                          next_attempt_at=timezone.now())
@@ -233,6 +234,16 @@ def _delivered(action: OutboxAction, result: dict[str, Any]) -> tuple[str, None]
     if action.kind == Kind.STATUS and action.order_id:
         Order.objects.filter(pk=action.order_id).update(status=result.get("status", action.payload["status"]),
                                                         substatus=result.get("substatus", ""))
+    if action.kind == Kind.CANCELLATION and action.order_id:
+        # Decided: off the list of requests; an accepted one is cancelled (sync confirms it later).
+        changes: dict[str, Any] = {"cancel_requested": False}
+        if action.payload.get("accepted"):
+            changes["status"] = "CANCELLED"
+        Order.objects.filter(pk=action.order_id).update(**changes)
+    if action.kind == Kind.BULK_STATUS:
+        _bulk_delivered(action, result)
+    if action.order_id and action.payload.get("removal"):
+        _removal_delivered(action)
     if action.order_id:
         AuditEvent.objects.create(order_id=action.order_id, action="outbox.delivered",
                                   payload={"action": action.pk, "kind": action.kind})
@@ -243,6 +254,35 @@ def _delivered(action: OutboxAction, result: dict[str, Any]) -> tuple[str, None]
 
             transaction.on_commit(lambda: deliver_action_task.delay(nxt))
     return State.DELIVERED, None
+
+
+def _removal_delivered(action: OutboxAction) -> None:
+    """The Market removed or reduced the item: the order here follows (its boxes must be finished again)."""
+    from django.db.models import F
+
+    removal = action.payload["removal"]
+    items = OrderItem.objects.filter(order_id=action.order_id, market_item_id=int(removal["item"]))
+    if int(removal["count"]) == 0:
+        items.delete()
+    else:
+        items.update(count=int(removal["count"]))
+    Order.objects.filter(pk=action.order_id).update(version=F("version") + 1, layout_version=F("layout_version") + 1)
+    AuditEvent.objects.create(order_id=action.order_id, action="item.removed", payload=removal)
+
+
+def _bulk_delivered(action: OutboxAction, result: dict[str, Any]) -> None:
+    """Each order of a bulk status change gets its own outcome: the new status, or the Market's error."""
+    outcomes = {int(r["id"]): r for r in result.get("orders", [])}
+    orders = Order.objects.filter(campaign_id=action.campaign_id, market_id__in=list(outcomes))
+    events = []
+    for order in orders:
+        r = outcomes[order.market_id]
+        if r.get("ok"):
+            Order.objects.filter(pk=order.pk).update(status=r.get("status") or order.status,
+                                                     substatus=r.get("substatus") or "")
+        events.append(AuditEvent(order=order, action="outbox.bulk_status", payload={
+            "action": action.pk, "ok": bool(r.get("ok")), "error": r.get("error") or ""}))
+    AuditEvent.objects.bulk_create(events)
 
 
 def retry_failed(action: OutboxAction, user: AbstractBaseUser | None = None) -> None:

@@ -79,6 +79,8 @@ def _order_fields(o: mt.Order) -> dict[str, object]:
         "payment_method": o.payment_method,
         "fake": o.fake,
         "cancel_requested": o.cancel_requested,
+        # The Market gives no time for the request: its updatedAt when first seen (kept after, see below).
+        "cancel_requested_at": o.updated_at if o.cancel_requested else None,
         "currency": o.currency,
         "items_total": o.items_total,
         "delivery_total": o.delivery_total,
@@ -112,7 +114,8 @@ def _item_fields(i: mt.OrderItem) -> dict[str, object]:
 ORDER_FIELDS = [
     "external_order_id", "program_type", "status", "substatus", "created_at_market", "updated_at_market",
     "expiry_date", "shipment_date", "shipment_time", "shipment_id", "delivery_type", "dispatch_type",
-    "delivery_service_name", "buyer_type", "payment_type", "payment_method", "fake", "cancel_requested", "currency",
+    "delivery_service_name", "buyer_type", "payment_type", "payment_method", "fake", "cancel_requested",
+    "cancel_requested_at", "currency",
     "items_total", "delivery_total", "subsidy_total", "notes", "raw", "synced_at", "flag_reason",
 ]
 ITEM_FIELDS = ["offer_id", "name", "count", "price", "buyer_price", "payment_total", "subsidy_total", "vat",
@@ -253,8 +256,11 @@ def _apply_changes(changed: list[tuple[Order, mt.Order]], now: dt.datetime) -> l
     to_delete: list[int] = []
     for local, o in changed:
         was_active = local.status == "PROCESSING" and local.substatus in ("STARTED", "PACKAGING", "")
+        asked_at = local.cancel_requested_at
         for key, value in _order_fields(o).items():
             setattr(local, key, value)
+        if local.cancel_requested and asked_at is not None:
+            local.cancel_requested_at = asked_at  # the 48 hours run from the first sighting
         local.synced_at = now
         in_progress = local.pk in started
         if was_active and local.status == "CANCELLED" and in_progress:

@@ -26,3 +26,9 @@ def is_supervisor(user: AbstractBaseUser | AnonymousUser) -> bool:
 def is_packer(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Anyone who may pack: packers, supervisors and superusers."""
     return is_supervisor(user) or PACKER in _groups(user)
+
+
+def context(request: object) -> dict[str, object]:
+    """Templates show what the user's role allows (the views enforce it)."""
+    user = getattr(request, "user", None)
+    return {"is_supervisor": bool(user is not None and is_supervisor(user))}

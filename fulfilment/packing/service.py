@@ -643,6 +643,9 @@ def report_problem_in(ctx: Ctx, problem: str, item: int | None = None, note: str
 def finish_in(ctx: Ctx) -> Feedback:
     """Send the layout (FBS/Express) or the codes and cargo places (DBS) through the outbox."""
     _check_open(ctx)
+    if OutboxAction.objects.filter(order=ctx.order, state__in=outbox.OPEN_STATES,
+                                   payload__has_key="removal").exists():
+        raise Refused(_("An item is being removed at the Market: finish when that is done."))
     state = ctx.state
     problems = state.layout_problems()
     if problems:

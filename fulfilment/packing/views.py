@@ -95,3 +95,24 @@ def action_retry(request: HttpRequest, order_id: int, action_id: int) -> HttpRes
         outbox.retry_failed(action, request.user)
         messages.success(request, _("The action will be sent again."))
     return redirect("order", order_id=order.pk)
+
+
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """The user's interface language, kept for them on every device (Russian by default)."""
+    from django.conf import settings
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from .middleware import SESSION_KEY
+    from .models import StaffSettings
+
+    lang = request.POST.get("language", "")
+    nxt = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(nxt, {request.get_host()}, request.is_secure()):
+        nxt = "/"
+    if lang not in dict(settings.LANGUAGES):
+        messages.error(request, _("Unknown language."))
+        return redirect(nxt)
+    StaffSettings.objects.update_or_create(user=request.user, defaults={"language": lang})
+    request.session[SESSION_KEY] = lang
+    return redirect(nxt)

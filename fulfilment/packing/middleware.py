@@ -1,0 +1,40 @@
+"""The interface language each user chose (Russian unless they chose English), on every device."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+SESSION_KEY = "staff_language"
+
+
+def user_language(request: HttpRequest) -> str | None:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    lang = request.session.get(SESSION_KEY)
+    if lang is None:  # once per session: the choice is kept in the database, per user
+        from .models import StaffSettings
+
+        lang = (StaffSettings.objects.filter(user=user).values_list("language", flat=True).first()
+                or settings.LANGUAGE_CODE)
+        request.session[SESSION_KEY] = lang
+    return lang
+
+
+class UserLanguageMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        lang = user_language(request)
+        if lang and lang in dict(settings.LANGUAGES):
+            translation.activate(lang)
+            request.LANGUAGE_CODE = lang
+        response = self.get_response(request)
+        if lang:
+            response.headers.setdefault("Content-Language", lang)
+        return response

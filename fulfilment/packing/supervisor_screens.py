@@ -1,0 +1,129 @@
+"""The supervisor's screens: reported problems, cancellation requests, one order's decisions, and
+ready-to-ship in bulk. Plain forms that post and come back with a message; every view checks the
+supervisor role (a packer gets 403)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from fulfilment.market.types import CancellationReason
+from fulfilment.orders.models import Campaign, Order, OrderStatus, OutboxAction
+
+from . import supervision
+from .access import supervisor_required
+from .service import Feedback
+
+
+def _say(request: HttpRequest, fb: Feedback) -> None:
+    (messages.success if fb.ok else messages.error)(request, fb.message)
+
+
+@require_GET
+@supervisor_required
+def overview(request: HttpRequest) -> HttpResponse:
+    problems = (Order.objects.exclude(problem="").select_related("campaign", "problem_item", "problem_by")
+                .order_by("problem_at"))
+    requests = list(Order.objects.filter(cancel_requested=True, status__in=(OrderStatus.DELIVERY, OrderStatus.PICKUP))
+                    .select_related("campaign").order_by("cancel_requested_at", "updated_at_market"))
+    now = timezone.now()
+    for o in requests:
+        o.deadline = supervision.cancellation_deadline(o)  # type: ignore[attr-defined]
+        o.overdue = o.deadline is not None and o.deadline <= now  # type: ignore[attr-defined]
+    since = now - supervision.CANCELLATION_WINDOW
+    limits = (Campaign.objects.filter(pk__in={o.campaign_id for o in requests} | set(
+        OutboxAction.objects.filter(kind=OutboxAction.Kind.CANCELLATION, created_at__gte=since)
+        .values_list("campaign_id", flat=True)))
+        .annotate(used=Count("outbox", filter=Q(outbox__kind=OutboxAction.Kind.CANCELLATION,
+                                                 outbox__created_at__gte=since))))
+    for c in limits:
+        c.near = c.used >= supervision.CANCELLATION_LIMIT * 0.9  # type: ignore[attr-defined]
+    bulk = (OutboxAction.objects.filter(kind=OutboxAction.Kind.BULK_STATUS).select_related("campaign", "created_by")
+            .order_by("-id")[:10])
+    return render(request, "packing/supervisor.html", {
+        "problems": problems, "requests": requests, "limits": limits, "limit": supervision.CANCELLATION_LIMIT,
+        "reasons": CancellationReason, "bulk": bulk, "now": now,
+    })
+
+
+@require_GET
+@supervisor_required
+def order_decisions(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = get_object_or_404(Order.objects.select_related("campaign", "problem_item", "problem_by"), pk=order_id)
+    items = list(order.items.order_by("id"))
+    for item in items:
+        # What the Market would refuse for a removal (the check for a reduction by one says the same).
+        item.refusal = supervision.removal_refusal(order, item, 0, items)  # type: ignore[attr-defined]
+    return render(request, "packing/supervisor_order.html", {
+        "order": order, "items": items, "actions": order.outbox.order_by("-id")[:20],
+        "events": order.audit_events.select_related("user")[:50],
+        "deadline": supervision.cancellation_deadline(order) if order.cancel_requested else None,
+        "reasons": CancellationReason,
+    })
+
+
+def _back(request: HttpRequest, order_id: int) -> HttpResponse:
+    nxt = request.POST.get("next", "")
+    return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else
+                    reverse("supervisor-order", args=[order_id]))
+
+
+@require_POST
+@supervisor_required
+def cancellation(request: HttpRequest, order_id: int) -> HttpResponse:
+    decision = request.POST.get("decision", "")
+    if decision not in ("accept", "reject"):
+        messages.error(request, _("Choose to accept or reject the cancellation."))
+        return _back(request, order_id)
+    _say(request, supervision.decide_cancellation(order_id, request.user, decision == "accept",
+                                                  request.POST.get("reason", "")))
+    return _back(request, order_id)
+
+
+@require_POST
+@supervisor_required
+def remove_item(request: HttpRequest, order_id: int) -> HttpResponse:
+    item, count = request.POST.get("item", ""), request.POST.get("count", "")
+    if not item.isdigit() or not count.isdigit():
+        messages.error(request, _("Choose the item and the quantity that stays (0 removes it)."))
+        return _back(request, order_id)
+    _say(request, supervision.remove_item(order_id, request.user, int(item), int(count),
+                                          confirmed=request.POST.get("confirm") == "1"))
+    return _back(request, order_id)
+
+
+@require_POST
+@supervisor_required
+def cancel_order(request: HttpRequest, order_id: int) -> HttpResponse:
+    _say(request, supervision.cancel_as_shop(order_id, request.user, confirmed=request.POST.get("confirm") == "1"))
+    return _back(request, order_id)
+
+
+@require_POST
+@supervisor_required
+def back_to_packing(request: HttpRequest, order_id: int) -> HttpResponse:
+    get_object_or_404(Order, pk=order_id)
+    _say(request, supervision.back_to_packing(order_id, request.user))
+    return _back(request, order_id)
+
+
+@require_POST
+@supervisor_required
+def bulk_ready(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("order") if i.isdigit()]
+    if not ids:
+        messages.error(request, _("Tick the packed orders to mark ready to ship."))
+        return redirect("queue")
+    result = supervision.bulk_ready(ids, request.user)
+    if result.queued:
+        messages.success(request, _("%(n)s orders are being marked ready to ship in %(r)s requests.")
+                         % {"n": len(result.queued), "r": len(result.actions)})
+    for order, why in result.refused:
+        messages.error(request, _("Order %(n)s: %(why)s") % {"n": order.market_id, "why": why})
+    return redirect(reverse("supervisor") + "#bulk")

@@ -1,0 +1,206 @@
+"""Supervisor decisions: cancellation requests, removals, shop cancellation, bulk ready-to-ship,
+reported problems, and the language each user chose. Delivered to the sandbox Market over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from fulfilment.orders import outbox
+from fulfilment.orders.models import Business, Campaign, Order, OutboxAction, PlacementModel, Problem
+from fulfilment.orders.sync import sync_business
+from fulfilment.packing import service, supervision
+from fulfilment.sandbox import seed
+
+from .builders import make_order
+
+pytestmark = pytest.mark.django_db
+Kind = OutboxAction.Kind
+State = OutboxAction.State
+
+
+
+@pytest.fixture(autouse=True)
+def _russian():
+    with translation.override("ru"):
+        yield
+
+
+SUPERVISOR_ENDPOINTS = [
+    ("GET", "supervisor", False), ("POST", "supervisor-bulk-ready", False), ("GET", "supervisor-order", True),
+    ("POST", "supervisor-cancellation", True), ("POST", "supervisor-remove-item", True),
+    ("POST", "supervisor-cancel", True), ("POST", "supervisor-back-to-packing", True),
+]
+
+
+@pytest.mark.parametrize(("method", "name", "per_order"), SUPERVISOR_ENDPOINTS)
+def test_a_packer_gets_403_on_every_supervisor_endpoint(client, packer, supervisor, method, name, per_order):
+    order = make_order(problem=Problem.MISSING, cancel_requested=True, status="DELIVERY")
+    url = reverse(name, args=[order.pk] if per_order else [])
+    data = {"decision": "accept", "item": order.items.get().pk, "count": 0, "confirm": "1", "order": order.pk}
+    client.force_login(packer)
+    resp = client.get(url) if method == "GET" else client.post(url, data)
+    assert resp.status_code == 403
+    assert not OutboxAction.objects.exists()
+    order.refresh_from_db()
+    assert order.problem == Problem.MISSING
+    client.force_login(supervisor)
+    resp = client.get(url) if method == "GET" else client.post(url, data)
+    assert resp.status_code in (200, 302)
+
+
+@pytest.fixture
+def market(sandbox):
+    business = Business.objects.create(market_id=seed.DEMO_BUSINESS_ID, name="Demo", api_base_url=sandbox.url,
+                                       api_token=seed.DEMO_API_KEY)
+    Campaign.objects.create(market_id=seed.FBS_CAMPAIGN_ID, business=business, name="FBS")
+    Campaign.objects.create(market_id=seed.DBS_CAMPAIGN_ID, business=business, name="DBS",
+                            placement_model=PlacementModel.DBS)
+    sandbox.business = business
+    return sandbox
+
+
+def _sync(market):
+    sync_business(market.business.pk, client=market.client())
+
+
+def _deliver_all(market):
+    for action in OutboxAction.objects.filter(state=State.PENDING).order_by("id"):
+        outbox.deliver(action.pk, client=market.client())
+
+
+def test_cancellation_requests_accept_reject_and_the_hourly_limit(market, supervisor, client):
+    placed = [market.place([("MUG-001", 1)], campaign_id=seed.DBS_CAMPAIGN_ID, program="DBS", status="DELIVERY",
+                           substatus="", cancel_requested=True) for _ in range(3)]
+    _sync(market)
+    a, b, c = (Order.objects.get(market_id=p["orderId"]) for p in placed)
+    assert a.cancel_requested_at is not None
+    client.force_login(supervisor)
+    page = client.get(reverse("supervisor")).content.decode()
+    assert str(a.market_id) in page and "data-deadline" in page
+    assert not supervision.decide_cancellation(b.pk, supervisor, accept=False).ok  # a reason is required
+    assert supervision.decide_cancellation(a.pk, supervisor, accept=True).ok
+    assert supervision.decide_cancellation(b.pk, supervisor, accept=False, reason="ORDER_DELIVERED").ok
+    again = supervision.decide_cancellation(a.pk, supervisor, accept=False, reason="ORDER_DELIVERED")
+    assert not again.ok and "уже" in again.message
+    _deliver_all(market)
+    bodies = [r["body"] for r in market.store.received("acceptOrderCancellation")]
+    assert len(bodies) == 2 and '"accepted": true' in bodies[0] and '"reason": "ORDER_DELIVERED"' in bodies[1]
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.status == "CANCELLED" and not a.cancel_requested and not b.cancel_requested
+    # 500 an hour per shop: the next decision waits, and says why.
+    now = timezone.now()
+    OutboxAction.objects.bulk_create([OutboxAction(campaign=c.campaign, kind=Kind.CANCELLATION, payload={},
+                                                   state=State.DELIVERED, next_attempt_at=now)
+                                      for _ in range(supervision.CANCELLATION_LIMIT)])
+    limited = supervision.decide_cancellation(c.pk, supervisor, accept=True)
+    assert not limited.ok and "500" in limited.message
+    assert "500" in client.get(reverse("supervisor")).content.decode()
+    OutboxAction.objects.filter(kind=Kind.CANCELLATION, payload={}).update(
+        created_at=now - dt.timedelta(hours=2))
+    assert supervision.decide_cancellation(c.pk, supervisor, accept=True).ok
+
+
+def test_removing_an_item_checks_the_markets_rules_and_needs_a_confirmation(market, supervisor):
+    only = market.place([("MUG-001", 2)])
+    promo = market.place([("MUG-001", 1), ("TEA-GREEN-100", 1)], promo_offer="TEA-GREEN-100")
+    big = market.place([("FRIDGE-IMP", 1), ("SOCKS-3P", 1)])
+    fbs = market.place([("MUG-001", 3), ("TEA-GREEN-100", 2)])
+    dbs = market.place([("MUG-001", 3), ("TEA-GREEN-100", 2)], campaign_id=seed.DBS_CAMPAIGN_ID, program="DBS",
+                       delivery_type="DELIVERY")
+    _sync(market)
+
+    def order(p):
+        return Order.objects.get(market_id=p["orderId"])
+
+    def item(p, sku):
+        return order(p).items.get(offer_id=sku)
+
+    for p, sku, words in ((only, "MUG-001", "единственный"), (promo, "TEA-GREEN-100", "акци"),
+                          (big, "FRIDGE-IMP", "99")):
+        fb = supervision.remove_item(order(p).pk, supervisor, item(p, sku).pk, 0, confirmed=True)
+        assert not fb.ok and words in fb.message and "SHOP_FAILED" in fb.message, fb.message
+    unconfirmed = supervision.remove_item(order(fbs).pk, supervisor, item(fbs, "MUG-001").pk, 1, confirmed=False)
+    assert not unconfirmed.ok
+    assert not OutboxAction.objects.exists()
+
+    assert supervision.remove_item(order(fbs).pk, supervisor, item(fbs, "MUG-001").pk, 1, confirmed=True).ok
+    assert supervision.remove_item(order(dbs).pk, supervisor, item(dbs, "TEA-GREEN-100").pk, 0, confirmed=True).ok
+    # Nothing changes here until the Market accepts; the packer cannot finish meanwhile.
+    assert item(fbs, "MUG-001").count == 3 and order(dbs).items.filter(offer_id="TEA-GREEN-100").exists()
+    assert "удаляется" in service.run(order(fbs).pk, supervisor, "finish").message
+    _deliver_all(market)
+    assert item(fbs, "MUG-001").count == 1 and not order(dbs).items.filter(offer_id="TEA-GREEN-100").exists()
+    assert not OutboxAction.objects.exclude(state=State.DELIVERED).exists()
+    layout = market.store.received("setOrderBoxLayout")[-1]["body"]
+    assert '"allowRemove": true' in layout
+    assert [i["count"] for i in market.stored(fbs["orderId"])["items"] if i["offerId"] == "MUG-001"] == [1]
+    assert [i["offerId"] for i in market.stored(dbs["orderId"])["items"]] == ["MUG-001"]
+    assert order(fbs).audit_events.filter(action="item.reduce").exists()
+
+
+def test_cancel_as_the_shop_needs_a_confirmation_and_reaches_the_market(market, supervisor):
+    p = market.place([("MUG-001", 1)])
+    _sync(market)
+    o = Order.objects.get(market_id=p["orderId"])
+    assert not supervision.cancel_as_shop(o.pk, supervisor, confirmed=False).ok
+    assert supervision.cancel_as_shop(o.pk, supervisor, confirmed=True).ok
+    _deliver_all(market)
+    assert market.stored(p["orderId"])["status"] == "CANCELLED"
+    assert market.stored(p["orderId"])["substatus"] == "SHOP_FAILED"
+    o.refresh_from_db()
+    assert o.status == "CANCELLED" and o.audit_events.filter(action="order.cancel").exists()
+
+
+def test_bulk_ready_to_ship_goes_in_requests_of_30_with_each_orders_result(market, supervisor, client):
+    placed = [market.place([("MUG-001", 1)]) for _ in range(32)]
+    _sync(market)
+    orders = [Order.objects.get(market_id=p["orderId"]) for p in placed]
+    mug = seed.CATALOG["MUG-001"].ean13
+    for o in orders[:31]:  # the last one is not packed
+        service.pick_item(o.pk, supervisor, mug, o.items.get().pk)
+        assert service.run(o.pk, supervisor, "finish").ok
+    _deliver_all(market)
+    client.force_login(supervisor)
+    resp = client.post(reverse("supervisor-bulk-ready"), {"order": [o.pk for o in orders]}, follow=True)
+    html = resp.content.decode()
+    assert str(orders[31].market_id) in html  # refused, with the reason
+    actions = list(OutboxAction.objects.filter(kind=Kind.BULK_STATUS).order_by("id"))
+    assert [len(a.payload["orders"]) for a in actions] == [30, 1]
+    _deliver_all(market)
+    assert len(market.store.received("updateOrderStatuses")) == 2
+    for o in orders[:31]:
+        o.refresh_from_db()
+        assert o.substatus == "READY_TO_SHIP", o.market_id
+    orders[31].refresh_from_db()
+    assert orders[31].substatus == "STARTED"
+    page = client.get(reverse("supervisor")).content.decode()
+    assert "READY_TO_SHIP" in page
+
+
+def test_a_reported_problem_goes_back_to_the_queue(client, supervisor, packer):
+    o = make_order(items=(("MUG-001", 1),))
+    assert service.run(o.pk, packer, "problem", problem=Problem.MISSING, note="нет на складе").ok
+    client.force_login(supervisor)
+    assert "нет на складе" in client.get(reverse("supervisor")).content.decode()
+    client.post(reverse("supervisor-back-to-packing", args=[o.pk]))
+    o.refresh_from_db()
+    assert o.problem == "" and o.audit_events.filter(action="problem.resolved", user=supervisor).exists()
+
+
+def test_each_user_chooses_the_language_and_keeps_it(packer):
+    first = Client()
+    first.force_login(packer)
+    assert "Очередь" in first.get(reverse("queue")).content.decode()
+    first.post(reverse("language"), {"language": "en", "next": reverse("queue")})
+    assert "Queue" in first.get(reverse("queue")).content.decode()
+    other = Client()  # another device, a new session
+    other.force_login(packer)
+    html = other.get(reverse("queue")).content.decode()
+    assert '<html lang="en">' in html and "Nothing to pack" in html
+    assert first.post(reverse("language"), {"language": "xx"}).status_code == 302
