@@ -122,6 +122,22 @@ def sandbox() -> Iterator[Sandbox]:
     store.close()
 
 
+@pytest.fixture
+def market(sandbox: Sandbox, db: None) -> Sandbox:
+    """The sandbox with the demo business and its FBS and DBS shops mirrored as accounts here
+    (``market.business``); no orders yet."""
+    from fulfilment.orders.models import Business, Campaign, PlacementModel
+    from fulfilment.sandbox import seed
+
+    business = Business.objects.create(market_id=seed.DEMO_BUSINESS_ID, name="Demo", api_base_url=sandbox.url,
+                                       api_token=seed.DEMO_API_KEY)
+    Campaign.objects.create(market_id=seed.FBS_CAMPAIGN_ID, business=business, name="FBS")
+    Campaign.objects.create(market_id=seed.DBS_CAMPAIGN_ID, business=business, name="DBS",
+                            placement_model=PlacementModel.DBS)
+    sandbox.business = business  # type: ignore[attr-defined]
+    return sandbox
+
+
 # --- browser -------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:

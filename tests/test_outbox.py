@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fulfilment.orders import outbox
-from fulfilment.orders.models import Box, Business, Campaign, Order, OutboxAction, PlacementModel
+from fulfilment.orders.models import Box, Order, OutboxAction
 from fulfilment.orders.sync import sync_business
 from fulfilment.sandbox import seed
 
@@ -17,17 +17,12 @@ Kind = OutboxAction.Kind
 
 
 @pytest.fixture
-def synced(sandbox):
+def synced(market):
     """The sandbox with a few orders, mirrored into the database."""
-    business = Business.objects.create(market_id=seed.DEMO_BUSINESS_ID, name="Demo", api_base_url=sandbox.url,
-                                       api_token=seed.DEMO_API_KEY)
-    Campaign.objects.create(market_id=seed.FBS_CAMPAIGN_ID, business=business, name="FBS")
-    Campaign.objects.create(market_id=seed.DBS_CAMPAIGN_ID, business=business, name="DBS",
-                            placement_model=PlacementModel.DBS)
-    sandbox.place([("MUG-001", 2)])
-    sandbox.place([("AC-SPLIT-9", 1)])
-    sync_business(business.pk, client=sandbox.client())
-    return sandbox
+    market.place([("MUG-001", 2)])
+    market.place([("AC-SPLIT-9", 1)])
+    sync_business(market.business.pk, client=market.client())
+    return market
 
 
 def layout_payload(order: Order, split: bool = False) -> dict:

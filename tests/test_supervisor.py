@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from fulfilment.orders import outbox
-from fulfilment.orders.models import Business, Campaign, Order, OutboxAction, PlacementModel, Problem
+from fulfilment.orders.models import Order, OutboxAction, Problem
 from fulfilment.orders.sync import sync_business
 from fulfilment.packing import service, supervision
 from fulfilment.sandbox import seed
@@ -51,17 +51,6 @@ def test_a_packer_gets_403_on_every_supervisor_endpoint(client, packer, supervis
     client.force_login(supervisor)
     resp = client.get(url) if method == "GET" else client.post(url, data)
     assert resp.status_code in (200, 302)
-
-
-@pytest.fixture
-def market(sandbox):
-    business = Business.objects.create(market_id=seed.DEMO_BUSINESS_ID, name="Demo", api_base_url=sandbox.url,
-                                       api_token=seed.DEMO_API_KEY)
-    Campaign.objects.create(market_id=seed.FBS_CAMPAIGN_ID, business=business, name="FBS")
-    Campaign.objects.create(market_id=seed.DBS_CAMPAIGN_ID, business=business, name="DBS",
-                            placement_model=PlacementModel.DBS)
-    sandbox.business = business
-    return sandbox
 
 
 def _sync(market):
