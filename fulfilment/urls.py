@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from fulfilment.packing import screens
+from fulfilment.packing import dbs_screens, screens
 from fulfilment.packing import supervisor_screens as sup
 from fulfilment.packing import views as packing_views
 
@@ -28,6 +28,7 @@ urlpatterns = [
     path("orders/<int:order_id>/do/", screens.order_op, name="order-op"),
     path("orders/<int:order_id>/codes/check/", screens.order_check_codes, name="order-check-codes"),
     path("orders/<int:order_id>/labels/", screens.order_labels, name="order-labels"),
+    path("orders/<int:order_id>/digital-keys/", dbs_screens.digital_keys, name="order-digital-keys"),
     path("orders/<int:order_id>/refresh/", packing_views.order_refresh, name="order-refresh"),
     path("orders/<int:order_id>/actions/<int:action_id>/retry/", packing_views.action_retry, name="action-retry"),
     path("supervisor/", sup.overview, name="supervisor"),
@@ -37,5 +38,8 @@ urlpatterns = [
     path("supervisor/orders/<int:order_id>/remove-item/", sup.remove_item, name="supervisor-remove-item"),
     path("supervisor/orders/<int:order_id>/cancel/", sup.cancel_order, name="supervisor-cancel"),
     path("supervisor/orders/<int:order_id>/back/", sup.back_to_packing, name="supervisor-back-to-packing"),
+    path("supervisor/orders/<int:order_id>/update/", sup.update_order, name="supervisor-update-order"),
+    path("supervisor/reports/", sup.report, name="supervisor-report"),
+    path("supervisor/reports/orders.csv", sup.report_csv, name="supervisor-report-csv"),
     path("language/", packing_views.language, name="language"),
 ]

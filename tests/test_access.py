@@ -68,7 +68,7 @@ PACKING_ENDPOINTS = [
     ("GET", "scanner-sheet", False), ("GET", "training-sheet", False), ("GET", "order", True),
     ("GET", "order-panel", True),
     ("POST", "order-scan", True), ("POST", "order-op", True), ("POST", "order-check-codes", True),
-    ("GET", "order-labels", True), ("POST", "order-refresh", True),
+    ("GET", "order-labels", True), ("POST", "order-refresh", True), ("POST", "order-digital-keys", True),
 ]
 
 

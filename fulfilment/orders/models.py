@@ -177,6 +177,9 @@ class Order(models.Model):
     fake = models.BooleanField(_("test order"), default=False)
     cancel_requested = models.BooleanField(_("buyer asked to cancel"), default=False)
     cancel_requested_at = models.DateTimeField(_("cancellation asked at"), null=True, blank=True)
+    processing_at = models.DateTimeField(
+        _("processing since"), null=True, blank=True,
+        help_text=_("When the order reached PROCESSING, as far as the sync can tell (the Market does not say)."))
     currency = models.CharField(_("currency"), max_length=8, default="RUR")
     items_total = models.DecimalField(_("items total"), max_digits=14, decimal_places=2, default=0)
     delivery_total = models.DecimalField(_("delivery total"), max_digits=14, decimal_places=2, default=0)

@@ -81,6 +81,10 @@ def _order_fields(o: mt.Order) -> dict[str, object]:
         "cancel_requested": o.cancel_requested,
         # The Market gives no time for the request: its updatedAt when first seen (kept after, see below).
         "cancel_requested_at": o.updated_at if o.cancel_requested else None,
+        # Digital keys are due 30 minutes after PROCESSING, and the Market gives no time for it: an
+        # order first seen in PROCESSING counts from its creation (the earliest it can be, so the
+        # countdown never shows more time than there is); one seen to change into it, see below.
+        "processing_at": o.created_at if str(o.status) == "PROCESSING" else None,
         "currency": o.currency,
         "items_total": o.items_total,
         "delivery_total": o.delivery_total,
@@ -115,7 +119,7 @@ ORDER_FIELDS = [
     "external_order_id", "program_type", "status", "substatus", "created_at_market", "updated_at_market",
     "expiry_date", "shipment_date", "shipment_time", "shipment_id", "delivery_type", "dispatch_type",
     "delivery_service_name", "buyer_type", "payment_type", "payment_method", "fake", "cancel_requested",
-    "cancel_requested_at", "currency",
+    "cancel_requested_at", "processing_at", "currency",
     "items_total", "delivery_total", "subsidy_total", "notes", "raw", "synced_at", "flag_reason",
 ]
 ITEM_FIELDS = ["offer_id", "name", "count", "price", "buyer_price", "payment_total", "subsidy_total", "vat",
@@ -257,10 +261,15 @@ def _apply_changes(changed: list[tuple[Order, mt.Order]], now: dt.datetime) -> l
     for local, o in changed:
         was_active = local.status == "PROCESSING" and local.substatus in ("STARTED", "PACKAGING", "")
         asked_at = local.cancel_requested_at
+        was_status, processing_at = local.status, local.processing_at
         for key, value in _order_fields(o).items():
             setattr(local, key, value)
         if local.cancel_requested and asked_at is not None:
             local.cancel_requested_at = asked_at  # the 48 hours run from the first sighting
+        if local.status == "PROCESSING":
+            # Seen changing into PROCESSING: it happened after the last sync that saw it before.
+            local.processing_at = processing_at or (
+                (local.synced_at or o.created_at) if was_status != "PROCESSING" else o.created_at)
         local.synced_at = now
         in_progress = local.pk in started
         if was_active and local.status == "CANCELLED" and in_progress:

@@ -34,7 +34,7 @@ from fulfilment.orders.models import (
     Problem,
 )
 
-from . import service
+from . import dbs, dbs_screens, service
 from .access import packer_required
 from .service import COMMANDS, Feedback
 from .state import PackState
@@ -243,6 +243,9 @@ def _panel(request: HttpRequest, order_id: int, feedback: list[Feedback] | None 
 @packer_required
 def order_screen(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _order(order_id)
+    if dbs.is_digital(order):
+        # No boxes for digital goods: the buyer gets keys by e-mail.
+        return dbs_screens.digital_screen(request, order)
     ctx = panel_context(request, order)
     ctx["events"] = order.audit_events.select_related("user")[:30]
     from fulfilment.sandbox.training import is_sandbox

@@ -4,19 +4,23 @@ supervisor role (a packer gets 403)."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from fulfilment.market.errors import MarketError
 from fulfilment.market.types import CancellationReason
 from fulfilment.orders.models import Campaign, Order, OrderStatus, OutboxAction
 
-from . import supervision
+from . import dbs, reports, supervision
 from .access import supervisor_required
 from .service import Feedback
 
@@ -52,20 +56,43 @@ def overview(request: HttpRequest) -> HttpResponse:
     })
 
 
-@require_GET
-@supervisor_required
-def order_decisions(request: HttpRequest, order_id: int) -> HttpResponse:
+def _order_page(request: HttpRequest, order_id: int, update_form: dbs.OrderUpdateForm | None = None,
+                status: int = 200) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("campaign", "problem_item", "problem_by"), pk=order_id)
     items = list(order.items.order_by("id"))
     for item in items:
         # What the Market would refuse for a removal (the check for a reduction by one says the same).
         item.refusal = supervision.removal_refusal(order, item, 0, items)  # type: ignore[attr-defined]
+    can_update = dbs.can_update(order)
+    if can_update and update_form is None:
+        dates = (order.raw.get("delivery") or {}).get("dates") or {}
+        update_form = dbs.OrderUpdateForm(order, initial={
+            "from_date": dates.get("fromDate"), "to_date": dates.get("toDate"),
+            "from_time": (dates.get("fromTime") or "")[:5], "to_time": (dates.get("toTime") or "")[:5]})
     return render(request, "packing/supervisor_order.html", {
         "order": order, "items": items, "actions": order.outbox.order_by("-id")[:20],
         "events": order.audit_events.select_related("user")[:50],
         "deadline": supervision.cancellation_deadline(order) if order.cancel_requested else None,
-        "reasons": CancellationReason,
-    })
+        "reasons": CancellationReason, "update_form": update_form if can_update else None,
+    }, status=status)
+
+
+@require_GET
+@supervisor_required
+def order_decisions(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _order_page(request, order_id)
+
+
+@require_POST
+@supervisor_required
+def update_order(request: HttpRequest, order_id: int) -> HttpResponse:
+    """New recipient and/or delivery interval (DBS, seed 003). Bad input comes back with what was typed."""
+    order = get_object_or_404(Order.objects.select_related("campaign"), pk=order_id)
+    form = dbs.OrderUpdateForm(order, request.POST)
+    if not form.is_valid():
+        return _order_page(request, order_id, form, status=400)
+    _say(request, dbs.update_order(order_id, request.user, form))
+    return _back(request, order_id)
 
 
 def _back(request: HttpRequest, order_id: int) -> HttpResponse:
@@ -127,3 +154,54 @@ def bulk_ready(request: HttpRequest) -> HttpResponse:
     for order, why in result.refused:
         messages.error(request, _("Order %(n)s: %(why)s") % {"n": order.market_id, "why": why})
     return redirect(reverse("supervisor") + "#bulk")
+
+
+# --- reports -------------------------------------------------------------------------------------
+def _report_form(request: HttpRequest) -> reports.ReportForm:
+    return reports.ReportForm(request.GET if "date_from" in request.GET else None, initial=reports.initial_period())
+
+
+@require_GET
+@supervisor_required
+def report(request: HttpRequest) -> HttpResponse:
+    form = _report_form(request)
+    summary, error = None, ""
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            summary = reports.summarise(reports.orders(form.campaigns(), d["date_from"], d["date_to"]))
+        except MarketError as exc:
+            error = _("The Market did not give the statistics: %(e)s") % {"e": "; ".join(exc.messages) or exc}
+    return render(request, "packing/report.html", {"form": form, "summary": summary, "error": error},
+                  status=400 if form.is_bound and not form.is_valid() else 200)
+
+
+@require_GET
+@supervisor_required
+def report_csv(request: HttpRequest) -> HttpResponse:
+    """Streamed: the first page is asked before answering, so a refusal is a page with the reason; a
+    failure later on ends the file with a line that says it is incomplete."""
+    form = _report_form(request)
+    if not form.is_valid():
+        return render(request, "packing/report.html", {"form": form}, status=400)
+    d = form.cleaned_data
+    rows = reports.orders(form.campaigns(), d["date_from"], d["date_to"])
+    try:
+        first = list(itertools.islice(rows, 1))
+    except MarketError as exc:
+        return render(request, "packing/report.html", {"form": form, "error": _(
+            "The Market did not give the statistics: %(e)s") % {"e": "; ".join(exc.messages) or exc}}, status=502)
+
+    body = reports.csv_rows(itertools.chain(first, rows))
+    incomplete = "# " + _("Incomplete: the Market stopped answering. Download the report again.")
+
+    def lines() -> Iterator[str]:
+        try:
+            yield from body
+        except MarketError as exc:
+            yield f"{incomplete} ({'; '.join(exc.messages) or exc})\r\n"
+
+    name = f"orders-{d['date_from']:%Y%m%d}-{d['date_to']:%Y%m%d}.csv"
+    resp = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="{name}"'
+    return resp
