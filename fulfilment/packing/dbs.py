@@ -19,6 +19,7 @@ from fulfilment.orders import outbox
 from fulfilment.orders.models import AuditEvent, Order, OrderItem, OrderStatus, OutboxAction, PlacementModel
 
 from .service import Feedback, Refused, locked
+from .widgets import DateInput
 
 Kind = OutboxAction.Kind
 DIGITAL_WINDOW = dt.timedelta(minutes=30)
@@ -59,7 +60,7 @@ class DigitalKeysForm(forms.Form):
             self.fields[f"slip-{item.pk}"] = forms.CharField(
                 label=_("How to activate"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
             self.fields[f"till-{item.pk}"] = forms.DateField(
-                label=_("Activate by"), widget=forms.DateInput(attrs={"type": "date"}))
+                label=_("Activate by"), widget=DateInput())
 
     def blocks(self) -> list[tuple[OrderItem, Any, Any, Any]]:
         return [(i, self[f"codes-{i.pk}"], self[f"slip-{i.pk}"], self[f"till-{i.pk}"]) for i in self.items]
@@ -128,8 +129,8 @@ class OrderUpdateForm(forms.Form):
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=16, required=False,
                             widget=forms.TextInput(attrs={"placeholder": "+79990001122", "inputmode": "tel"}))
     from_date = forms.DateField(label=gettext_lazy("Delivery from"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    to_date = forms.DateField(label=gettext_lazy("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+                                widget=DateInput())
+    to_date = forms.DateField(label=gettext_lazy("to"), required=False, widget=DateInput())
     from_time = forms.CharField(label=gettext_lazy("Time from"), required=False,
                                 widget=forms.TextInput(attrs={"type": "time"}))
     to_time = forms.CharField(label=gettext_lazy("to"), required=False, widget=forms.TextInput(attrs={"type": "time"}))

@@ -23,6 +23,8 @@ from fulfilment.market.types import StatsOrder
 from fulfilment.orders.market import client_for
 from fulfilment.orders.models import Campaign
 
+from .widgets import DateInput
+
 MAX_DAYS = 92
 
 
@@ -32,8 +34,8 @@ class ReportForm(forms.Form):
         queryset=Campaign.objects.filter(is_active=True, business__is_active=True).select_related("business")
         .order_by("name"))
     date_from = forms.DateField(label=gettext_lazy("Orders created from"),
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=gettext_lazy("to"), widget=forms.DateInput(attrs={"type": "date"}))
+                                widget=DateInput())
+    date_to = forms.DateField(label=gettext_lazy("to"), widget=DateInput())
 
     def clean(self) -> dict[str, Any]:
         d = super().clean()

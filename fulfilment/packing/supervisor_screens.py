@@ -65,15 +65,14 @@ def _order_page(request: HttpRequest, order_id: int, update_form: dbs.OrderUpdat
         item.refusal = supervision.removal_refusal(order, item, 0, items)  # type: ignore[attr-defined]
     can_update = dbs.can_update(order)
     if can_update and update_form is None:
-        dates = (order.raw.get("delivery") or {}).get("dates") or {}
-        update_form = dbs.OrderUpdateForm(order, initial={
-            "from_date": dates.get("fromDate"), "to_date": dates.get("toDate"),
-            "from_time": (dates.get("fromTime") or "")[:5], "to_time": (dates.get("toTime") or "")[:5]})
+        # Empty: only what the supervisor fills in is sent. The current interval is shown beside it.
+        update_form = dbs.OrderUpdateForm(order)
     return render(request, "packing/supervisor_order.html", {
         "order": order, "items": items, "actions": order.outbox.order_by("-id")[:20],
         "events": order.audit_events.select_related("user")[:50],
         "deadline": supervision.cancellation_deadline(order) if order.cancel_requested else None,
         "reasons": CancellationReason, "update_form": update_form if can_update else None,
+        "delivery_dates": (order.raw.get("delivery") or {}).get("dates") or {},
     }, status=status)
 
 

@@ -1,0 +1,130 @@
+"""A supervisor and a DBS packer at work in real Chromium, in Russian: the cancellation countdown,
+a rejected cancellation, a removal that needs its confirmation, a recipient change with the
+Market's operation ids, the report and its CSV download, digital keys against the clock.
+
+Everything is real: the dashboard on a live server, a Celery worker delivering the outbox, the
+sandbox Market over HTTP.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from fulfilment.orders.models import Order, OutboxAction
+from fulfilment.orders.sync import sync_business
+from fulfilment.sandbox import seed
+
+from .worker import Worker, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+DBS = {"campaign_id": seed.DBS_CAMPAIGN_ID, "program": "DBS"}
+LEFT = re.compile(r"осталось (\d+:)?\d+:\d\d")
+
+
+def login(page, live_server, user):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", user)
+    page.fill("#id_password", "pw-" + user)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def ticks(page, selector: str) -> None:
+    """The countdown shows the time left and counts down."""
+    first = page.inner_text(selector)
+    assert LEFT.search(first), first
+    page.wait_for_function("([s, t]) => document.querySelector(s).textContent !== t", arg=[selector, first],
+                           timeout=5_000)
+
+
+def test_a_supervisor_decides_removes_changes_and_reports(page, live_server, market, supervisor):
+    asked = market.place([("MUG-001", 1), ("TEA-GREEN-100", 1)], delivery_type="DELIVERY", status="DELIVERY",
+                         substatus="DELIVERY_SERVICE_RECEIVED", cancel_requested=True, **DBS)
+    short = market.place([("MUG-001", 3), ("TEA-GREEN-100", 2)], created_ago=dt.timedelta(days=1))
+    courier = market.place([("NOTEBOOK-A5", 2)], delivery_type="DELIVERY", created_ago=dt.timedelta(days=1), **DBS)
+    sync_business(market.business.pk, client=market.client())
+    short_order, courier_order = (Order.objects.get(market_id=p["orderId"]) for p in (short, courier))
+    with Worker(concurrency=2) as worker:
+        login(page, live_server, "svetlana")
+        page.click("nav >> text=Старший смены")
+        row = page.locator("#cancellations tr", has_text=str(asked["orderId"]))
+        ticks(page, "#cancellations .countdown")
+        row.locator("select[name=reason]").select_option("ORDER_IN_DELIVERY")
+        row.locator("button[value=reject]").click()
+        page.wait_for_selector(".messages .success")
+        assert "отклонена" in page.inner_text(".messages")
+        wait_for(lambda: market.store.received("acceptOrderCancellation"), 30, "the decision sent", worker)
+        body = json.loads(market.store.received("acceptOrderCancellation")[0]["body"])
+        assert body == {"accepted": False, "reason": "ORDER_IN_DELIVERY"}
+
+        # A removal is irreversible: without the tick the browser does not even send it.
+        page.goto(f"{live_server.url}/supervisor/orders/{short_order.pk}/")
+        mug = page.locator("tr", has_text="MUG-001")
+        mug.locator("input[name=count]").fill("1")
+        mug.locator("button.danger").click()
+        assert page.url.endswith(f"/supervisor/orders/{short_order.pk}/")
+        assert not OutboxAction.objects.filter(order=short_order).exists()
+        mug.locator("input[name=confirm]").check()
+        mug.locator("button.danger").click()
+        page.wait_for_selector(".messages .success")
+        wait_for(lambda: short_order.items.get(offer_id="MUG-001").count == 1, 30, "the removal applied", worker)
+        assert [i["count"] for i in market.stored(short["orderId"])["items"] if i["offerId"] == "MUG-001"] == [1]
+
+        # A new recipient: a wrong phone comes back with the reason and what was typed.
+        page.goto(f"{live_server.url}/supervisor/orders/{courier_order.pk}/")
+        page.fill("#id_last_name", "Орлова")
+        page.fill("#id_first_name", "Мария")
+        page.fill("#id_phone", "89990001122")
+        page.click("#update button[type=submit]")
+        assert "кодом страны" in page.inner_text("#update")
+        assert page.input_value("#id_last_name") == "Орлова"
+        page.fill("#id_phone", "+79990001122")
+        page.click("#update button[type=submit]")
+        page.wait_for_selector(".messages .success")
+        wait_for(lambda: OutboxAction.objects.filter(order=courier_order, kind="UPDATE_ORDER", state="DELIVERED")
+                 .exists(), 30, "the change delivered", worker)
+        page.reload()
+        assert "ORDER_RECIPIENT_UPDATE" in page.inner_text("body")
+        assert market.stored(courier["orderId"])["_sandbox"]["buyer"]["lastName"] == "Орлова"
+
+        # The report for the last week, and its file.
+        page.click("nav >> text=Отчёты")
+        page.click("button:has-text('Показать')")
+        page.wait_for_selector("table.totals")
+        assert "MUG-001" in page.inner_text("table.by-sku")
+        with page.expect_download() as download:
+            page.click("button:has-text('Скачать CSV')")
+        text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+        rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+        assert {int(r["Заказ"]) for r in rows} >= {short["orderId"], courier["orderId"]}
+        assert download.value.suggested_filename.startswith("orders-")
+
+
+def test_a_packer_sends_digital_keys_against_the_clock(page, live_server, market, packer):
+    placed = market.place([("GAME-KEY", 2)], delivery_type="DIGITAL", created_ago=dt.timedelta(minutes=3), **DBS)
+    sync_business(market.business.pk, client=market.client())
+    order = Order.objects.get(market_id=placed["orderId"])
+    with Worker(concurrency=2) as worker:
+        login(page, live_server, "pavel")
+        page.goto(f"{live_server.url}/orders/{order.pk}/")
+        ticks(page, ".deadline .countdown")
+        item = order.items.get()
+        page.fill(f"#id_codes-{item.pk}", "KEY-1\n")  # one key for two units
+        page.fill(f"#id_slip-{item.pk}", "Активируйте в личном кабинете")
+        page.fill(f"#id_till-{item.pk}", (dt.date.today() + dt.timedelta(days=365)).isoformat())
+        page.click("button:has-text('Отправить ключи')")
+        assert "Нужно ключей: 2, введено: 1" in page.inner_text("form.digital")
+        assert page.input_value(f"#id_slip-{item.pk}") == "Активируйте в личном кабинете"
+        page.fill(f"#id_codes-{item.pk}", "KEY-1\nKEY-2")
+        page.click("button:has-text('Отправить ключи')")
+        page.wait_for_selector(".messages .success")
+        wait_for(lambda: market.stored(placed["orderId"])["status"] == "DELIVERED", 30, "keys delivered", worker)
+        page.reload()
+        assert "Ключи отправлены" in page.inner_text("main")
