@@ -241,3 +241,53 @@ def test_the_report_says_what_is_wrong_and_changes_nothing(market, supervisor, c
     assert page.status_code == 200 and "The Market did not give the statistics" in page.content.decode()
     csv_resp = client.get(reverse("supervisor-report-csv"), period)
     assert csv_resp.status_code == 502 and "did not give" in csv_resp.content.decode()
+
+
+# --- packing a DBS order, and the audit trail of it ----------------------------------------------
+def test_a_dbs_order_sends_codes_and_cargo_places_never_a_layout_and_every_step_is_audited(
+        market, packer, admin_user, client):
+    import random
+
+    from fulfilment.packing import service
+
+    placed = market.place([("TSHIRT-M", 1), ("MUG-001", 1)], delivery_type="DELIVERY", **DBS)
+    _sync(market)
+    order = Order.objects.get(market_id=placed["orderId"])
+    shirt, mug = seed.CATALOG["TSHIRT-M"], seed.CATALOG["MUG-001"]
+    cis = seed.make_cis(shirt, random.Random(11))
+    assert service.scan(order.pk, packer, cis).ok
+    assert service.run(order.pk, packer, "new_box").ok
+    assert service.scan(order.pk, packer, mug.ean13).ok
+    line = order.boxes.get(number=2).lines.get()
+    assert service.run(order.pk, packer, "remove_unit", line=line.pk).ok  # unscanned…
+    assert service.scan(order.pk, packer, mug.ean13).ok  # …and scanned again
+    assert service.run(order.pk, packer, "finish").ok
+    kinds = list(OutboxAction.objects.filter(order=order).order_by("id").values_list("kind", flat=True))
+    assert kinds == [Kind.IDENTIFIERS, Kind.CARGO_PLACES]
+    _deliver_all(market)
+    assert service.run(order.pk, packer, "ready").ok
+    _deliver_all(market)
+
+    assert not market.store.received("setOrderBoxLayout")
+    body = json.loads(market.store.received("provideOrderItemIdentifiers")[-1]["body"])
+    assert body == {"items": [{"id": order.items.get(offer_id="TSHIRT-M").market_item_id,
+                               "instances": [{"cis": cis}]}]}
+    assert market.store.received("setOrderShipmentBoxes")[-1]["body"] == '{"boxes": [{}, {}]}'
+    assert market.stored(placed["orderId"])["substatus"] == "READY_TO_SHIP"
+
+    events = list(order.audit_events.select_related("user").order_by("id"))
+    by_packer = {e.action for e in events if e.user == packer}
+    assert {"scan", "pack.new_box", "pack.remove_unit", "pack.finish", "pack.ready", "outbox.identifiers",
+            "outbox.cargo_places", "outbox.status"} <= by_packer, by_packer
+    assert all(e.at is not None and isinstance(e.payload, dict) for e in events)
+    assert {e.payload.get("kind") for e in events if e.action == "outbox.delivered"} >= {
+        Kind.IDENTIFIERS, Kind.CARGO_PLACES, Kind.STATUS}
+    # Shown per order, and filterable in the admin.
+    _login(client, packer)
+    history = client.get(reverse("order", args=[order.pk])).content.decode()
+    assert "pack.finish" in history and "pavel" in history
+    client.force_login(admin_user)
+    filtered = client.get("/admin/orders/auditevent/", {"action": "pack.finish"}).content.decode()
+    start = filtered.index('id="result_list"')
+    results = filtered[start:filtered.index("</table>", start)]
+    assert results.count('field-action">pack.finish<') == 1 and 'field-action">scan<' not in results
