@@ -154,14 +154,15 @@ class Campaign(SyncState):
 
 
 class Order(models.Model):
+    # Indexes cost every synced row: only those a query uses (the unique pair serves campaign lookups).
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.PROTECT, related_name="orders", verbose_name=_("campaign")
+        Campaign, on_delete=models.PROTECT, related_name="orders", verbose_name=_("campaign"), db_index=False
     )
     market_id = models.BigIntegerField(_("order number"))
     external_order_id = models.CharField(_("external order id"), max_length=255, blank=True)
     program_type = models.CharField(_("selling program"), max_length=32, blank=True)
-    status = models.CharField(_("status"), max_length=64, choices=OrderStatus.choices, db_index=True)
-    substatus = models.CharField(_("substatus"), max_length=64, blank=True, db_index=True)
+    status = models.CharField(_("status"), max_length=64, choices=OrderStatus.choices)
+    substatus = models.CharField(_("substatus"), max_length=64, blank=True)
     created_at_market = models.DateTimeField(_("created"), null=True, blank=True)
     updated_at_market = models.DateTimeField(_("updated at the Market"), null=True, blank=True, db_index=True)
     expiry_date = models.DateTimeField(_("expires"), null=True, blank=True)
@@ -200,7 +201,7 @@ class Order(models.Model):
     layout_sent_version = models.PositiveIntegerField(_("layout version sent"), null=True, blank=True)
     labels_printed_version = models.PositiveIntegerField(_("layout version of printed labels"), null=True, blank=True)
     identifiers_checked_at = models.DateTimeField(_("codes last checked"), null=True, blank=True)
-    problem = models.CharField(_("problem"), max_length=16, choices=Problem.choices, blank=True, db_index=True)
+    problem = models.CharField(_("problem"), max_length=16, choices=Problem.choices, blank=True)
     problem_note = models.TextField(_("problem details"), blank=True)
     problem_item = models.ForeignKey(
         "OrderItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("problem item")
@@ -222,16 +223,22 @@ class Order(models.Model):
                 condition=Q(items_total__gte=0) & Q(delivery_total__gte=0), name="order_totals_not_negative"
             ),
         ]
-        indexes = [models.Index(fields=["status", "substatus", "shipment_date"], name="order_queue_idx")]
+        indexes = [
+            models.Index(fields=["status", "substatus", "shipment_date"], name="order_queue_idx"),
+            # Few orders have a problem at a time: a partial index costs the sync nothing.
+            models.Index(fields=["problem_at"], condition=~Q(problem=""), name="order_problem_idx"),
+        ]
 
     def __str__(self) -> str:
         return str(self.market_id)
 
 
 class OrderItem(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("order"))
+    # The unique (order, market_item_id) index serves lookups by order.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("order"),
+                              db_index=False)
     market_item_id = models.BigIntegerField(_("item id at the Market"))
-    offer_id = models.CharField(_("SKU"), max_length=255, db_index=True)
+    offer_id = models.CharField(_("SKU"), max_length=255)
     name = models.CharField(_("name"), max_length=1024)
     count = models.PositiveIntegerField(_("quantity"))
     price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2, default=0)
