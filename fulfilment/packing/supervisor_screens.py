@@ -156,6 +156,10 @@ def bulk_ready(request: HttpRequest) -> HttpResponse:
 
 
 # --- reports -------------------------------------------------------------------------------------
+def _market_refused(exc: MarketError) -> str:
+    return _("The Market did not give the statistics: %(e)s") % {"e": "; ".join(exc.messages) or exc}
+
+
 def _report_form(request: HttpRequest) -> reports.ReportForm:
     return reports.ReportForm(request.GET if "date_from" in request.GET else None, initial=reports.initial_period())
 
@@ -170,7 +174,7 @@ def report(request: HttpRequest) -> HttpResponse:
         try:
             summary = reports.summarise(reports.orders(form.campaigns(), d["date_from"], d["date_to"]))
         except MarketError as exc:
-            error = _("The Market did not give the statistics: %(e)s") % {"e": "; ".join(exc.messages) or exc}
+            error = _market_refused(exc)
     return render(request, "packing/report.html", {"form": form, "summary": summary, "error": error},
                   status=400 if form.is_bound and not form.is_valid() else 200)
 
@@ -188,8 +192,7 @@ def report_csv(request: HttpRequest) -> HttpResponse:
     try:
         first = list(itertools.islice(rows, 1))
     except MarketError as exc:
-        return render(request, "packing/report.html", {"form": form, "error": _(
-            "The Market did not give the statistics: %(e)s") % {"e": "; ".join(exc.messages) or exc}}, status=502)
+        return render(request, "packing/report.html", {"form": form, "error": _market_refused(exc)}, status=502)
 
     body = reports.csv_rows(itertools.chain(first, rows))
     incomplete = "# " + _("Incomplete: the Market stopped answering. Download the report again.")
