@@ -17,6 +17,21 @@ from typing import Any
 
 import requests
 
+from .changes import (
+    BoxLayout,
+    CancellationDecision,
+    CargoPlaces,
+    Change,
+    DigitalCodes,
+    Identifiers,
+    ItemCount,
+    ItemCounts,
+    ItemInstances,
+    OrderStatusChange,
+    OrderUpdate,
+    StatusChange,
+    StatusChanges,
+)
 from .errors import (
     ApiErrorItem,
     MarketBadRequest,
@@ -245,9 +260,7 @@ class MarketClient:
     def set_order_box_layout(self, campaign_id: int, order_id: int, boxes: list[list[BoxLine]],
                              allow_remove: bool = False) -> list[LayoutBox]:
         """setOrderBoxLayout: PUT v2/campaigns/{campaignId}/orders/{orderId}/boxes. Returns the box ids."""
-        body: dict[str, Any] = {"boxes": [{"items": [line.to_json() for line in box]} for box in boxes]}
-        if allow_remove:
-            body["allowRemove"] = True
+        body = BoxLayout(tuple(tuple(box) for box in boxes), allow_remove).body()
         data = self._request("setOrderBoxLayout", "PUT", f"/v2/campaigns/{campaign_id}/orders/{order_id}/boxes",
                              key=campaign_id, body=body)
         return [LayoutBox.from_json(b) for b in self._result(data, "setOrderBoxLayout")["boxes"]]
@@ -255,8 +268,7 @@ class MarketClient:
     def provide_order_item_identifiers(self, campaign_id: int, order_id: int,
                                        items: dict[int, list[Instance]]) -> None:
         """provideOrderItemIdentifiers (DBS): PUT .../orders/{orderId}/identifiers."""
-        body = {"items": [{"id": item_id, "instances": [i.to_json() for i in insts]}
-                          for item_id, insts in items.items()]}
+        body = Identifiers(tuple(ItemInstances(item_id, tuple(insts)) for item_id, insts in items.items())).body()
         self._request("provideOrderItemIdentifiers", "PUT",
                       f"/v2/campaigns/{campaign_id}/orders/{order_id}/identifiers", key=campaign_id, body=body)
 
@@ -277,23 +289,16 @@ class MarketClient:
                            instances: dict[int, list[Instance]] | None = None) -> None:
         """updateOrderItems (DBS): PUT .../orders/{orderId}/items — remove or reduce, never increase.
         ``counts`` lists every item that stays (with its count) and removed ones with 0."""
-        items = []
-        for item_id, count in counts.items():
-            entry: dict[str, Any] = {"id": item_id, "count": count}
-            if instances and instances.get(item_id):
-                entry["instances"] = [i.to_json() for i in instances[item_id]]
-            items.append(entry)
+        change = ItemCounts(tuple(ItemCount(item_id, count, tuple((instances or {}).get(item_id) or ()))
+                                  for item_id, count in counts.items()), reason)
         self._request("updateOrderItems", "PUT", f"/v2/campaigns/{campaign_id}/orders/{order_id}/items",
-                      key=campaign_id, body={"items": items, "reason": str(reason)})
+                      key=campaign_id, body=change.body())
 
     def update_order_status(self, campaign_id: int, order_id: int, status: str, substatus: str | None = None
                             ) -> Order:
         """updateOrderStatus: PUT .../orders/{orderId}/status."""
-        change: dict[str, Any] = {"status": status}
-        if substatus:
-            change["substatus"] = substatus
         data = self._request("updateOrderStatus", "PUT", f"/v2/campaigns/{campaign_id}/orders/{order_id}/status",
-                             key=campaign_id, body={"order": change})
+                             key=campaign_id, body=StatusChange(status, substatus).body())
         return Order.from_v2(data["order"], campaign_id)
 
     def update_order_statuses(self, campaign_id: int, changes: list[tuple[int, str, str | None]]
@@ -301,9 +306,9 @@ class MarketClient:
         """updateOrderStatuses: POST .../orders/status-update, at most 30 orders per call."""
         if not 1 <= len(changes) <= MAX_STATUS_UPDATES:
             raise ValueError(f"1 to {MAX_STATUS_UPDATES} orders per call")
-        orders = [{"id": oid, "status": st, **({"substatus": sub} if sub else {})} for oid, st, sub in changes]
+        body = StatusChanges(tuple(OrderStatusChange(oid, st, sub) for oid, st, sub in changes)).body()
         data = self._request("updateOrderStatuses", "POST", f"/v2/campaigns/{campaign_id}/orders/status-update",
-                             key=campaign_id, body={"orders": orders}, cost=len(orders))
+                             key=campaign_id, body=body, cost=len(changes))
         return [StatusUpdateResult(int(r.get("id") or 0), r.get("updateStatus") == "OK", r.get("status", ""),
                                    r.get("substatus", ""), r.get("errorDetails", ""))
                 for r in self._result(data, "updateOrderStatuses")["orders"]]
@@ -312,22 +317,17 @@ class MarketClient:
                                  ) -> list[ParcelBox]:
         """setOrderShipmentBoxes (DBS; deprecated, off 2027-04-05): the number of cargo places is the
         length of ``boxes``, an array of empty objects."""
-        if places < 1:
-            raise ValueError("at least one cargo place")
+        body = CargoPlaces(shipment_id, places).body()
         data = self._request("setOrderShipmentBoxes", "PUT",
                              f"/v2/campaigns/{campaign_id}/orders/{order_id}/delivery/shipments/{shipment_id}/boxes",
-                             key=campaign_id, body={"boxes": [{} for _ in range(places)]})
+                             key=campaign_id, body=body)
         return [ParcelBox(b.get("id"), b.get("fulfilmentId", ""))
                 for b in self._result(data, "setOrderShipmentBoxes")["boxes"]]
 
     def accept_order_cancellation(self, campaign_id: int, order_id: int, accepted: bool,
                                   reason: CancellationReason | None = None) -> None:
         """acceptOrderCancellation (DBS): PUT .../orders/{orderId}/cancellation/accept (500 per hour)."""
-        if not accepted and reason is None:
-            raise ValueError("a rejection needs a reason")
-        body: dict[str, Any] = {"accepted": accepted}
-        if reason is not None:
-            body["reason"] = str(reason)
+        body = CancellationDecision(accepted, reason).body()
         self._request("acceptOrderCancellation", "PUT",
                       f"/v2/campaigns/{campaign_id}/orders/{order_id}/cancellation/accept", key=campaign_id,
                       body=body)
@@ -336,7 +336,7 @@ class MarketClient:
         """provideOrderDigitalCodes: POST .../orders/{orderId}/deliverDigitalGoods (within 30 minutes)."""
         self._request("provideOrderDigitalCodes", "POST",
                       f"/v2/campaigns/{campaign_id}/orders/{order_id}/deliverDigitalGoods", key=campaign_id,
-                      body={"items": [i.to_json() for i in items]})
+                      body=DigitalCodes(tuple(items)).body())
 
     # --- labels and buyer -------------------------------------------------------------------------
     def generate_order_labels(self, campaign_id: int, order_id: int, page_format: PageFormat = PageFormat.A7
@@ -395,18 +395,42 @@ class MarketClient:
                      delivery_times: tuple[str, str] | None = None) -> list[Operation]:
         """updateOrder (seed 003): POST v1/campaigns/{campaignId}/orders/update — recipient and/or
         delivery interval; returns the operations to follow."""
-        order: dict[str, Any] = {"id": order_id}
-        if customer:
-            order["customer"] = customer
-        if delivery_dates and delivery_times:
-            order["deliveryInterval"] = {
-                "deliveryDateInterval": {"fromDate": delivery_dates[0].isoformat(),
-                                         "toDate": delivery_dates[1].isoformat()},
-                "deliveryTimeInterval": {"fromTime": delivery_times[0], "toTime": delivery_times[1]},
-            }
+        body = OrderUpdate(order_id, tuple((customer or {}).items()), delivery_dates, delivery_times).body()
         data = self._request("updateOrder", "POST", f"/v1/campaigns/{campaign_id}/orders/update", key=campaign_id,
-                             body={"order": order})
+                             body=body)
         return [Operation(o["id"], o["type"]) for o in self._result(data, "updateOrder")["operations"]]
+
+
+    # --- a stored change, as the outbox sends it --------------------------------------------------
+    def send_change(self, campaign_id: int, order_id: int, change: Change) -> Any:
+        """Send one change recorded by the outbox; returns what the operation's method returns."""
+        match change:
+            case BoxLayout():
+                return self.set_order_box_layout(campaign_id, order_id, [list(box) for box in change.boxes],
+                                                 change.allow_remove)
+            case StatusChange():
+                return self.update_order_status(campaign_id, order_id, change.status, change.substatus)
+            case StatusChanges():
+                return self.update_order_statuses(campaign_id, [(o.order_id, o.status, o.substatus)
+                                                                for o in change.orders])
+            case Identifiers():
+                return self.provide_order_item_identifiers(campaign_id, order_id,
+                                                           {i.item_id: list(i.instances) for i in change.items})
+            case ItemCounts():
+                return self.update_order_items(campaign_id, order_id, {i.item_id: i.count for i in change.items},
+                                               ItemsModificationReason(change.reason),
+                                               {i.item_id: list(i.instances) for i in change.items if i.instances})
+            case CargoPlaces():
+                return self.set_order_shipment_boxes(campaign_id, order_id, change.shipment_id, change.places)
+            case CancellationDecision():
+                reason = CancellationReason(change.reason) if change.reason else None
+                return self.accept_order_cancellation(campaign_id, order_id, change.accepted, reason)
+            case DigitalCodes():
+                return self.provide_order_digital_codes(campaign_id, order_id, list(change.items))
+            case OrderUpdate():
+                return self.update_order(campaign_id, order_id, customer=dict(change.customer) or None,
+                                         delivery_dates=change.delivery_dates, delivery_times=change.delivery_times)
+        raise TypeError(f"not a change the client can send: {change!r}")
 
 
 def wait_and_retry(call: Any, *, attempts: int = 5, max_wait: float = 30.0) -> Any:
