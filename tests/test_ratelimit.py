@@ -39,7 +39,7 @@ def backend(request, tmp_path):
 
 
 def test_the_hourly_budget_of_an_operation(backend):
-    limiter = RateLimiter(backend, budget_share=5 / LIMITS["acceptOrderCancellation"].per_hour)
+    limiter = RateLimiter(backend, budget_share=5 / LIMITS["acceptOrderCancellation"].amount)
     for _ in range(5):
         limiter.release("acceptOrderCancellation", 1, limiter.acquire("acceptOrderCancellation", 1))
     with pytest.raises(MarketRateLimited) as exc:
@@ -50,7 +50,7 @@ def test_the_hourly_budget_of_an_operation(backend):
 
 
 def test_bulk_status_counts_orders(backend):
-    limiter = RateLimiter(backend, budget_share=40 / LIMITS["updateOrderStatuses"].per_hour)
+    limiter = RateLimiter(backend, budget_share=40 / LIMITS["updateOrderStatuses"].amount)
     limiter.acquire("updateOrderStatuses", 1, cost=30)
     with pytest.raises(MarketRateLimited):
         limiter.acquire("updateOrderStatuses", 1, cost=30)
@@ -98,3 +98,11 @@ def test_the_file_backend_is_shared_by_processes(tmp_path):
     for p in procs:
         p.join(60)
     assert sum(out.get(timeout=5) for _ in procs) == 50
+
+
+def test_a_per_minute_budget_frees_itself_after_a_minute(backend):
+    # getOfferMappings and getReportInfo count per minute, not per hour (x-resource-limit-config).
+    assert backend.take("catalogue:1", 2, 2, None, 1000.0, window=60.0)[0] == 0
+    wait, lease = backend.take("catalogue:1", 1, 2, None, 1030.0, window=60.0)
+    assert lease is None and wait == pytest.approx(30.0)
+    assert backend.take("catalogue:1", 1, 2, None, 1060.5, window=60.0)[0] == 0

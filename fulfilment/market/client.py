@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from .catalogue import CatalogueApi
 from .changes import (
     BoxLayout,
     CancellationDecision,
@@ -107,7 +108,7 @@ def _retry_after(headers: Any) -> float:
     return 60.0
 
 
-class MarketClient:
+class MarketClient(CatalogueApi):
     def __init__(self, credentials: Credentials, base_url: str = DEFAULT_BASE_URL, *, timeout: float = 30.0,
                  limiter: RateLimiter | None = None, session: requests.Session | None = None) -> None:
         self.credentials = credentials

@@ -1,6 +1,7 @@
 """Request limits of the Partner API, per operation (``x-resource-limit-config`` in the spec).
 
-``per_hour`` counts requests per campaign (per business for business methods) and hour;
+``amount`` counts requests per campaign (per business for business methods) in a sliding
+window of ``period`` seconds (an hour for most, a minute for the catalogue and report status);
 ``parallel`` is how many may be in flight at once. updateOrderStatuses counts orders, not
 requests (its limit path is ``resp.result.orders``). A contract test checks this table against
 the spec, so a change at the Market shows up as a failing test, not as 420s in production.
@@ -10,12 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+HOUR = 3600.0
+MINUTE = 60.0
+
 
 @dataclass(frozen=True)
 class Limit:
-    per_hour: int
+    amount: int
     parallel: int | None = None
     counts_orders: bool = False
+    period: float = HOUR
 
 
 LIMITS: dict[str, Limit] = {
@@ -45,3 +50,4 @@ LIMITS: dict[str, Limit] = {
 MAX_PAGE_SIZE = 50
 MAX_STATUS_UPDATES = 30
 MAX_DATE_RANGE_DAYS = 30
+MAX_OFFER_IDS = 100  # getOfferMappings: offerIds maxItems

@@ -1,9 +1,9 @@
 """Client-side rate limiting shared by every worker process.
 
-Per operation and campaign (or business): a sliding one-hour window of the documented request
-budget, a cap on requests in flight (``parallel``), and a "blocked until" set when the Market
-answers 420. Backends: Redis in production, a SQLite file in the embedded default, memory in
-single-process tools. All three behave the same; ``acquire`` never blocks: it raises
+Per operation and campaign (or business): a sliding window (an hour, or a minute for a few
+methods) of the documented request budget, a cap on requests in flight (``parallel``), and a
+"blocked until" set when the Market answers 420. Backends: Redis in production, a SQLite file in
+the embedded default, memory in single-process tools. All three behave the same; ``acquire`` never blocks: it raises
 ``MarketRateLimited`` with the time to wait, and the caller decides (sleep, or retry the task).
 """
 
@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Protocol
 
 from .errors import MarketRateLimited
-from .limits import LIMITS
+from .limits import HOUR, LIMITS
 
-WINDOW = 3600.0
 LEASE_SECONDS = 120.0  # a crashed process's in-flight slot frees itself after this
 
 
 class Backend(Protocol):
-    def take(self, bucket: str, cost: int, budget: int, parallel: int | None, now: float) -> tuple[float, str | None]:
+    def take(self, bucket: str, cost: int, budget: int, parallel: int | None, now: float,
+             window: float = HOUR) -> tuple[float, str | None]:
         """Reserve ``cost`` hits and a parallel slot; returns (seconds to wait, lease id).
         A wait > 0 means nothing was reserved."""
 
@@ -51,8 +51,9 @@ class RateLimiter:
         limit = LIMITS.get(operation)
         if limit is None:
             return None
-        budget = max(1, int(limit.per_hour * self.budget_share))
-        wait, lease = self.backend.take(self.bucket(operation, key), cost, budget, limit.parallel, time.time())
+        budget = max(1, int(limit.amount * self.budget_share))
+        wait, lease = self.backend.take(self.bucket(operation, key), cost, budget, limit.parallel, time.time(),
+                                        limit.period)
         if wait > 0:
             raise MarketRateLimited(f"{operation}: local limit reached, wait {wait:.1f} s", retry_after=wait,
                                     operation=operation)
@@ -84,15 +85,16 @@ class MemoryBackend:
         self._leases: dict[str, dict[str, float]] = defaultdict(dict)
         self._blocked: dict[str, float] = {}
 
-    def take(self, bucket: str, cost: int, budget: int, parallel: int | None, now: float) -> tuple[float, str | None]:
+    def take(self, bucket: str, cost: int, budget: int, parallel: int | None, now: float,
+             window: float = HOUR) -> tuple[float, str | None]:
         with self._lock:
             blocked = self._blocked.get(bucket, 0.0)
             if blocked > now:
                 return blocked - now, None
-            hits = [t for t in self._hits[bucket] if t > now - WINDOW]
+            hits = [t for t in self._hits[bucket] if t > now - window]
             self._hits[bucket] = hits
             if len(hits) + cost > budget:
-                return max(0.01, hits[0] + WINDOW - now) if hits else WINDOW, None
+                return max(0.01, hits[0] + window - now) if hits else window, None
             leases = {k: v for k, v in self._leases[bucket].items() if v > now}
             self._leases[bucket] = leases
             if parallel and len(leases) >= parallel:
@@ -129,7 +131,8 @@ class SqliteBackend:
         conn.execute("PRAGMA journal_mode=WAL")
         return conn
 
-    def take(self, bucket: str, cost: int, budget: int, parallel: int | None, now: float) -> tuple[float, str | None]:
+    def take(self, bucket: str, cost: int, budget: int, parallel: int | None, now: float,
+             window: float = HOUR) -> tuple[float, str | None]:
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -137,11 +140,11 @@ class SqliteBackend:
             if row and row[0] > now:
                 conn.execute("ROLLBACK")
                 return row[0] - now, None
-            conn.execute("DELETE FROM hit WHERE bucket = ? AND at <= ?", (bucket, now - WINDOW))
+            conn.execute("DELETE FROM hit WHERE bucket = ? AND at <= ?", (bucket, now - window))
             used, oldest = conn.execute("SELECT count(*), min(at) FROM hit WHERE bucket = ?", (bucket,)).fetchone()
             if used + cost > budget:
                 conn.execute("ROLLBACK")
-                return (max(0.01, oldest + WINDOW - now) if oldest else WINDOW), None
+                return (max(0.01, oldest + window - now) if oldest else window), None
             conn.execute("DELETE FROM lease WHERE bucket = ? AND expires <= ?", (bucket, now))
             if parallel:
                 (active,) = conn.execute("SELECT count(*) FROM lease WHERE bucket = ?", (bucket,)).fetchone()
@@ -209,10 +212,11 @@ class RedisBackend:
     def _keys(self, bucket: str) -> list[str]:
         return [f"{self.prefix}{bucket}:{k}" for k in ("hits", "leases", "blocked")]
 
-    def take(self, bucket: str, cost: int, budget: int, parallel: int | None, now: float) -> tuple[float, str | None]:
+    def take(self, bucket: str, cost: int, budget: int, parallel: int | None, now: float,
+             window: float = HOUR) -> tuple[float, str | None]:
         lease = uuid.uuid4().hex
         wait = float(self._take(keys=self._keys(bucket),
-                                args=[now, cost, budget, parallel or 0, lease, WINDOW, LEASE_SECONDS]))
+                                args=[now, cost, budget, parallel or 0, lease, window, LEASE_SECONDS]))
         return (wait, None) if wait > 0 else (0.0, lease)
 
     def release(self, bucket: str, lease: str) -> None:

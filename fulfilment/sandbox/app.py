@@ -261,15 +261,16 @@ class SandboxMarket:
         cost = 1
         if limit.counts_orders and isinstance(body, dict):
             cost = max(1, len(body.get("orders") or []))
-        per_hour = self.store.get_setting(f"limit:{operation}", limit.per_hour)
+        amount = self.store.get_setting(f"limit:{operation}", limit.amount)
+        period = limit.period
         now = time.monotonic()
         with self._lock:
             hits = self._hits[(operation, key)]
-            while hits and hits[0] <= now - 3600:
+            while hits and hits[0] <= now - period:
                 hits.popleft()
-            if len(hits) + cost > per_hour:
-                wait = 3600 - (now - hits[0]) if hits else 3600
-                raise ApiError(420, "LIMIT_EXCEEDED", f"Hourly limit of {per_hour} for {operation} exceeded",
+            if len(hits) + cost > amount:
+                wait = period - (now - hits[0]) if hits else period
+                raise ApiError(420, "LIMIT_EXCEEDED", f"Limit of {amount} per {period:.0f} s for {operation} exceeded",
                                self._limit_headers(wait))
             hits.extend([now] * cost)
 
