@@ -121,3 +121,37 @@ def test_scans_made_after_the_session_ended_are_kept_and_sent_after_logging_in_a
     page.click("button:has-text('Обновить из Маркета')")
     page.wait_for_load_state()
     assert page.url == f"{live_server.url}/orders/{order.pk}/" and page.locator("#scan").count() == 1
+
+
+def test_only_the_scan_views_own_answer_takes_scans_off_the_queue(page, live_server, sandbox, campaign, packer):
+    placed_order = sandbox.place([("MUG-001", 4)])
+    sync_business(campaign.business_id, client=sandbox.client())
+    order = Order.objects.get(market_id=placed_order["orderId"])
+    ProductBarcode.objects.create(campaign=campaign, gtin="0" + MUG, offer_id="MUG-001")
+    login(page, live_server)
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    page.focus("#scan")
+    scan_url = f"{live_server.url}/orders/{order.pk}/scan/"
+
+    # Something in between answers 200 with a page of its own (a portal, a proxy's login page).
+    login_page = '<form><input id="id_username" name="username"></form>'
+    page.route(scan_url, lambda route: route.fulfill(status=200, content_type="text/html", body=login_page))
+    scan(page, MUG)
+    scan(page, MUG)
+    page.wait_for_function("() => document.querySelector('#scan-queue').textContent.includes('Нет связи')")
+    assert len(pending(page, order)) == 2 and page.locator("#id_username").count() == 0
+
+    # ... or redirects to a login page: not followed, the page says to log in again.
+    page.unroute(scan_url)
+    page.route(scan_url, lambda route: route.fulfill(status=302, headers={"Location": "/login/"}))
+    scan(page, MUG)
+    page.wait_for_function("() => document.querySelector('#scan-queue').textContent.includes('Сохранено сканов: 3')")
+    assert "войдите снова" in page.inner_text("#scan-queue")
+    assert len(pending(page, order)) == 3 and page.locator("#id_username").count() == 0
+    assert placed(order) == {"MUG-001": 0}
+
+    # The real scan view answers again: every kept scan is applied once.
+    page.unroute(scan_url)
+    page.wait_for_selector("#scan-queue[data-pending='0']", timeout=15_000)
+    assert placed(order) == {"MUG-001": 3} and pending(page, order) == []
+    assert AuditEvent.objects.filter(order=order, action="scan").count() == 3
