@@ -37,6 +37,9 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _embedded_secret_key()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The order screen's script reads the token from the cookie for every batch of scans: logging in
+# again in another tab replaces it, and the page keeps working without a reload.
+CSRF_COOKIE_HTTPONLY = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -61,7 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's, with a 401 instead of the login page for htmx and fetch requests.
+    "fulfilment.packing.login_required.LoginRequiredMiddleware",
     "fulfilment.packing.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

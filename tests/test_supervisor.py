@@ -195,3 +195,19 @@ def test_each_user_chooses_the_language_and_keeps_it(packer):
     html = other.get(reverse("queue")).content.decode()
     assert '<html lang="en">' in html and "Nothing to pack" in html
     assert first.post(reverse("language"), {"language": "xx"}).status_code == 302
+
+
+@pytest.mark.parametrize("target", ["/\\evil.example", "//evil.example", "https://evil.example/", "/\\/evil.example",
+                                    "\\\\evil.example", " //evil.example"])
+def test_a_decision_never_goes_back_to_another_site(client, supervisor, target):
+    o = make_order(items=(("MUG-001", 1),))
+    client.force_login(supervisor)
+    resp = client.post(reverse("supervisor-back-to-packing", args=[o.pk]), {"next": target})
+    assert resp.status_code == 302 and resp["Location"] == reverse("supervisor-order", args=[o.pk])
+
+
+def test_a_decision_goes_back_to_the_page_it_came_from(client, supervisor):
+    o = make_order(items=(("MUG-001", 1),))
+    client.force_login(supervisor)
+    resp = client.post(reverse("supervisor-back-to-packing", args=[o.pk]), {"next": "/supervisor/?tab=1"})
+    assert resp.status_code == 302 and resp["Location"] == "/supervisor/?tab=1"

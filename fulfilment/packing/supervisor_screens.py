@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -96,8 +97,10 @@ def update_order(request: HttpRequest, order_id: int) -> HttpResponse:
 
 def _back(request: HttpRequest, order_id: int) -> HttpResponse:
     nxt = request.POST.get("next", "")
-    return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else
-                    reverse("supervisor-order", args=[order_id]))
+    # Django's own check: browsers read "/\evil.example" as "//evil.example", another site.
+    if not url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure()):
+        nxt = reverse("supervisor-order", args=[order_id])
+    return redirect(nxt)
 
 
 @require_POST

@@ -1,6 +1,7 @@
 // The order screen: one scan input that keeps focus, scans queued in order and sent in batches
 // (a burst arrives faster than a round trip), each with an id so a resent batch is not applied
-// twice, kept in localStorage until the server has them. Sounds and colours for every answer.
+// twice, kept in localStorage until a real scan answer says the server has them. Sounds and
+// colours for every answer. When the session ends the scans wait and go out after a new login.
 (function () {
   "use strict";
   const root = document.getElementById("pack");
@@ -10,17 +11,30 @@
   const scanUrl = root.dataset.scanUrl;
   const storeKey = "pending-scans-" + root.dataset.order;
   const queueInfo = document.getElementById("scan-queue");
-  const csrf = (document.body.getAttribute("hx-headers") || "").match(/"X-CSRFToken":\s*"([^"]+)"/);
+  const pageToken = (document.body.getAttribute("hx-headers") || "").match(/"X-CSRFToken":\s*"([^"]+)"/);
+  const LOGIN_RETRY_MS = 3000;
   let queue = load();
   let inflight = false;
   let altDigits = null;
   let retryDelay = 500;
+  let retryTimer = null;
+  let sessionLost = false;
+  let lostWith = 0; // how many scans waited when the last "log in again" was sounded
 
   function load() {
     try { return JSON.parse(localStorage.getItem(storeKey) || "[]"); } catch (e) { return []; }
   }
   function save(items) {
     try { localStorage.setItem(storeKey, JSON.stringify(items)); } catch (e) { /* private mode: memory only */ }
+  }
+  function csrfToken() {
+    // Read at send time, not once per page: logging in again (in any tab) replaces the token.
+    // Django's default cookie name; CSRF_COOKIE_HTTPONLY stays False for this (settings.py).
+    for (const part of document.cookie.split(";")) {
+      const eq = part.indexOf("=");
+      if (part.slice(0, eq).trim() === "csrftoken") return decodeURIComponent(part.slice(eq + 1).trim());
+    }
+    return pageToken ? pageToken[1] : "";
   }
   function uuid4() {
     // crypto.randomUUID needs a secure context; warehouse LANs often serve plain http.
@@ -68,8 +82,37 @@
   }
   function showQueue(extra) {
     const n = queue.length;
-    queueInfo.textContent = (n ? root.dataset.msgWaiting.replace("%s", n) : "") + (extra ? " " + extra : "");
     queueInfo.dataset.pending = String(n);
+    queueInfo.classList.toggle("error", sessionLost);
+    if (sessionLost) {
+      // The packer keeps scanning meanwhile: say how many wait, and where to log in.
+      queueInfo.textContent = root.dataset.msgLogin.replace("%s", n) + " ";
+      const link = document.createElement("a");
+      link.href = root.dataset.loginUrl;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = root.dataset.msgLoginLink;
+      queueInfo.append(link);
+      return;
+    }
+    queueInfo.textContent = (n ? root.dataset.msgWaiting.replace("%s", n) : "") + (extra ? " " + extra : "");
+  }
+  function loggedOut() {
+    // Sounded when the session is found gone and for every scan made after that, not for each retry.
+    const news = !sessionLost || queue.length > lostWith;
+    sessionLost = true;
+    lostWith = queue.length;
+    showQueue();
+    if (news) {
+      beep("error");
+      document.body.classList.remove("flash-ok", "flash-error", "flash-prompt");
+      void document.body.offsetWidth; // restart the animation
+      document.body.classList.add("flash-error");
+    }
+  }
+  function loggedIn() {
+    sessionLost = false;
+    lostWith = 0;
   }
   function enqueue(code) {
     queue.push({ id: uuid4(), code: code });
@@ -77,42 +120,62 @@
     showQueue();
     pump();
   }
+  function retry(delay) {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(pump, delay);
+  }
   async function pump() {
     if (inflight || queue.length === 0) return;
+    clearTimeout(retryTimer);
     inflight = true;
     const batch = queue.slice(0, 100);
+    let outcome;
     try {
-      const resp = await fetch(scanUrl, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "HX-Request": "true", "X-CSRFToken": csrf ? csrf[1] : "" },
-        body: JSON.stringify({ scans: batch, version: knownVersion() }),
-      });
-      if (resp.status === 403 || resp.status === 401) {
-        showQueue(root.dataset.msgLogin);
-        inflight = false;
-        return; // kept in localStorage; sent after logging in again
-      }
-      if (!resp.ok) throw new Error("HTTP " + resp.status);
-      const html = await resp.text();
-      const sent = new Set(batch.map((s) => s.id));
-      queue = queue.filter((s) => !sent.has(s.id));
-      save(queue);
-      // "partial": the feedback plus out-of-band rows and boxes; "full": the whole panel.
-      const partial = resp.headers.get("X-Pack-Update") === "partial";
-      htmx.swap(partial ? "#feedback" : "#panel", html, { swapStyle: "outerHTML" });
-      retryDelay = 500;
-      showQueue();
-      announce();
+      outcome = await send(batch);
     } catch (e) {
-      // Network or server trouble: the same batch (same ids) goes again; nothing is dropped.
-      showQueue(root.dataset.msgOffline);
-      setTimeout(() => { inflight = false; pump(); }, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 8000);
-      return;
+      outcome = "offline"; // network trouble: the same batch (same ids) goes again; nothing is dropped
     }
     inflight = false;
-    if (queue.length) pump();
+    if (outcome === "delivered") {
+      retryDelay = 500;
+      if (queue.length) pump();
+    } else if (outcome === "login") {
+      loggedOut(); // kept in localStorage; tried again until a login (in any tab) lets it through
+      retry(LOGIN_RETRY_MS);
+    } else {
+      showQueue(root.dataset.msgOffline);
+      retry(retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 8000);
+    }
+  }
+  async function send(batch) {
+    const resp = await fetch(scanUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      redirect: "manual", // a followed redirect ends on the login page with a 200
+      headers: { "Content-Type": "application/json", "HX-Request": "true", "X-Requested-With": "XMLHttpRequest",
+                 "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ scans: batch, version: knownVersion() }),
+    });
+    // No session (401, or a redirect from anything in between) or a stale CSRF token (403).
+    if (resp.type === "opaqueredirect" || resp.status === 401 || resp.status === 403) return "login";
+    // Only the scan view's own answer, marked by its header, says the batch was applied.
+    const kind = resp.headers.get("X-Pack-Update");
+    if (resp.status !== 200 || (kind !== "partial" && kind !== "full")) return "offline";
+    const html = await resp.text();
+    const sent = new Set(batch.map((s) => s.id));
+    queue = queue.filter((s) => !sent.has(s.id));
+    save(queue);
+    loggedIn();
+    // "partial": the feedback plus out-of-band rows and boxes; "full": the whole panel.
+    htmx.swap(kind === "partial" ? "#feedback" : "#panel", html, { swapStyle: "outerHTML" });
+    showQueue();
+    announce();
+    return "delivered";
+  }
+  // Back from another tab (after logging in there) or online again: try now rather than later.
+  function kick() {
+    if (!inflight && queue.length) pump();
   }
   // Scans typed while a request was in flight live in `queue` in memory and in storage alike.
   const push = enqueue;
@@ -162,7 +225,26 @@
     refocus();
   });
   window.addEventListener("focus", refocus);
-  window.addEventListener("online", pump);
+  window.addEventListener("focus", kick);
+  window.addEventListener("online", kick);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) kick(); });
+  // The panel's htmx forms and polls: the token of now, and "log in again" when the session is gone.
+  document.body.addEventListener("htmx:configRequest", (e) => { e.detail.headers["X-CSRFToken"] = csrfToken(); });
+  document.body.addEventListener("htmx:responseError", (e) => {
+    const status = e.detail.xhr ? e.detail.xhr.status : 0;
+    if (status === 401 || status === 403) loggedOut();
+  });
+  document.body.addEventListener("htmx:afterRequest", (e) => {
+    if (!e.detail.successful || !sessionLost) return;
+    if (queue.length) { kick(); return; } // the session is back: the kept scans go now
+    loggedIn();
+    showQueue();
+  });
+  // Plain forms (refresh, send again, language, log out) post the token of now as well.
+  document.addEventListener("submit", (e) => {
+    const field = e.target.querySelector && e.target.querySelector("input[name=csrfmiddlewaretoken]");
+    if (field) field.value = csrfToken();
+  }, true);
 
   showQueue();
   pump();
