@@ -15,6 +15,7 @@ def _campaign_dto(row: Any) -> dict[str, Any]:
 
 
 def get_campaigns(market: MarketState, req: Request) -> Response:
+    """The caller's business's campaigns, on one page."""
     rows = market.store.campaigns(req.business_id or 0)
     return Response(body={"campaigns": [_campaign_dto(r) for r in rows],
                           "pager": {"total": len(rows), "from": 1 if rows else 0, "to": len(rows),
@@ -22,4 +23,5 @@ def get_campaigns(market: MarketState, req: Request) -> Response:
 
 
 def get_campaign(market: MarketState, req: Request) -> Response:
+    """One campaign (auth has already checked it is the caller's)."""
     return Response(body={"campaign": _campaign_dto(market.store.campaign(req.params["campaignId"]))})

@@ -15,6 +15,7 @@ from .state import MarketState
 
 
 def control(market: MarketState, gate: ChaosGate, method: str, path: str, raw: bytes) -> Response:
+    """Answer a ``/_sandbox/...`` request (a 404 in the Market's shape for an unknown one)."""
     store = market.store
     body = json.loads(raw) if raw else {}
     if path == "/_sandbox/health":

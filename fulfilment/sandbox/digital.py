@@ -13,6 +13,7 @@ DIGITAL_WINDOW = dt.timedelta(minutes=30)
 
 
 def digital_codes(market: MarketState, req: Request) -> Response:
+    """provideOrderDigitalCodes: every item's keys at once, in time; the order is then delivered."""
     body = req.body
     items = body.get("items") if isinstance(body, dict) else None
     if not isinstance(items, list) or not items:

@@ -37,6 +37,7 @@ def _fails(value: str, failing: set[str]) -> bool:
 
 
 def identifiers_status(market: MarketState, req: Request) -> Response:
+    """getOrderIdentifiersStatus: each checked CIS and UIN of the order's items."""
     order = market.load(req)
     failing, delay = _check_settings(market.store)
     per_item: dict[int, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: {"cis": [], "uin": []})

@@ -25,6 +25,7 @@ def _page_format(req: Request) -> str:
 
 
 def labels(market: MarketState, req: Request) -> Response:
+    """generateOrderLabels: one PDF page per box."""
     order = market.load(req)
     layout = _layout_or_400(order)
     campaign = market.store.campaign(order["campaignId"])
@@ -34,6 +35,7 @@ def labels(market: MarketState, req: Request) -> Response:
 
 
 def label(market: MarketState, req: Request) -> Response:
+    """generateOrderLabel: one box's label."""
     order = market.load(req)
     layout = _layout_or_400(order)
     boxes = [b for b in layout if b["boxId"] == req.params["boxId"]]
@@ -45,6 +47,7 @@ def label(market: MarketState, req: Request) -> Response:
 
 
 def labels_data(market: MarketState, req: Request) -> Response:
+    """getOrderLabelsData: what the labels show, per box."""
     order = market.load(req)
     layout = _layout_or_400(order)
     campaign = market.store.campaign(order["campaignId"])

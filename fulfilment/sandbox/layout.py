@@ -16,6 +16,7 @@ from .status import require_processing
 
 
 def set_box_layout(market: MarketState, req: Request) -> Response:
+    """setOrderBoxLayout: check the layout, then store it with new box ids."""
     body = req.body
     if not isinstance(body, dict) or not isinstance(body.get("boxes"), list):
         raise bad("boxes is required", "BAD_REQUEST")

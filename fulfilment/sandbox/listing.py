@@ -20,10 +20,12 @@ from .state import MarketState
 
 
 def encode_token(updated: str, order_id: int) -> str:
+    """The next page's token: the last (updated_at, id) of this page."""
     return base64.urlsafe_b64encode(json.dumps([updated, order_id]).encode()).decode().rstrip("=")
 
 
 def decode_token(token: str) -> tuple[str, int]:
+    """A page token back to (updated_at, id); 400 when it is not one of ours."""
     try:
         updated, order_id = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         return str(updated), int(order_id)
@@ -32,6 +34,7 @@ def decode_token(token: str) -> tuple[str, int]:
 
 
 def page_limit(req: Request) -> int:
+    """The page size asked for, at most the Market's maximum."""
     raw = req.q("limit")
     if raw is None:
         return MAX_PAGE_SIZE
@@ -140,6 +143,7 @@ def _date_filters(where: list[str], params: list[Any], created: tuple[Any, Any],
 
 
 def get_business_orders(market: MarketState, req: Request) -> Response:
+    """POST v1 businesses/{id}/orders: the business's orders as BusinessOrderDTO."""
     body = req.body or {}
     if not isinstance(body, dict):
         raise bad("The request body must be a JSON object")
@@ -204,10 +208,12 @@ def get_orders(market: MarketState, req: Request) -> Response:
 
 
 def get_order(market: MarketState, req: Request) -> Response:
+    """Deprecated GET v2 .../orders/{id}: one order as OrderDTO."""
     return Response(body={"order": to_v2(market.load(req))})
 
 
 def buyer(market: MarketState, req: Request) -> Response:
+    """getOrderBuyerInfo: the buyer's name, phone and type."""
     order = market.load(req)
     info = dict(order["_sandbox"].get("buyer", {}))
     info["type"] = order.get("buyerType", "PERSON")

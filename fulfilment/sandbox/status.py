@@ -63,6 +63,7 @@ def transition(market: MarketState, order: dict[str, Any], status: str, substatu
 
 
 def update_status(market: MarketState, req: Request) -> Response:
+    """updateOrderStatus: one order's change, or a 400 saying why not."""
     body = req.body
     change = body.get("order") if isinstance(body, dict) else None
     if not isinstance(change, dict) or not change.get("status"):
