@@ -21,7 +21,7 @@ from fulfilment.market.types import (
     PageFormat,
 )
 from fulfilment.sandbox import seed
-from fulfilment.sandbox.app import now_utc
+from fulfilment.sandbox.clock import now_utc
 
 B = seed.DEMO_BUSINESS_ID
 FBS, DBS = seed.FBS_CAMPAIGN_ID, seed.DBS_CAMPAIGN_ID

@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-MSK = ZoneInfo("Europe/Moscow")
+from .clock import MSK
 
 
 def strip_private(value: Any) -> Any:

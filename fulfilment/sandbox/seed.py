@@ -12,7 +12,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from .app import MSK, UTC
+from .clock import MSK, UTC
 from .store import Store
 
 GS = "\x1d"

@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from fulfilment.sandbox.app import Chaos, SandboxMarket
+from fulfilment.sandbox.app import SandboxMarket
+from fulfilment.sandbox.chaos import Chaos
 from fulfilment.sandbox.seed import DEMO_API_KEY, Seeder
 from fulfilment.sandbox.server import make_sandbox_server
 from fulfilment.sandbox.store import Store
