@@ -147,6 +147,10 @@ def test_every_operation_and_error_answer_follows_the_spec(sandbox, openapi):
     client.update_order_status(fbs, pick("TEA-GREEN-100").id, "CANCELLED", "SHOP_FAILED")
     list(client.iter_orders_stats(fbs, dt.date.today() - dt.timedelta(days=29), dt.date.today()))
 
+    # The catalogue: the barcodes of the SKUs in the orders.
+    offers = list(client.iter_offer_mappings(biz, [i.offer_id for o in orders for i in o.items]))
+    assert offers and all(o.offer_id for o in offers)
+
     # Error answers keep the documented shape too.
     with pytest.raises(MarketBadRequest):
         client.set_order_box_layout(fbs, pick("WARDROBE-3").id, [[BoxLine(pick("WARDROBE-3").items[0].id,

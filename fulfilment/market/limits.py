@@ -44,6 +44,7 @@ LIMITS: dict[str, Limit] = {
     "getOrderBuyerInfo": Limit(3_000),
     "getOrdersStats": Limit(10_000),
     "updateOrder": Limit(10_000),
+    "getOfferMappings": Limit(100, period=MINUTE),
 }
 
 # Other documented maxima.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import unquote
 
 from .cancellation import buyer_cancels
 from .chaos import ChaosGate
@@ -31,6 +32,10 @@ def control(market: MarketState, gate: ChaosGate, method: str, path: str, raw: b
     if path == "/_sandbox/settings" and method == "POST":
         for key, value in body.items():
             store.set_setting(key, value)
+        return Response(body={"status": "OK"})
+    m = re.match(r"^/_sandbox/businesses/(\d+)/offers/([^/]+)$", path)
+    if m and method == "PUT":  # a catalogue entry replaced whole (barcodes for a training or test case)
+        store.save_offer(int(m.group(1)), {**body, "offerId": unquote(m.group(2))})
         return Response(body={"status": "OK"})
     m = re.match(r"^/_sandbox/orders/(\d+)(/buyer-cancel)?$", path)
     if m and method == "GET":

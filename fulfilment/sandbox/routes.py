@@ -7,7 +7,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import campaigns, cancellation, dbs, digital, identifiers, labels, layout, listing, order_update, stats, status
+from . import (
+    campaigns,
+    cancellation,
+    catalogue,
+    dbs,
+    digital,
+    identifiers,
+    labels,
+    layout,
+    listing,
+    order_update,
+    stats,
+    status,
+)
 from .protocol import Request, Response
 from .state import MarketState
 
@@ -51,6 +64,8 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", _O + r"/buyer", "getOrderBuyerInfo", listing.buyer),
     _route("POST", _C + r"/stats/orders", "getOrdersStats", stats.stats),
     _route("POST", r"/v1/campaigns/(?P<campaignId>\d+)/orders/update", "updateOrder", order_update.update_order),
+    _route("POST", r"/v2/businesses/(?P<businessId>\d+)/offer-mappings", "getOfferMappings",
+           catalogue.get_offer_mappings),
 )
 
 

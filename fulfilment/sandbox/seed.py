@@ -87,6 +87,14 @@ def make_cis(product: Product, rng: random.Random, with_gs: bool = True) -> str:
     return f"01{product.gtin}21{serial}{sep}{tail}"
 
 
+def catalogue_offer(product: Product) -> dict[str, Any]:
+    """The product as the seller's catalogue lists it (``GetOfferDTO``): its EAN-13 is its barcode."""
+    offer: dict[str, Any] = {"offerId": product.offer_id, "name": product.name, "archived": False}
+    if product.ean13:
+        offer["barcodes"] = [product.ean13]
+    return offer
+
+
 class Seeder:
     """Builds orders in the sandbox's stored shape (``BusinessOrderDTO`` + ``_sandbox`` extras)."""
 
@@ -101,6 +109,8 @@ class Seeder:
         self.store.add_campaign(FBS_CAMPAIGN_ID, DEMO_BUSINESS_ID, "demo-fbs.example", "FBS")
         self.store.add_campaign(EXPRESS_CAMPAIGN_ID, DEMO_BUSINESS_ID, "demo-express.example", "FBS")
         self.store.add_campaign(DBS_CAMPAIGN_ID, DEMO_BUSINESS_ID, "demo-dbs.example", "DBS")
+        for product in CATALOG.values():
+            self.store.save_offer(DEMO_BUSINESS_ID, catalogue_offer(product))
 
     def order(self, lines: list[tuple[str, int]], *, campaign_id: int = FBS_CAMPAIGN_ID, program: str = "FBS",
               buyer_type: str = "PERSON", status: str = "PROCESSING", substatus: str = "STARTED",

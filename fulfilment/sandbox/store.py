@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS received (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
     operation TEXT NOT NULL, body TEXT, status INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS offer (
+    business_id INTEGER NOT NULL REFERENCES business(id), offer_id TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (business_id, offer_id)
+);
 CREATE TABLE IF NOT EXISTS setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS id_seq (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
@@ -91,6 +95,21 @@ class Store:
                 "INSERT OR REPLACE INTO campaign(id, business_id, domain, placement) VALUES (?, ?, ?, ?)",
                 (campaign_id, business_id, domain, placement),
             )
+
+    # --- the seller's catalogue ----------------------------------------------------------------
+    def save_offer(self, business_id: int, offer: dict[str, Any]) -> None:
+        """One ``GetOfferDTO`` of the business's catalogue (added, or replaced whole)."""
+        with self.tx() as c:
+            c.execute("INSERT OR REPLACE INTO offer(business_id, offer_id, data) VALUES (?, ?, ?)",
+                      (business_id, offer["offerId"], json.dumps(offer, ensure_ascii=False)))
+
+    def offers(self, business_id: int, offer_ids: list[str]) -> list[dict[str, Any]]:
+        """The business's offers among ``offer_ids``, in the order asked."""
+        marks = ",".join("?" * len(offer_ids))
+        rows = self.query(f"SELECT offer_id, data FROM offer WHERE business_id = ? AND offer_id IN ({marks})",
+                          (business_id, *offer_ids))
+        found = {r["offer_id"]: json.loads(r["data"]) for r in rows}
+        return [found[o] for o in offer_ids if o in found]
 
     def business_for_key(self, token: str) -> int | None:
         rows = self.query("SELECT business_id FROM api_key WHERE token = ?", (token,))
