@@ -4,9 +4,10 @@ import logging
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from fulfilment.market.client import Credentials, MarketClient
-from fulfilment.orders.models import AuditEvent, Box, BoxLine, Business, Instance
+from fulfilment.orders.models import AuditEvent, Box, BoxLine, Business, CatalogueOffer, Instance, ProductBarcode
 
 from .builders import make_business, make_campaign, make_order
 
@@ -29,16 +30,22 @@ def order():
     BoxLine.objects.create(box=box, item=item, full_count=1)
     Instance.objects.create(order=order, item=item, unit=1, kind="UIN", value="1234567890123456", box=box)
     AuditEvent.objects.create(order=order, action="scan", payload={"code": "1234567890123456"})
+    ProductBarcode.objects.create(campaign=order.campaign, gtin="04601234567893", offer_id="SHOES-42",
+                                  source=ProductBarcode.Source.CATALOGUE)
+    CatalogueOffer.objects.create(business=business, offer_id="SHOES-42", barcodes=["4601234567893"],
+                                  fetched_at=timezone.now())
     return order
 
 
-@pytest.mark.parametrize("model", ["business", "campaign", "order", "orderitem", "box", "instance", "auditevent"])
+@pytest.mark.parametrize("model", ["business", "campaign", "order", "orderitem", "box", "instance", "auditevent",
+                                   "productbarcode", "catalogueoffer"])
 def test_every_changelist_opens(admin_client, order, model):
     resp = admin_client.get(reverse(f"admin:orders_{model}_changelist"))
     assert resp.status_code == 200
 
 
-@pytest.mark.parametrize("model", ["business", "campaign", "order", "orderitem", "box", "instance", "auditevent"])
+@pytest.mark.parametrize("model", ["business", "campaign", "order", "orderitem", "box", "instance", "auditevent",
+                                   "productbarcode", "catalogueoffer"])
 def test_every_change_page_opens(admin_client, order, model):
     from django.apps import apps
 
@@ -109,3 +116,24 @@ def test_the_token_stays_out_of_reprs_and_logs(order, sandbox, caplog):
     with pytest.raises(Exception):  # noqa: B017 - the sandbox refuses the unknown key; we look at the logs
         client.get_campaigns()
     assert SECRET not in caplog.text
+
+
+def test_a_barcode_link_corrected_in_the_admin_is_a_persons_and_is_in_the_audit_trail(admin_client, order,
+                                                                                         admin_user):
+    wrong = ProductBarcode.objects.create(campaign=order.campaign, gtin="04650117240408", offer_id="SHOES-42",
+                                          source=ProductBarcode.Source.LEARNT)
+    listing = admin_client.get(reverse("admin:orders_productbarcode_changelist"), {"q": "04650117240408"})
+    assert b"SHOES-42" in listing.content
+    url = reverse("admin:orders_productbarcode_change", args=[wrong.pk])
+    resp = admin_client.post(url, {"offer_id": "MILK-1L"})
+    assert resp.status_code == 302, resp.content[:2000]
+    wrong.refresh_from_db()
+    assert (wrong.offer_id, wrong.source, wrong.learnt_by) == ("MILK-1L", ProductBarcode.Source.CONFIRMED, admin_user)
+    event = AuditEvent.objects.get(action="barcode.corrected")
+    assert event.payload == {"campaign": order.campaign.market_id, "gtin": "04650117240408", "from": "SHOES-42",
+                             "to": "MILK-1L"} and event.user == admin_user
+
+    admin_client.post(reverse("admin:orders_productbarcode_changelist"),
+                      {"action": "unlink", "_selected_action": [wrong.pk]})
+    wrong.refresh_from_db()
+    assert wrong.offer_id == "" and AuditEvent.objects.filter(action="barcode.corrected").count() == 2

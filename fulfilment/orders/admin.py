@@ -13,7 +13,19 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEvent, Box, BoxLine, Business, Campaign, Instance, Order, OrderItem
+from .catalogue import correct_link
+from .models import (
+    AuditEvent,
+    Box,
+    BoxLine,
+    Business,
+    Campaign,
+    CatalogueOffer,
+    Instance,
+    Order,
+    OrderItem,
+    ProductBarcode,
+)
 
 
 class BusinessForm(forms.ModelForm):
@@ -200,3 +212,39 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ProductBarcode)
+class ProductBarcodeAdmin(admin.ModelAdmin):
+    """Every barcode link per shop; a change here is a person's correction, kept in the audit trail."""
+
+    list_display = ["gtin", "offer_id", "campaign", "source", "learnt_by", "updated_at"]
+    list_filter = ["campaign", "source"]
+    search_fields = ["gtin", "offer_id"]
+    fields = ["campaign", "gtin", "offer_id", "source", "serial_length", "learnt_by", "learnt_at", "updated_at"]
+    readonly_fields = ["campaign", "gtin", "source", "serial_length", "learnt_by", "learnt_at", "updated_at"]
+    actions = ["unlink"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # links come from the catalogue or from a confirmation at the packing table
+
+    def save_model(self, request, obj: ProductBarcode, form, change) -> None:
+        if "offer_id" in form.changed_data:  # the form set it already: correct the stored row
+            correct_link(ProductBarcode.objects.select_related("campaign").get(pk=obj.pk), obj.offer_id, request.user)
+
+    @admin.action(description=_("Unlink the selected barcodes (the packer will be asked)"))
+    def unlink(self, request, queryset) -> None:
+        for link in queryset.select_related("campaign"):
+            correct_link(link, "", request.user)
+
+
+@admin.register(CatalogueOffer)
+class CatalogueOfferAdmin(admin.ModelAdmin):
+    list_display = ["offer_id", "name", "business", "in_catalogue", "fetched_at"]
+    list_filter = ["business", "in_catalogue"]
+    search_fields = ["offer_id", "name"]
+    readonly_fields = ["business", "offer_id", "name", "barcodes", "picture", "in_catalogue", "fetched_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # read from the Market
+

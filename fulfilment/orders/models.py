@@ -469,19 +469,52 @@ class OutboxAction(models.Model):
         return f"{self.get_kind_display()} #{self.pk} ({self.state})"
 
 
+class CatalogueOffer(models.Model):
+    """An SKU as the seller's catalogue on the Market lists it (getOfferMappings): its barcodes and
+    first picture. Kept per business, as the catalogue is; refreshed when older than a day."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="catalogue",
+                                 verbose_name=_("business"))
+    offer_id = models.CharField(_("SKU"), max_length=255)
+    name = models.CharField(_("name"), max_length=512, blank=True)
+    barcodes = models.JSONField(_("barcodes"), default=list, blank=True,
+                                help_text=_("As the seller gave them in the catalogue."))
+    picture = models.URLField(_("picture"), max_length=2000, blank=True)
+    in_catalogue = models.BooleanField(_("in the catalogue"), default=True,
+                                       help_text=_("Off when the Market did not know this SKU when last asked."))
+    fetched_at = models.DateTimeField(_("read from the Market"))
+
+    class Meta:
+        verbose_name = _("catalogue SKU")
+        verbose_name_plural = _("catalogue SKUs")
+        ordering = ["business", "offer_id"]
+        constraints = [models.UniqueConstraint(fields=["business", "offer_id"], name="catalogue_offer_unique")]
+
+    def __str__(self) -> str:
+        return self.offer_id
+
+
 class ProductBarcode(models.Model):
-    """A product's GTIN as learnt at the packing table: which SKU of the campaign it is, and the
-    serial length of its Честный ЗНАК codes once one was seen with its GS separators."""
+    """Which SKU of the campaign a GTIN is, where that came from, and the serial length of its
+    Честный ЗНАК codes once one was seen with its GS separators. Links come from the seller's
+    catalogue or from a person who confirmed them; a scan alone never makes one."""
+
+    class Source(models.TextChoices):
+        CATALOGUE = "CATALOGUE", _("the seller's catalogue on the Market")
+        CONFIRMED = "CONFIRMED", _("confirmed by a person")
+        LEARNT = "LEARNT", _("learnt by an earlier version from a scan: check it")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="barcodes",
                                  verbose_name=_("campaign"))
     gtin = models.CharField(_("GTIN"), max_length=14)
     offer_id = models.CharField(_("SKU"), max_length=255, blank=True, db_index=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.CONFIRMED)
     serial_length = models.PositiveSmallIntegerField(_("serial length"), null=True, blank=True)
     learnt_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("learnt from")
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("confirmed by")
     )
-    learnt_at = models.DateTimeField(_("learnt at"), auto_now_add=True)
+    learnt_at = models.DateTimeField(_("linked at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
 
     class Meta:
         verbose_name = _("product barcode")

@@ -8,7 +8,7 @@ from celery import shared_task
 
 from fulfilment.market.errors import MarketError
 
-from . import checks, outbox, sync
+from . import catalogue, checks, outbox, sync
 from .models import Business
 
 log = logging.getLogger("fulfilment.tasks")
@@ -36,7 +36,17 @@ def sweep_outbox_task() -> int:
              retry_backoff_max=300, max_retries=5)
 def sync_business_task(business_id: int) -> dict:
     result = sync.sync_business(business_id)
+    if result.ran and not result.error:
+        sync_catalogue_task.delay(business_id)
     return {"ran": result.ran, "orders": result.orders, "pages": result.pages, "error": result.error}
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(MarketError,), retry_backoff=True,
+             retry_backoff_max=300, max_retries=5)
+def sync_catalogue_task(business_id: int) -> dict:
+    """After an order sync: the barcodes of SKUs not read in the last day (nothing to do: no call)."""
+    result = catalogue.sync_catalogue(business_id)
+    return {"asked": result.asked, "found": result.found, "linked": result.linked, "ambiguous": result.ambiguous}
 
 
 @shared_task(ignore_result=True)
@@ -63,4 +73,5 @@ def check_identifiers_task(order_id: int, attempt: int = 0) -> bool:
     return pending
 
 
-__all__ = ["check_identifiers_task", "deliver_action_task", "sweep_outbox_task", "sync_all_task", "sync_business_task"]
+__all__ = ["check_identifiers_task", "deliver_action_task", "sweep_outbox_task", "sync_all_task", "sync_business_task",
+           "sync_catalogue_task"]

@@ -1,0 +1,132 @@
+"""Product barcodes from the seller's catalogue: which GTIN is which SKU, before anyone scans it.
+
+After each order sync, the SKUs of the orders to pack that were not read in the last day are
+asked of the Market (getOfferMappings, 100 a call) and each shop's barcode links follow the
+catalogue. A link a person confirmed stays as they left it (they may have corrected the
+catalogue's mistake); a link learnt from a scan by an earlier version gives way to the catalogue.
+A GTIN that the catalogue gives to two SKUs links to neither: the packer is asked instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from fulfilment.codes.formats import product_gtin
+from fulfilment.market.catalogue import CatalogueOffer as MarketOffer
+from fulfilment.market.client import MarketClient
+
+from .market import client_for
+from .models import AuditEvent, Business, CatalogueOffer, OrderItem, OrderStatus, ProductBarcode
+
+log = logging.getLogger("fulfilment.catalogue")
+TTL = dt.timedelta(days=1)
+Source = ProductBarcode.Source
+
+
+@dataclass
+class CatalogueResult:
+    asked: int = 0  # SKUs asked of the Market
+    found: int = 0  # of them, in the catalogue
+    linked: int = 0  # barcode links written or changed
+    ambiguous: list[str] = field(default_factory=list)  # GTINs the catalogue gives to several SKUs
+
+
+def skus_to_read(business: Business, now: dt.datetime) -> list[str]:
+    """SKUs of the business's orders being processed whose catalogue entry is missing or a day old."""
+    wanted = set(OrderItem.objects.filter(order__campaign__business=business, order__status=OrderStatus.PROCESSING)
+                 .values_list("offer_id", flat=True).distinct())
+    fresh = set(CatalogueOffer.objects.filter(business=business, offer_id__in=wanted, fetched_at__gte=now - TTL)
+                .values_list("offer_id", flat=True))
+    return sorted(wanted - fresh - {""})
+
+
+def gtins(barcodes: Iterable[str]) -> set[str]:
+    """The GTIN-14s among a catalogue entry's barcodes (Code 128 and internal codes are not GTINs)."""
+    return {g for g in (product_gtin(b) for b in barcodes) if g}
+
+
+def sync_catalogue(business_id: int, client: MarketClient | None = None, skus: Iterable[str] | None = None
+                   ) -> CatalogueResult:
+    """Read the catalogue entries the packing tables need and bring the barcode links in line."""
+    business = Business.objects.get(pk=business_id)
+    now = timezone.now()
+    todo = sorted(set(skus)) if skus is not None else skus_to_read(business, now)
+    result = CatalogueResult(asked=len(todo))
+    if not todo:
+        return result
+    client = client or client_for(business)
+    offers = {o.offer_id: o for o in client.iter_offer_mappings(business.market_id, todo)}
+    result.found = len(offers)
+    with transaction.atomic():
+        _store_offers(business, todo, offers, now)
+        result.linked, result.ambiguous = _link(business, offers)
+    if result.ambiguous:
+        log.warning("business %s: GTINs given to several SKUs in the catalogue: %s", business.market_id,
+                    ", ".join(result.ambiguous))
+    return result
+
+
+def _store_offers(business: Business, asked: list[str], offers: dict[str, MarketOffer], now: dt.datetime) -> None:
+    rows = []
+    for sku in asked:
+        offer = offers.get(sku)
+        if offer is None:  # asked, not in the catalogue: remembered, so not asked again today
+            rows.append(CatalogueOffer(business=business, offer_id=sku, in_catalogue=False, fetched_at=now))
+            continue
+        rows.append(CatalogueOffer(business=business, offer_id=sku, name=offer.name[:512],
+                                   barcodes=list(offer.barcodes), picture=offer.pictures[0] if offer.pictures else "",
+                                   fetched_at=now))
+    CatalogueOffer.objects.bulk_create(rows, update_conflicts=True, unique_fields=["business", "offer_id"],
+                                       update_fields=["name", "barcodes", "picture", "in_catalogue", "fetched_at"])
+
+
+def _link(business: Business, offers: dict[str, MarketOffer]) -> tuple[int, list[str]]:
+    """Each shop's links for the GTINs of these SKUs; links the catalogue no longer gives are dropped."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for offer in offers.values():
+        for gtin in gtins(offer.barcodes):
+            owners[gtin].add(offer.offer_id)
+    # Another SKU already read may claim the same GTIN: that is ambiguous too.
+    for entry in CatalogueOffer.objects.filter(business=business, in_catalogue=True).exclude(offer_id__in=offers):
+        for gtin in gtins(entry.barcodes):
+            if gtin in owners:
+                owners[gtin].add(entry.offer_id)
+    ambiguous = sorted(g for g, skus in owners.items() if len(skus) > 1)
+    wanted = {g: next(iter(skus)) for g, skus in owners.items() if len(skus) == 1}
+    changed = 0
+    for campaign_id in business.campaigns.values_list("pk", flat=True):
+        existing = {b.gtin: b for b in ProductBarcode.objects.filter(campaign_id=campaign_id, gtin__in=owners)}
+        new = []
+        for gtin, sku in wanted.items():
+            link = existing.get(gtin)
+            if link is None:
+                new.append(ProductBarcode(campaign_id=campaign_id, gtin=gtin, offer_id=sku, source=Source.CATALOGUE))
+            elif link.source != Source.CONFIRMED and (link.offer_id, link.source) != (sku, Source.CATALOGUE):
+                link.offer_id, link.source = sku, Source.CATALOGUE
+                link.save(update_fields=["offer_id", "source", "updated_at"])
+                changed += 1
+        ProductBarcode.objects.bulk_create(new)
+        changed += len(new)
+        # The catalogue took these barcodes away from their SKU, or gave them to two: unlinked.
+        stale = ProductBarcode.objects.filter(campaign_id=campaign_id, source=Source.CATALOGUE,
+                                              offer_id__in=offers).exclude(gtin__in=wanted)
+        changed += stale.update(offer_id="")
+    return changed, ambiguous
+
+
+def correct_link(link: ProductBarcode, offer_id: str, user: object | None) -> None:
+    """A person says which SKU this GTIN is ("" unlinks it): it stands until a person changes it."""
+    before = link.offer_id
+    with transaction.atomic():
+        link.offer_id, link.source = offer_id.strip(), Source.CONFIRMED
+        link.learnt_by = user if getattr(user, "is_authenticated", False) else None  # type: ignore[assignment]
+        link.save()
+        AuditEvent.objects.create(user=link.learnt_by, action="barcode.corrected", payload={
+            "campaign": link.campaign.market_id, "gtin": link.gtin, "from": before, "to": link.offer_id})
