@@ -1,10 +1,12 @@
 """The targeted refresh of a few orders, and the rule both it and the sync follow: the latest wins."""
 
+import json
+
 import pytest
 
 from fulfilment.market.types import OrdersFilter
-from fulfilment.orders import sync
-from fulfilment.orders.models import Order
+from fulfilment.orders import refresh, sync
+from fulfilment.orders.models import Business, Order
 from fulfilment.sandbox import seed
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +55,20 @@ def test_a_change_within_the_same_second_is_still_applied(market):
     sync.apply_page(campaigns(market), [same_second])
 
     assert Order.objects.get(market_id=placed["orderId"]).notes == "звонить заранее"
+
+
+def test_a_targeted_refresh_asks_only_for_the_named_orders(market):
+    placed = [market.place([("MUG-001", 1)]) for _ in range(3)]
+    result = refresh.refresh_orders(market.business.pk, [placed[2]["orderId"], placed[0]["orderId"],
+                                                         placed[0]["orderId"]])
+    assert (result.calls, result.created) == (1, 2)
+    assert [json.loads(r["body"])["orderIds"] for r in market.store.received("getBusinessOrders")] == [
+        sorted([placed[0]["orderId"], placed[2]["orderId"]])]
+    assert set(Order.objects.values_list("market_id", flat=True)) == {placed[0]["orderId"], placed[2]["orderId"]}
+
+
+def test_a_targeted_refresh_of_an_inactive_business_asks_nothing(market):
+    Business.objects.filter(pk=market.business.pk).update(is_active=False)
+    result = refresh.refresh_orders(market.business.pk, [50_000_001])
+    assert (result.calls, result.skipped) == (0, "inactive")
+    assert market.store.received() == []

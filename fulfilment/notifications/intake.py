@@ -44,8 +44,9 @@ def receive(business_id: int, event: Notification, now: dt.datetime) -> bool:
         if not created:
             NotificationEvent.objects.filter(pk=row.pk).update(copies=F("copies") + 1)
         elif refresh:
+            # robust: the event is recorded whatever the broker says; the sweep schedules what was lost.
             transaction.on_commit(lambda: refresh_from_notifications_task.apply_async(
-                (business_id,), countdown=settings.MARKET_NOTIFICATION_COALESCE_SECONDS))
+                (business_id,), countdown=settings.MARKET_NOTIFICATION_COALESCE_SECONDS), robust=True)
     return created
 
 

@@ -45,7 +45,9 @@ def sync_all_task() -> int:
     """Beat: start a sync of every active business that is due (each is single-flight on its own):
     every minute, or a reconciliation pass now and then while the Market's notifications arrive."""
     now = timezone.now()
-    ids = [b.pk for b in Business.objects.filter(is_active=True, credentials_error="") if b.sync_due(now)]
+    candidates = Business.objects.filter(is_active=True, credentials_error="").only(
+        "last_sync_success_at", "last_notification_at", "last_notification_failure_at")
+    ids = [b.pk for b in candidates if b.sync_due(now)]
     for business_id in ids:
         sync_business_task.delay(business_id)
     return len(ids)
