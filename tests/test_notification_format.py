@@ -1,11 +1,14 @@
 """The Market's notifications as typed events (market/notifications.py): every documented type, the
 malformed bodies answered WRONG_EVENT_FORMAT, and the answers' shapes."""
 
+import ast
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
+from fulfilment.market import notification_values as values
 from fulfilment.market import notifications as n
 from fulfilment.market.types import OrderStatus
 
@@ -154,3 +157,13 @@ def test_the_answers_have_the_documented_shape():
         "error": {"type": "WRONG_EVENT_FORMAT", "message": "orderId is required"}}
     with pytest.raises(ValueError):
         n.accepted("", "0.1.0", started)
+
+
+
+def test_the_notifications_need_no_django():
+    # market/ is usable from scripts and the benchmark: nothing of Django is imported there.
+    for module in (n, values):
+        tree = ast.parse(Path(module.__file__).read_text())
+        names = [a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names]
+        names += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        assert not [name for name in names if name.split(".")[0] == "django"], module.__name__

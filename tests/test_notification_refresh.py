@@ -180,6 +180,8 @@ def test_the_admin_shows_the_url_to_paste_and_the_health(client, admin_user, bus
     assert "приходят" in listing
     events = client.get(reverse("admin:notifications_notificationevent_changelist")).content.decode()
     assert "50000123" in events
+    event = NotificationEvent.objects.get()
+    assert client.get(reverse("admin:notifications_notificationevent_change", args=[event.pk])).status_code == 200
 
 
 def test_a_new_url_can_be_issued_and_the_old_one_stops_working(client, admin_user, business):
