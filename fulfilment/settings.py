@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "fulfilment.orders",
+    "fulfilment.notifications",
     "fulfilment.packing",
     "fulfilment.sandbox",
 ]
@@ -200,11 +201,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="fulfilment")
+SYNC_INTERVAL_SECONDS = env.float("SYNC_INTERVAL_SECONDS", default=60.0)
+# While the Market's notifications arrive, a reconciliation pass this often is enough.
+SYNC_RECONCILE_MINUTES = env.float("SYNC_RECONCILE_MINUTES", default=10.0)
 CELERY_BEAT_SCHEDULE = {
-    "sync-all-businesses": {"task": "fulfilment.orders.tasks.sync_all_task",
-                            "schedule": env.float("SYNC_INTERVAL_SECONDS", default=60.0)},
+    "sync-all-businesses": {"task": "fulfilment.orders.tasks.sync_all_task", "schedule": SYNC_INTERVAL_SECONDS},
     "sweep-outbox": {"task": "fulfilment.orders.tasks.sweep_outbox_task",
                      "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=30.0)},
+    "sweep-notifications": {"task": "fulfilment.notifications.tasks.sweep_notifications_task", "schedule": 60.0},
 }
 
 # Shared store for the client's rate limiter: Redis when there is one, else the database.
@@ -216,6 +220,17 @@ RATE_LIMIT_REDIS_URL = env.str(
 # --- Market -------------------------------------------------------------------------------------
 MARKET_API_BASE_URL = env.str("MARKET_API_BASE_URL", default="https://api.partner.market.yandex.ru")
 MARKET_API_TIMEOUT = env.float("MARKET_API_TIMEOUT", default=30.0)
+
+# The Market's push notifications (POST <URL from the admin>/notification). Only these sources are
+# heard: the Market's published ranges by default. The client's address is taken from
+# X-Forwarded-For only when the direct peer is one of TRUSTED_PROXIES (the TLS proxy in front).
+MARKET_NOTIFICATION_SOURCES = env.list(
+    "MARKET_NOTIFICATION_SOURCES", default=["5.45.207.0/25", "141.8.142.0/25", "5.255.253.0/25"])
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Healthy: a notification or PING within this many minutes; otherwise polling runs at full rate.
+MARKET_NOTIFICATION_HEALTHY_MINUTES = env.float("MARKET_NOTIFICATION_HEALTHY_MINUTES", default=15.0)
+# Order events arriving within this many seconds of each other share one targeted refresh.
+MARKET_NOTIFICATION_COALESCE_SECONDS = env.float("MARKET_NOTIFICATION_COALESCE_SECONDS", default=2.0)
 
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {

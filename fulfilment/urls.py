@@ -14,6 +14,7 @@ urlpatterns = [
     path("login/", login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("fulfilment.notifications.urls")),
     path("admin/", admin.site.urls),
     path("", packing_views.home, name="home"),
     path("sync/<int:business_id>/", packing_views.sync_now, name="sync-now"),

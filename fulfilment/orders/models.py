@@ -7,6 +7,9 @@ and an unknown one must be kept, not refused.
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -94,7 +97,37 @@ class SyncState(models.Model):
         abstract = True
 
 
-class Business(SyncState):
+def new_notification_secret() -> str:
+    """The unguessable part of a business's notification URL (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+class NotificationState(models.Model):
+    """How the Market's push notifications to a business are doing; the beat reads it to decide
+    whether polling can slow down (see ``Business.sync_due``)."""
+
+    notification_secret = models.CharField(
+        _("notification secret"), max_length=64, unique=True, default=new_notification_secret, editable=False,
+        help_text=_("Part of the notification URL; whoever knows it can send notifications for this business."),
+    )
+    last_notification_at = models.DateTimeField(_("last notification"), null=True, blank=True)
+    last_ping_at = models.DateTimeField(_("last PING"), null=True, blank=True)
+    notification_failures = models.PositiveIntegerField(_("notification failures"), default=0)
+    last_notification_failure = models.TextField(_("last notification failure"), blank=True)
+    last_notification_failure_at = models.DateTimeField(_("last notification failure at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def notifications_healthy(self, now: dt.datetime) -> bool:
+        """A notification (or PING) arrived within MARKET_NOTIFICATION_HEALTHY_MINUTES and none failed
+        (was malformed, or its refresh gave up) within that time: something may have been missed."""
+        window = dt.timedelta(minutes=settings.MARKET_NOTIFICATION_HEALTHY_MINUTES)
+        last, failed = self.last_notification_at, self.last_notification_failure_at
+        return bool(last and now - last <= window and not (failed and now - failed <= window))
+
+
+class Business(NotificationState, SyncState):
     """A Market business (cabinet). API keys are issued per business, so the token lives here."""
 
     class AuthScheme(models.TextChoices):
@@ -128,6 +161,15 @@ class Business(SyncState):
     @property
     def has_token(self) -> bool:
         return bool(self.api_token)
+
+    def sync_due(self, now: dt.datetime) -> bool:
+        """Every beat (each minute), unless notifications are healthy: then a reconciliation pass every
+        SYNC_RECONCILE_MINUTES, the notifications' targeted refreshes doing the rest in between."""
+        if not self.notifications_healthy(now) or self.last_sync_success_at is None:
+            return True
+        # Less one beat: a pass that finished a few seconds after a beat is due at the beat before.
+        every = dt.timedelta(minutes=settings.SYNC_RECONCILE_MINUTES, seconds=-settings.SYNC_INTERVAL_SECONDS)
+        return now - self.last_sync_success_at >= every
 
 
 class Campaign(SyncState):

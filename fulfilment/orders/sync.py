@@ -229,6 +229,12 @@ def _order_ids(campaign_pks: list[int], market_ids: list[int]) -> dict[tuple[int
         return {(c, m): pk for pk, c, m in cursor.fetchall()}
 
 
+def _older(remote: mt.Order, local: Order) -> bool:
+    """A copy fetched before the one already written (a sync page in flight while a notification's
+    refresh wrote a newer state): the later updateDate wins, as the Market's notification rules say."""
+    return bool(remote.updated_at and local.updated_at_market and remote.updated_at < local.updated_at_market)
+
+
 def apply_page(campaigns: dict[int, Campaign], remote: Sequence[mt.Order]) -> tuple[int, int, list[Order]]:
     """Upsert one page of orders in one transaction. Returns (created, updated, newly flagged)."""
     now = timezone.now()
@@ -252,7 +258,7 @@ def apply_page(campaigns: dict[int, Campaign], remote: Sequence[mt.Order]) -> tu
             local = existing.get((campaigns[o.campaign_id].pk, o.id))
             if local is None:
                 new.append(o)
-            elif local.raw != o.raw:
+            elif local.raw != o.raw and not _older(o, local):
                 # Compared by content: updateDate has one-second precision, two changes may share it.
                 changed.append((local, o))
         if new:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
 from fulfilment.market.errors import MarketError
 
@@ -51,8 +52,12 @@ def sync_catalogue_task(business_id: int) -> dict:
 
 @shared_task(ignore_result=True)
 def sync_all_task() -> int:
-    """Beat: start a sync of every active business (each is single-flight on its own)."""
-    ids = list(Business.objects.filter(is_active=True, credentials_error="").values_list("pk", flat=True))
+    """Beat: start a sync of every active business that is due (each is single-flight on its own):
+    every minute, or a reconciliation pass now and then while the Market's notifications arrive."""
+    now = timezone.now()
+    candidates = Business.objects.filter(is_active=True, credentials_error="").only(
+        "last_sync_success_at", "last_notification_at", "last_notification_failure_at")
+    ids = [b.pk for b in candidates if b.sync_due(now)]
     for business_id in ids:
         sync_business_task.delay(business_id)
     return len(ids)
