@@ -26,8 +26,8 @@ from fulfilment.market.client import MarketClient, wait_and_retry
 from fulfilment.market.errors import MarketCredentialsError, MarketError
 from fulfilment.market.limits import MAX_DATE_RANGE_DAYS
 
+from .clients import client_for
 from .locks import try_lock
-from .market import client_for
 from .models import AuditEvent, Box, BoxLine, Business, Campaign, Order, OrderItem, OutboxAction
 
 log = logging.getLogger("fulfilment.sync")

@@ -6,12 +6,18 @@ in progress; a rejected code is marked for rescan on the packing screen.
 
 from __future__ import annotations
 
+import logging
+
+from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from .market import client_for
+from fulfilment.market.errors import MarketError
+
+from .clients import client_for
 from .models import AuditEvent, Instance, InstanceKind, Order, Verification
 
+log = logging.getLogger("fulfilment.tasks")
 GS = "\x1d"
 OK_STATUSES = {"OK", "NOT_ON_VALIDATION"}
 BAD_STATUSES = {"FAILED", "INVALID"}
@@ -51,4 +57,21 @@ def check_identifiers(order_id: int) -> bool:
         Order.objects.filter(pk=order.pk).update(identifiers_checked_at=timezone.now(), version=order.version + 1)
         if rejected:
             AuditEvent.objects.create(order=order, action="codes.rejected", payload={"codes": rejected})
+    return pending
+
+
+# Beside the check it polls, so that the outbox (which starts it) need not import tasks.py; named as
+# it was in tasks.py, since queued messages refer to it by name.
+@shared_task(name="fulfilment.orders.tasks.check_identifiers_task", acks_late=True, ignore_result=True)
+def check_identifiers_task(order_id: int, attempt: int = 0) -> bool:
+    """Poll the Market's check of an order's codes until none is in progress (backing off to 30 s)."""
+    try:
+        pending = check_identifiers(order_id)
+    except MarketError as exc:
+        if not exc.retryable:
+            log.warning("identifier check of order %s failed: %s", order_id, exc)
+            return False
+        pending = True
+    if pending and attempt < 60:
+        check_identifiers_task.apply_async((order_id, attempt + 1), countdown=min(2 + 2 * attempt, 30))
     return pending
