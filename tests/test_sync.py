@@ -4,6 +4,7 @@ import datetime as dt
 import math
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from fulfilment.market.types import BoxLine, PartialCount
 from fulfilment.orders import sync
@@ -202,8 +203,10 @@ def test_refresh_one_order(sandbox, business):
     assert local.status == "CANCELLED"
 
 
-def test_the_deprecated_campaign_listing_as_a_fallback(sandbox, business):
-    sandbox.place([("MUG-001", 2)])
-    result = sync.sync_campaign_v2(Campaign.objects.get(market_id=seed.FBS_CAMPAIGN_ID).pk, client=sandbox.client())
-    assert result.created == 1
-    assert Order.objects.get().items.get().count == 2
+def test_every_campaign_is_synced_through_its_business(db):
+    """Why no sync goes through the deprecated campaign listing: a campaign cannot exist without a
+    business, and a business without its Market id."""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Campaign.objects.create(market_id=1, name="orphan")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Business.objects.create(name="no id")
