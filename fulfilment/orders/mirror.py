@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from fulfilment.market import types as mt
 
-from . import bulk
+from . import bulk, flags
 from .models import AuditEvent, Box, BoxLine, Campaign, Order, OrderItem, OutboxAction
 
 log = logging.getLogger("fulfilment.sync")
@@ -117,10 +117,10 @@ def apply_page(campaigns: dict[int, Campaign], remote: Sequence[mt.Order]) -> tu
                 # Compared by content: updateDate has one-second precision, two changes may share it.
                 changed.append((local, o))
         _create(campaigns, campaign_pks, new, now)
-        flags = _apply_changes(changed, now)
-    for order, reason in flags:
-        log.warning("order %s flagged: %s", order.market_id, reason)
-    return len(new), len(changed), [o for o, _ in flags]
+        raised = _apply_changes(changed, now)
+    for order, line in raised:
+        log.warning("order %s flagged: %s", order.market_id, line)
+    return len(new), len(changed), [o for o, _ in raised]
 
 
 def _create(campaigns: dict[int, Campaign], campaign_pks: list[int], new: list[mt.Order], now: dt.datetime) -> None:
@@ -154,17 +154,20 @@ def _items_by_order(order_pks: Iterable[int]) -> dict[int, dict[int, OrderItem]]
     return items
 
 
-def _flag(order: Order, reason: str, flags: list[tuple[Order, str]]) -> None:
-    if reason not in order.flag_reason:
-        order.flag_reason = (order.flag_reason + "\n" + reason).strip()
-        flags.append((order, reason))
+def _flag(order: Order, raised: list[tuple[Order, str]], code: str, **values: object) -> None:
+    """Flag ``order`` (once per reason) and note it in ``raised``."""
+    line = flags.flag(code, **values)
+    updated = flags.add(order.flag_reason, line)
+    if updated is not None:
+        order.flag_reason = updated
+        raised.append((order, line))
 
 
 def _apply_changes(changed: list[tuple[Order, mt.Order]], now: dt.datetime) -> list[tuple[Order, str]]:
     """Known orders the Market changed: fields, items, and the flags the change raises."""
-    flags: list[tuple[Order, str]] = []
+    raised: list[tuple[Order, str]] = []
     if not changed:
-        return flags
+        return raised
     orders = [local for local, _ in changed]
     items_by_order = _items_by_order(o.pk for o in orders)
     packed: dict[int, dict[int, int]] = {o.pk: {} for o in orders}
@@ -197,10 +200,9 @@ def _apply_changes(changed: list[tuple[Order, mt.Order]], now: dt.datetime) -> l
         local.synced_at = now
         in_progress = local.pk in started
         if was_active and local.status == "CANCELLED" and in_progress:
-            _flag(local, "Заказ отменён, пока его собирали / cancelled while packing", flags)
+            _flag(local, raised, flags.CANCELLED_WHILE_PACKING)
         if (was_active and local.substatus == "READY_TO_SHIP" and local.pk not in ready_sent):
-            _flag(local, "Заказ переведён в READY_TO_SHIP не из этой системы / moved to READY_TO_SHIP elsewhere",
-                  flags)
+            _flag(local, raised, flags.READY_TO_SHIP_ELSEWHERE)
         current = items_by_order[local.pk]
         seen = set()
         for i in o.items:
@@ -210,14 +212,14 @@ def _apply_changes(changed: list[tuple[Order, mt.Order]], now: dt.datetime) -> l
                 to_create_items.append(OrderItem(order=local, market_item_id=i.id, **item_fields(i)))
                 continue
             if i.count < packed[local.pk].get(i.id, 0):
-                _flag(local, f"Товар {i.offer_id}: количество уменьшено до {i.count} / item reduced", flags)
+                _flag(local, raised, flags.ITEM_REDUCED, sku=i.offer_id, count=i.count)
             for key, value in item_fields(i).items():
                 setattr(item, key, value)
             to_update_items.append(item)
         for market_item_id, item in current.items():
             if market_item_id not in seen:
                 if packed[local.pk].get(market_item_id) or in_progress:
-                    _flag(local, f"Товар {item.offer_id} удалён из заказа / item removed", flags)
+                    _flag(local, raised, flags.ITEM_REMOVED, sku=item.offer_id)
                 to_delete.append(item.pk)
     Order.objects.bulk_update(orders, ORDER_FIELDS)
     OrderItem.objects.bulk_update(to_update_items, ITEM_FIELDS)
@@ -236,9 +238,9 @@ def _apply_changes(changed: list[tuple[Order, mt.Order]], now: dt.datetime) -> l
             else:
                 _boxes_from_market_layout(local, o, items[pk])
     AuditEvent.objects.bulk_create([
-        AuditEvent(order=order, action="flagged", payload={"reason": reason}) for order, reason in flags
+        AuditEvent(order=order, action="flagged", payload={"reason": line}) for order, line in raised
     ])
-    return flags
+    return raised
 
 
 # --- the Market's layout -------------------------------------------------------------------------
