@@ -10,8 +10,10 @@ import logging
 
 from celery import shared_task
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from fulfilment.market.client import MarketClient
 from fulfilment.market.errors import MarketError
 
 from .clients import client_for
@@ -23,13 +25,13 @@ OK_STATUSES = {"OK", "NOT_ON_VALIDATION"}
 BAD_STATUSES = {"FAILED", "INVALID"}
 
 
-def check_identifiers(order_id: int) -> bool:
+def check_identifiers(order_id: int, client: MarketClient | None = None) -> bool:
     """Ask the Market once and record each code's state. True while some code is still being checked."""
     order = Order.objects.select_related("campaign__business").get(pk=order_id)
-    instances = list(Instance.objects.filter(order=order, kind__in=(InstanceKind.CIS, InstanceKind.UIN)))
-    if not instances:
+    checked = Instance.objects.filter(order=order, kind__in=(InstanceKind.CIS, InstanceKind.UIN))
+    if not checked.exists():
         return False
-    client = client_for(order.campaign.business)
+    client = client or client_for(order.campaign.business)
     statuses = client.get_order_identifiers_status(order.campaign.market_id, order.market_id)
     by_key = {}
     for s in statuses:
@@ -38,7 +40,11 @@ def check_identifiers(order_id: int) -> bool:
     pending = False
     rejected = []
     with transaction.atomic():
-        for inst in instances:
+        # The bump first, by the database: its UPDATE takes the order's row lock for the rest of this
+        # transaction (the codes are read and changed under it, as in a packing operation), and a
+        # change committed since ``order`` was read (a scan during the Market's answer) keeps its bump.
+        Order.objects.filter(pk=order.pk).update(identifiers_checked_at=timezone.now(), version=F("version") + 1)
+        for inst in checked:  # read again under the lock: a code may have been rescanned meanwhile
             s = by_key.get(inst.value) or by_key.get(inst.identity)
             if s is None:
                 # Not at the Market yet (the layout is still on its way).
@@ -54,7 +60,6 @@ def check_identifiers(order_id: int) -> bool:
                 pending = True
             if (inst.verification, inst.verification_message) != (new, message):
                 Instance.objects.filter(pk=inst.pk).update(verification=new, verification_message=message)
-        Order.objects.filter(pk=order.pk).update(identifiers_checked_at=timezone.now(), version=order.version + 1)
         if rejected:
             AuditEvent.objects.create(order=order, action="codes.rejected", payload={"codes": rejected})
     return pending
