@@ -10,7 +10,6 @@ is written by ``mirror.apply_page`` while the next one is fetched.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import queue
 import threading
 from collections.abc import Iterable
@@ -28,7 +27,6 @@ from .locks import try_lock
 from .mirror import apply_page
 from .models import Business, Campaign, Order
 
-log = logging.getLogger("fulfilment.sync")
 OVERLAP = dt.timedelta(minutes=2)
 BACKFILL_DAYS = 30
 
