@@ -94,6 +94,27 @@ def test_pages_are_streamed_one_request_each(sandbox):
     assert [len(p.orders) for p in rest] == [25] and client.calls == 2
 
 
+def test_a_page_that_fails_for_a_transient_reason_is_asked_again_in_place(sandbox):
+    sandbox.seeder.load(120)
+    sandbox.app.chaos.error_rate = 0.5
+    sandbox.app._rng.seed(3)
+    client = sandbox.client()
+    pages = list(client.iter_business_orders(seed.DEMO_BUSINESS_ID, attempts=8, max_wait=0.1))
+    assert [len(p.orders) for p in pages] == [50, 50, 20]
+    assert client.calls > 3  # some pages were asked again, and the pass went on from where it was
+    sandbox.app._rng.seed(3)
+    with pytest.raises(MarketUnavailable):  # without attempts, the first failure ends the stream
+        list(sandbox.client().iter_business_orders(seed.DEMO_BUSINESS_ID))
+
+
+def test_the_deprecated_campaign_listing_reads_items_and_counts(sandbox):
+    """(Moved from the sync's fallback through this listing, removed: every campaign has a business.)"""
+    order = sandbox.place([("MUG-001", 2)])
+    page = sandbox.client().get_orders(seed.FBS_CAMPAIGN_ID)
+    assert [o.id for o in page.orders] == [order["orderId"]]
+    assert [i.count for i in page.orders[0].items] == [2]
+
+
 def test_unknown_enum_values_are_kept():
     payload = {
         "orderId": 1,

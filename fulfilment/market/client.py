@@ -218,11 +218,15 @@ class MarketClient(CatalogueApi):
         return OrdersPage(orders, (data.get("paging") or {}).get("nextPageToken"))
 
     def iter_business_orders(self, business_id: int, filters: OrdersFilter | None = None,
-                             limit: int = MAX_PAGE_SIZE) -> Iterator[OrdersPage]:
-        """Every page, streamed: one request per page, never all orders in memory."""
+                             limit: int = MAX_PAGE_SIZE, *, attempts: int = 1, max_wait: float = 30.0
+                             ) -> Iterator[OrdersPage]:
+        """Every page, streamed: one request per page, never all orders in memory. With ``attempts``
+        above 1 a page that fails for a transient reason is asked again in place (``wait_and_retry``),
+        so a long pass does not start over for one bad page."""
         token: str | None = None
         while True:
-            page = self.get_business_orders(business_id, filters, token, limit)
+            page = wait_and_retry(lambda t=token: self.get_business_orders(business_id, filters, t, limit),
+                                  attempts=attempts, max_wait=max_wait)
             yield page
             if not page.next_page_token or not page.orders:
                 return
@@ -435,7 +439,8 @@ class MarketClient(CatalogueApi):
 
 
 def wait_and_retry(call: Any, *, attempts: int = 5, max_wait: float = 30.0) -> Any:
-    """Run ``call()`` retrying transient failures (for command-line tools; tasks use Celery's retry)."""
+    """Run ``call()`` retrying transient failures: a 420 when the wait is at most ``max_wait``, 5xx and
+    timeouts with backoff; ``attempts`` calls at most. (A task's own failures use Celery's retry.)"""
     for attempt in range(attempts):
         try:
             return call()

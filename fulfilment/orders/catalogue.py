@@ -22,7 +22,7 @@ from fulfilment.codes.formats import product_gtin
 from fulfilment.market.catalogue import CatalogueOffer as MarketOffer
 from fulfilment.market.client import MarketClient
 
-from .market import client_for
+from .clients import client_for
 from .models import AuditEvent, Business, CatalogueOffer, OrderItem, OrderStatus, ProductBarcode
 
 log = logging.getLogger("fulfilment.catalogue")

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from . import flags
+
 
 class PlacementModel(models.TextChoices):
     FBS = "FBS", "FBS"
@@ -273,6 +275,11 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return str(self.market_id)
+
+    @property
+    def flag_text(self) -> str:
+        """``flag_reason`` in the reader's language: sync stores codes (see ``orders/flags.py``)."""
+        return flags.text(self.flag_reason)
 
 
 class OrderItem(models.Model):

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from celery import shared_task
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
@@ -22,8 +23,9 @@ from fulfilment.market import types as mt
 from fulfilment.market.client import MarketClient
 from fulfilment.market.errors import MarketBadRequest, MarketCredentialsError, MarketError, MarketRateLimited
 
-from .market import client_for
+from .clients import client_for
 from .models import AuditEvent, Box, Business, Campaign, Order, OrderItem, OutboxAction
+from .verification import check_identifiers_task
 
 log = logging.getLogger("fulfilment.outbox")
 Kind = OutboxAction.Kind
@@ -48,8 +50,6 @@ def enqueue(campaign: Campaign, kind: str, payload: dict[str, Any], *, order: Or
     if order is not None:
         AuditEvent.objects.create(order=order, user=action.created_by, action=f"outbox.{kind.lower()}",
                                   payload={"action": action.pk})
-    from .tasks import deliver_action_task
-
     transaction.on_commit(lambda: deliver_action_task.delay(action.pk))
     return action
 
@@ -227,8 +227,6 @@ def _delivered(action: OutboxAction, result: dict[str, Any]) -> tuple[str, None]
             Box.objects.filter(order_id=action.order_id, number=number).update(market_box_id=box_id)
         if any("cis" in i or "uin" in i for box in action.payload["boxes"] for line in box
                for i in line.get("instances") or ()):
-            from .tasks import check_identifiers_task
-
             order_id = action.order_id
             transaction.on_commit(lambda: check_identifiers_task.delay(order_id))
     if action.kind == Kind.STATUS and action.order_id:
@@ -250,16 +248,12 @@ def _delivered(action: OutboxAction, result: dict[str, Any]) -> tuple[str, None]
         nxt = (OutboxAction.objects.filter(order_id=action.order_id, id__gt=action.id, state=State.PENDING)
                .order_by("id").values_list("id", flat=True).first())
         if nxt:
-            from .tasks import deliver_action_task
-
             transaction.on_commit(lambda: deliver_action_task.delay(nxt))
     return State.DELIVERED, None
 
 
 def _removal_delivered(action: OutboxAction) -> None:
     """The Market removed or reduced the item: the order here follows (its boxes must be finished again)."""
-    from django.db.models import F
-
     removal = action.payload["removal"]
     items = OrderItem.objects.filter(order_id=action.order_id, market_item_id=int(removal["item"]))
     if int(removal["count"]) == 0:
@@ -294,8 +288,6 @@ def retry_failed(action: OutboxAction, user: AbstractBaseUser | None = None) -> 
             AuditEvent.objects.create(order_id=action.order_id, user=user if user and user.is_authenticated else None,
                                       action="outbox.retry", payload={"action": action.pk})
         if n:
-            from .tasks import deliver_action_task
-
             transaction.on_commit(lambda: deliver_action_task.delay(action.pk))
 
 
@@ -305,3 +297,24 @@ def due_action_ids(limit: int = 500) -> list[int]:
     return list(OutboxAction.objects.filter(
         Q(state=State.PENDING, next_attempt_at__lte=now) | Q(state=State.SENDING, claimed_at__lt=now - CLAIM_LEASE)
     ).order_by("id").values_list("id", flat=True)[:limit])
+
+
+# The tasks live beside what they send: enqueue() schedules them, and tasks.py importing this module
+# (not the reverse) keeps the imports one-way. Their names are those they had in tasks.py: queued
+# messages and the beat schedule (settings.CELERY_BEAT_SCHEDULE) refer to them by name.
+@shared_task(name="fulfilment.orders.tasks.deliver_action_task", acks_late=True, ignore_result=True)
+def deliver_action_task(action_id: int) -> str:
+    """Send one outbox action; schedule itself again when the Market asks to wait."""
+    state, retry_in = deliver(action_id)
+    if retry_in is not None:
+        deliver_action_task.apply_async((action_id,), countdown=retry_in)
+    return state
+
+
+@shared_task(name="fulfilment.orders.tasks.sweep_outbox_task", acks_late=True, ignore_result=True)
+def sweep_outbox_task() -> int:
+    """Re-send what is due: retries whose time has come and sends whose worker died."""
+    ids = due_action_ids()
+    for action_id in ids:
+        deliver_action_task.delay(action_id)
+    return len(ids)

@@ -14,9 +14,9 @@ from fulfilment.market import types as mt
 from fulfilment.market.client import MarketClient
 from fulfilment.market.limits import MAX_PAGE_SIZE
 
-from .market import client_for
+from .clients import client_for
+from .mirror import apply_page
 from .models import Business
-from .sync import apply_page
 
 BATCH = MAX_PAGE_SIZE  # orderIds per request: one page holds them all
 

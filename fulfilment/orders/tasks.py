@@ -1,36 +1,21 @@
-"""Celery tasks: thin, idempotent, taking ids and calling the domain functions."""
+"""Celery tasks: thin, idempotent, taking ids and calling the domain functions.
+
+The sync's tasks are here; the outbox's and the code check's live beside the code that schedules
+them (``outbox.py``, ``verification.py``), so that imports run one way. All are listed here, where
+Celery's autodiscovery looks, under the names they always had.
+"""
 
 from __future__ import annotations
-
-import logging
 
 from celery import shared_task
 from django.utils import timezone
 
 from fulfilment.market.errors import MarketError
 
-from . import catalogue, checks, outbox, sync
+from . import catalogue, sync
 from .models import Business
-
-log = logging.getLogger("fulfilment.tasks")
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def deliver_action_task(action_id: int) -> str:
-    """Send one outbox action; schedule itself again when the Market asks to wait."""
-    state, retry_in = outbox.deliver(action_id)
-    if retry_in is not None:
-        deliver_action_task.apply_async((action_id,), countdown=retry_in)
-    return state
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def sweep_outbox_task() -> int:
-    """Re-send what is due: retries whose time has come and sends whose worker died."""
-    ids = outbox.due_action_ids()
-    for action_id in ids:
-        deliver_action_task.delay(action_id)
-    return len(ids)
+from .outbox import deliver_action_task, sweep_outbox_task
+from .verification import check_identifiers_task
 
 
 @shared_task(acks_late=True, ignore_result=True, autoretry_for=(MarketError,), retry_backoff=True,
@@ -61,21 +46,6 @@ def sync_all_task() -> int:
     for business_id in ids:
         sync_business_task.delay(business_id)
     return len(ids)
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def check_identifiers_task(order_id: int, attempt: int = 0) -> bool:
-    """Poll the Market's check of an order's codes until none is in progress (backing off to 30 s)."""
-    try:
-        pending = checks.check_identifiers(order_id)
-    except MarketError as exc:
-        if not exc.retryable:
-            log.warning("identifier check of order %s failed: %s", order_id, exc)
-            return False
-        pending = True
-    if pending and attempt < 60:
-        check_identifiers_task.apply_async((order_id, attempt + 1), countdown=min(2 + 2 * attempt, 30))
-    return pending
 
 
 __all__ = ["check_identifiers_task", "deliver_action_task", "sweep_outbox_task", "sync_all_task", "sync_business_task",

@@ -22,7 +22,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from fulfilment.codes.cis import GS
 from fulfilment.market.errors import MarketError
-from fulfilment.orders.market import client_for
+from fulfilment.orders.clients import client_for
 from fulfilment.orders.models import (
     Business,
     Campaign,
@@ -361,7 +361,7 @@ def order_op(request: HttpRequest, order_id: int) -> HttpResponse:
 @packer_required
 def order_check_codes(request: HttpRequest, order_id: int) -> HttpResponse:
     """Ask the Market about the codes now (the worker also polls on its own)."""
-    from fulfilment.orders.checks import check_identifiers
+    from fulfilment.orders.verification import check_identifiers
 
     try:
         check_identifiers(order_id)

@@ -276,7 +276,7 @@ class PackState:
         o = self.order
         out = []
         if o.flag_reason:
-            out.append(_("A change at the Market needs attention: %(reason)s") % {"reason": o.flag_reason})
+            out.append(_("A change at the Market needs attention: %(reason)s") % {"reason": o.flag_text})
         if o.problem:
             out.append(_("A problem was reported: %(problem)s") % {"problem": o.get_problem_display()})
         if not self.packable:

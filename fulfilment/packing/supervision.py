@@ -132,7 +132,7 @@ def _refresh_promos(order_id: int) -> None:
     before a removal so the special-offer rule is checked here; if the Market cannot be reached,
     its own answer to the removal will say it."""
     from fulfilment.market.errors import MarketError
-    from fulfilment.orders.market import client_for
+    from fulfilment.orders.clients import client_for
 
     order = Order.objects.select_related("campaign__business").get(pk=order_id)
     try:

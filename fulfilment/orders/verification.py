@@ -6,24 +6,32 @@ in progress; a rejected code is marked for rescan on the packing screen.
 
 from __future__ import annotations
 
+import logging
+
+from celery import shared_task
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from .market import client_for
+from fulfilment.market.client import MarketClient
+from fulfilment.market.errors import MarketError
+
+from .clients import client_for
 from .models import AuditEvent, Instance, InstanceKind, Order, Verification
 
+log = logging.getLogger("fulfilment.tasks")
 GS = "\x1d"
 OK_STATUSES = {"OK", "NOT_ON_VALIDATION"}
 BAD_STATUSES = {"FAILED", "INVALID"}
 
 
-def check_identifiers(order_id: int) -> bool:
+def check_identifiers(order_id: int, client: MarketClient | None = None) -> bool:
     """Ask the Market once and record each code's state. True while some code is still being checked."""
     order = Order.objects.select_related("campaign__business").get(pk=order_id)
-    instances = list(Instance.objects.filter(order=order, kind__in=(InstanceKind.CIS, InstanceKind.UIN)))
-    if not instances:
+    checked = Instance.objects.filter(order=order, kind__in=(InstanceKind.CIS, InstanceKind.UIN))
+    if not checked.exists():
         return False
-    client = client_for(order.campaign.business)
+    client = client or client_for(order.campaign.business)
     statuses = client.get_order_identifiers_status(order.campaign.market_id, order.market_id)
     by_key = {}
     for s in statuses:
@@ -32,7 +40,11 @@ def check_identifiers(order_id: int) -> bool:
     pending = False
     rejected = []
     with transaction.atomic():
-        for inst in instances:
+        # The bump first, by the database: its UPDATE takes the order's row lock for the rest of this
+        # transaction (the codes are read and changed under it, as in a packing operation), and a
+        # change committed since ``order`` was read (a scan during the Market's answer) keeps its bump.
+        Order.objects.filter(pk=order.pk).update(identifiers_checked_at=timezone.now(), version=F("version") + 1)
+        for inst in checked:  # read again under the lock: a code may have been rescanned meanwhile
             s = by_key.get(inst.value) or by_key.get(inst.identity)
             if s is None:
                 # Not at the Market yet (the layout is still on its way).
@@ -48,7 +60,23 @@ def check_identifiers(order_id: int) -> bool:
                 pending = True
             if (inst.verification, inst.verification_message) != (new, message):
                 Instance.objects.filter(pk=inst.pk).update(verification=new, verification_message=message)
-        Order.objects.filter(pk=order.pk).update(identifiers_checked_at=timezone.now(), version=order.version + 1)
         if rejected:
             AuditEvent.objects.create(order=order, action="codes.rejected", payload={"codes": rejected})
+    return pending
+
+
+# Beside the check it polls, so that the outbox (which starts it) need not import tasks.py; named as
+# it was in tasks.py, since queued messages refer to it by name.
+@shared_task(name="fulfilment.orders.tasks.check_identifiers_task", acks_late=True, ignore_result=True)
+def check_identifiers_task(order_id: int, attempt: int = 0) -> bool:
+    """Poll the Market's check of an order's codes until none is in progress (backing off to 30 s)."""
+    try:
+        pending = check_identifiers(order_id)
+    except MarketError as exc:
+        if not exc.retryable:
+            log.warning("identifier check of order %s failed: %s", order_id, exc)
+            return False
+        pending = True
+    if pending and attempt < 60:
+        check_identifiers_task.apply_async((order_id, attempt + 1), countdown=min(2 + 2 * attempt, 30))
     return pending
