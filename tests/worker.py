@@ -53,7 +53,7 @@ class Worker:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "fulfilment", "worker", "--loglevel", "INFO", "-Q", self.queue,
                  "--concurrency", str(self.concurrency), "--hostname", f"{self.queue}@%h", "--without-gossip",
-                 "--without-mingle", "--without-heartbeat"],
+                 "--without-mingle", "--without-heartbeat", "--include", "tests.tasks"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -80,6 +80,9 @@ class Worker:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
 
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def tail(self, n: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-n:] if self.log.exists() else ""
 
@@ -90,5 +93,7 @@ def wait_for(condition, timeout: float, what: str, worker: Worker | None = None,
         value = condition()
         if value:
             return value
+        if worker is not None and worker.proc is not None and not worker.alive():
+            raise AssertionError(f"the worker died waiting for {what}\n--- worker log ---\n{worker.tail()}")
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}" + (f"\n--- worker log ---\n{worker.tail()}" if worker else ""))
