@@ -14,6 +14,11 @@ listing the folder meanwhile reads it empty or half-written and dies (celery/kom
   Nothing is dropped silently and nothing stops the worker.
 
 One machine only: a taker is identified by its process id.
+
+Why not kombu's SQLAlchemy transport on SQLite: it needs a new dependency, marks a message delivered
+when it is fetched (a killed worker's task is lost, acks_late means nothing) and keeps every row; with
+5 producer processes x 4 threads and one consumer, 74 of 5000 publishes failed with "database is
+locked" and the consumer had 2129 after 120 s (kombu 5.7, SQLAlchemy 2.1, measured 2026-12-01).
 """
 
 from __future__ import annotations
@@ -145,13 +150,14 @@ class Channel(filesystem.Channel):
         return message
 
     def _set_aside(self, taken: str, source: str, name: str, written_at: float) -> None:
-        if time.time() - written_at < MALFORMED_GRACE:
+        age = time.time() - written_at
+        if age < MALFORMED_GRACE:
             os.rename(taken, source)  # its writer may still be at it: try again later
             return
         target = os.path.join(self.malformed_folder, name)
         os.replace(taken, target)
-        log.error("broker: message file %s did not parse for %.0f s; malformed, kept in %s",
-                  name, MALFORMED_GRACE, target)
+        log.error("broker: message file %s still does not parse %.0f s after it was written; malformed, "
+                  "kept in %s", name, age, target)
 
     # --- acknowledge ------------------------------------------------------------------------------
     def _forget(self, delivery_tag: str) -> None:

@@ -29,9 +29,10 @@ def test_database_url() -> str:
 class Worker:
     """``with Worker() as w: ... w.kill() ... w.start()`` — tasks sent meanwhile go to its queue."""
 
-    def __init__(self, concurrency: int = 2) -> None:
+    def __init__(self, concurrency: int = 2, env: dict[str, str] | None = None) -> None:
         self.queue = f"test-{uuid.uuid4().hex[:8]}"
         self.concurrency = concurrency
+        self.env = env or {}  # e.g. another broker than the suite's
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = Path(settings.VAR_DIR) / f"worker-{self.queue}.log"
         self._previous_queue = app.conf.task_default_queue
@@ -47,7 +48,8 @@ class Worker:
 
     def start(self) -> None:
         env = dict(os.environ)
-        env.update({"DATABASE_URL": test_database_url(), "CELERY_QUEUE": self.queue, "PYTHONUNBUFFERED": "1"})
+        env.update({"DATABASE_URL": test_database_url(), "CELERY_QUEUE": self.queue, "PYTHONUNBUFFERED": "1",
+                    **self.env})
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
