@@ -78,7 +78,9 @@ def test_a_worker_survives_empty_and_half_written_message_files_and_runs_the_res
         # The long-dead empty file is kept aside, and said so; the young partial one waits in the queue.
         wait_for(lambda: (embedded.malformed / empty.name).exists(), 30, "the empty file set aside", worker)
         assert "malformed" in worker.tail(20000) and empty.name in worker.tail(20000)
-        assert [p.name for p in embedded.files(worker.queue)] == [partial.name]
+        # (the worker looks at it again every poll, so for an instant it may be out of the folder)
+        wait_for(lambda: [p.name for p in embedded.files(worker.queue)] == [partial.name], 5,
+                 "the partial file back in the queue", worker, interval=0.01)
 
         # Its writer finishes: the message runs.
         deadline = time.monotonic() + 30
