@@ -175,23 +175,30 @@ LABEL_FORMATS = ["A7", "A9", "A9_HORIZONTALLY", "A4"]
 QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=50)
 
 # --- Celery -------------------------------------------------------------------------------------
-# The embedded default broker is kombu's filesystem transport: a real worker and beat, no server.
+# The embedded default broker is kombu's filesystem transport with atomic writes and acknowledgements
+# (fulfilment/broker.py): a real worker and beat, no server.
 _CELERY_FS = VAR_DIR / "celery"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# Redeliver an unacknowledged task (acks_late) taken by a worker that is still alive but stuck.
+_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _sub in ("queue", "processed", "control"):
+    for _sub in ("queue", "processed", "malformed", "control"):
         (_CELERY_FS / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "fulfilment.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_CELERY_FS / "queue"),
         "data_folder_out": str(_CELERY_FS / "queue"),
+        # Taken, not yet acknowledged messages; a dead worker's go back to the queue.
         "processed_folder": str(_CELERY_FS / "processed"),
-        "store_processed": False,
+        # Files that never parsed (not written by this transport), kept for a look.
+        "malformed_folder": str(_CELERY_FS / "malformed"),
         # Broadcast exchanges (worker control) go under var/ too, not into the working directory.
         "control_folder": str(_CELERY_FS / "control"),
+        "visibility_timeout": _VISIBILITY_TIMEOUT,
     }
 else:
     # Redis: redeliver an unacknowledged task (acks_late) after a killed worker within minutes.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _VISIBILITY_TIMEOUT}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -29,9 +29,10 @@ def test_database_url() -> str:
 class Worker:
     """``with Worker() as w: ... w.kill() ... w.start()`` — tasks sent meanwhile go to its queue."""
 
-    def __init__(self, concurrency: int = 2) -> None:
+    def __init__(self, concurrency: int = 2, env: dict[str, str] | None = None) -> None:
         self.queue = f"test-{uuid.uuid4().hex[:8]}"
         self.concurrency = concurrency
+        self.env = env or {}  # e.g. another broker than the suite's
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = Path(settings.VAR_DIR) / f"worker-{self.queue}.log"
         self._previous_queue = app.conf.task_default_queue
@@ -47,13 +48,14 @@ class Worker:
 
     def start(self) -> None:
         env = dict(os.environ)
-        env.update({"DATABASE_URL": test_database_url(), "CELERY_QUEUE": self.queue, "PYTHONUNBUFFERED": "1"})
+        env.update({"DATABASE_URL": test_database_url(), "CELERY_QUEUE": self.queue, "PYTHONUNBUFFERED": "1",
+                    **self.env})
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "fulfilment", "worker", "--loglevel", "INFO", "-Q", self.queue,
                  "--concurrency", str(self.concurrency), "--hostname", f"{self.queue}@%h", "--without-gossip",
-                 "--without-mingle", "--without-heartbeat"],
+                 "--without-mingle", "--without-heartbeat", "--include", "tests.tasks"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -80,6 +82,9 @@ class Worker:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
 
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def tail(self, n: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-n:] if self.log.exists() else ""
 
@@ -90,5 +95,7 @@ def wait_for(condition, timeout: float, what: str, worker: Worker | None = None,
         value = condition()
         if value:
             return value
+        if worker is not None and worker.proc is not None and not worker.alive():
+            raise AssertionError(f"the worker died waiting for {what}\n--- worker log ---\n{worker.tail()}")
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}" + (f"\n--- worker log ---\n{worker.tail()}" if worker else ""))

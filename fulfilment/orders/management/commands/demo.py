@@ -2,7 +2,9 @@
 
 Migrates, seeds the sandbox Market with demo orders, creates the demo users and the demo business,
 starts the sandbox, the web server, a Celery worker and Celery beat, prints the URL and logins, and
-stops all of them cleanly on Ctrl-C (or SIGTERM). If one process dies, the others are stopped too.
+stops all of them cleanly on Ctrl-C (or SIGTERM). A worker, beat or sandbox that dies is started
+again after a short backoff, with a log line; if the web server dies the demo stops (it is what the
+user is looking at, and gunicorn already restarts its own workers: its master dying is not transient).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,19 @@ DEMO_USERS = [
     ("admin", "admin-demo", None, True),
 ]
 STOP_TIMEOUT = 15.0
+RESTART_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds before the 1st, 2nd, ... restart in a row
+STABLE_AFTER = 60.0  # a child that ran this long starts the backoff from the beginning again
+
+
+@dataclass
+class Child:
+    name: str
+    cmd: list[str]
+    restart: bool
+    proc: subprocess.Popen[bytes]
+    started_at: float
+    restarts_in_a_row: int = 0
+    restart_at: float | None = None
 
 
 class Command(BaseCommand):
@@ -48,7 +64,7 @@ class Command(BaseCommand):
         parser.add_argument("--load", type=int, default=0, help="also add N ordinary orders to the sandbox")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.children: list[Child] = []
         self.stopping = False
         sandbox_url = f"http://127.0.0.1:{opts['sandbox_port']}"
         web_url = f"http://{opts['host']}:{opts['port']}"
@@ -69,9 +85,12 @@ class Command(BaseCommand):
                                     "--db", str(var / "sandbox.sqlite3")])
             self._start("web", [py, "-m", "gunicorn", "fulfilment.wsgi", "--bind", f"{opts['host']}:{opts['port']}",
                                 "--workers", str(opts["web_workers"]), "--threads", "4", "--access-logfile", "-",
-                                "--graceful-timeout", "10"])
+                                "--graceful-timeout", "10"], restart=False)
+            # One worker: no gossip, mingle or heartbeats. On the embedded broker a killed worker's event
+            # queue stays bound and would fill var/celery with heartbeats nobody reads.
             self._start("worker", [py, "-m", "celery", "-A", "fulfilment", "worker", "--loglevel", "INFO",
-                                   "--concurrency", "2", "--hostname", "demo@%h"])
+                                   "--concurrency", "2", "--hostname", "demo@%h", "--without-gossip",
+                                   "--without-mingle", "--without-heartbeat"])
             self._start("beat", [py, "-m", "celery", "-A", "fulfilment", "beat", "--loglevel", "INFO",
                                  "--schedule", str(var / "celerybeat-schedule")])
             self._wait_ready(f"{sandbox_url}/_sandbox/health", "sandbox")
@@ -82,9 +101,7 @@ class Command(BaseCommand):
             sync_all_task.delay()
             self._banner(web_url, sandbox_url)
             while not self.stopping:
-                for name, proc in self.children:
-                    if proc.poll() is not None:
-                        raise CommandError(f"{name} exited with code {proc.returncode}; stopping the rest")
+                self._supervise()
                 time.sleep(0.5)
         finally:
             self._stop_all()
@@ -128,17 +145,46 @@ class Command(BaseCommand):
             )
 
     # --- processes --------------------------------------------------------------------------------
-    def _start(self, name: str, cmd: list[str]) -> None:
+    def _start(self, name: str, cmd: list[str], restart: bool = True) -> None:
+        self.children.append(Child(name, cmd, restart, self._spawn(name, cmd), time.monotonic()))
+
+    def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
         # Own process group: Ctrl-C reaches us, and we stop each child in order.
         proc = subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=os.environ.copy(), start_new_session=True)
-        self.children.append((name, proc))
+        self._log(f"started {name} (pid {proc.pid})")
+        return proc
+
+    def _supervise(self) -> None:
+        """Restart a dead worker, beat or sandbox after its backoff; a dead web server stops the demo."""
+        now = time.monotonic()
+        for child in self.children:
+            if child.restart_at is not None:
+                if now >= child.restart_at and not self.stopping:
+                    child.proc, child.started_at, child.restart_at = self._spawn(child.name, child.cmd), now, None
+                continue
+            code = child.proc.poll()
+            if code is None:
+                continue
+            if not child.restart:
+                raise CommandError(f"{child.name} exited with code {code}; stopping the rest")
+            # What it leaves behind (a killed worker's pool processes) goes with it.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.proc.pid, signal.SIGKILL)
+            if now - child.started_at >= STABLE_AFTER:
+                child.restarts_in_a_row = 0
+            delay = RESTART_BACKOFF[min(child.restarts_in_a_row, len(RESTART_BACKOFF) - 1)]
+            child.restarts_in_a_row += 1
+            child.restart_at = now + delay
+            self._log(f"{child.name} exited with code {code}; restarting it in {delay:.0f} s")
+
+    def _log(self, line: str) -> None:
+        self.stderr.write(f"demo: {line}")
+        self.stderr.flush()
 
     def _wait_ready(self, url: str, name: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not self.stopping:
-            for child, proc in self.children:
-                if proc.poll() is not None:
-                    raise CommandError(f"{child} exited with code {proc.returncode} while starting")
+            self._supervise()
             try:
                 with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - our own localhost URL
                     if resp.status == 200:
@@ -153,18 +199,18 @@ class Command(BaseCommand):
         self.stopping = True
 
     def _stop_all(self) -> None:
-        for _name, proc in reversed(self.children):
-            if proc.poll() is None:
-                proc.terminate()  # the main process shuts its own workers down gracefully
+        for child in reversed(self.children):
+            if child.proc.poll() is None:
+                child.proc.terminate()  # the main process shuts its own workers down gracefully
         deadline = time.monotonic() + STOP_TIMEOUT
-        for name, proc in reversed(self.children):
+        for child in reversed(self.children):
             try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self.stderr.write(f"{name} did not stop in time; killing it")
+                self.stderr.write(f"{child.name} did not stop in time; killing it")
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+                    os.killpg(child.proc.pid, signal.SIGKILL)
+                child.proc.wait()
 
     def _banner(self, web_url: str, sandbox_url: str) -> None:
         lines = ["", "=" * 64, f"  Fulfilment dashboard: {web_url}/", f"  Sandbox Market:       {sandbox_url}/",
