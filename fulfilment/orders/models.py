@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -37,7 +37,10 @@ class OrderStatus(models.TextChoices):
 
 
 class OrderSubstatus(models.TextChoices):
+    """``OrderSubstatusType``; the values packing meets, the rest kept as text."""
+
     STARTED = "STARTED", _("Started")
+    PACKAGING = "PACKAGING", _("Packaging")
     READY_TO_SHIP = "READY_TO_SHIP", _("Ready to ship")
     SHIPPED = "SHIPPED", _("Shipped")
     SHOP_FAILED = "SHOP_FAILED", _("Cancelled by the shop")
@@ -231,6 +234,23 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return str(self.market_id)
+
+    @property
+    def is_ready_to_ship(self) -> bool:
+        return self.substatus == OrderSubstatus.READY_TO_SHIP
+
+    def bump_version(self, *, layout: bool = False, save: tuple[str, ...] = ()) -> None:
+        """Count one more change (and one more change of the layout) in one UPDATE with ``F()``,
+        so that no concurrent bump is lost; ``save`` names fields of this object the same UPDATE
+        writes. With the row locked (``select_for_update``) the new values are known without
+        reading them back, so they are set here too."""
+        bump = {"version": F("version") + 1, **{name: getattr(self, name) for name in save}}
+        if layout:
+            bump["layout_version"] = F("layout_version") + 1
+        Order.objects.filter(pk=self.pk).update(**bump)
+        self.version += 1
+        if layout:
+            self.layout_version += 1
 
 
 class OrderItem(models.Model):

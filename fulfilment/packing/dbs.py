@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from fulfilment.orders import outbox
 from fulfilment.orders.models import AuditEvent, Order, OrderItem, OrderStatus, OutboxAction, PlacementModel
 
-from .service import Feedback, Refused, locked
+from .kernel import Feedback, Refused, locked
 from .widgets import DateInput
 
 Kind = OutboxAction.Kind

@@ -34,9 +34,10 @@ from fulfilment.orders.models import (
     Problem,
 )
 
-from . import dbs, dbs_screens, service
+from . import boxes, dbs, dbs_screens, finishing, scanning
 from .access import packer_required
-from .service import COMMANDS, Feedback
+from .kernel import Feedback, attempt
+from .scanning import COMMANDS
 from .state import PackState
 
 MAX_SCANS_PER_REQUEST = 200
@@ -120,7 +121,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def queue_open(request: HttpRequest) -> HttpResponse:
     """A scanned order number, box label or sheet barcode on the queue opens that order."""
     code = request.GET.get("code", "").strip(" \t\r\n")
-    order = service._order_by_number(code) if code else None
+    order = scanning.find_order(code) if code else None
     if order is None:
         messages.error(request, _("No order found for %(code)s.") % {"code": code or "—"})
         return redirect("queue")
@@ -186,9 +187,9 @@ def training_sheet(request: HttpRequest) -> HttpResponse:
 @packer_required
 def scanner_sheet(request: HttpRequest) -> HttpResponse:
     """Command barcodes to print beside the table (new box, finish, ready to ship)."""
-    labels = {"new_box": _("New box"), "finish": _("Finish packing (send the boxes)"),
-              "ready": _("Ready to ship")}
-    commands = [(code, labels[op], barcode_svg(code, 50)) for code, op in COMMANDS.items()]
+    labels = {"CMD-NEW-BOX": _("New box"), "CMD-FINISH": _("Finish packing (send the boxes)"),
+              "CMD-READY": _("Ready to ship")}
+    commands = [(code, labels[code], barcode_svg(code, 50)) for code in COMMANDS]
     return render(request, "packing/scanner_sheet.html",
                   {"commands": commands, "substitutes": settings.SCANNER_GS_SUBSTITUTES})
 
@@ -221,7 +222,7 @@ def panel_context(request: HttpRequest, order: Order, feedback: list[Feedback] |
     return {
         "order": order, "state": state, "items": list(state.items.values()), "boxes": list(state.boxes.values()),
         "blockers": state.blockers(), "problems": state.layout_problems(),
-        "ready_problems": service.ready_problems(state), "actions": actions, "layout_action": layout_action,
+        "ready_problems": finishing.ready_problems(state), "actions": actions, "layout_action": layout_action,
         "ready_action": ready_action, "boxes_sent": boxes_sent, "waiting": waiting,
         "labels_stale": order.labels_printed_version not in (None, order.layout_version),
         "feedback": feedback, "prompt": next((f.prompt for f in reversed(feedback) if f.prompt), None),
@@ -276,7 +277,7 @@ def order_scan(request: HttpRequest, order_id: int) -> HttpResponse:
         return HttpResponseBadRequest(_("Scans must be sent as JSON: {\"scans\": [{\"id\": uuid, \"code\": text}]}"))
     feedback = []
     for request_id, code in batch:
-        fb = service.scan(order_id, request.user, code, request_id)
+        fb = scanning.scan(order_id, request.user, code, request_id)
         if not fb.duplicate:
             feedback.append(fb)
         if fb.redirect:
@@ -321,6 +322,11 @@ def order_scan(request: HttpRequest, order_id: int) -> HttpResponse:
     return response
 
 
+OPS = {"new_box": boxes.new_box, "set_current": boxes.set_current, "delete_box": boxes.delete_box,
+       "move": boxes.move, "remove_unit": boxes.remove_unit, "split": boxes.split, "unsplit": boxes.unsplit,
+       "delete_code": scanning.delete_code, "finish": finishing.finish, "ready": finishing.ready}
+
+
 @require_POST
 @packer_required
 def order_op(request: HttpRequest, order_id: int) -> HttpResponse:
@@ -331,7 +337,7 @@ def order_op(request: HttpRequest, order_id: int) -> HttpResponse:
     if op == "pick":
         if not p.get("item", "").isdigit():
             return HttpResponseBadRequest(_("Choose an item."))
-        fb = service.pick_item(order_id, request.user, p.get("code", ""), int(p["item"]))
+        fb = scanning.choose_item(order_id, request.user, p.get("code", ""), int(p["item"]))
         return _panel(request, order_id, [fb])
     params = {"set_current": ("box",), "delete_box": ("box",), "move": ("line", "to"), "remove_unit": ("line",),
               "split": ("item", "parts"), "unsplit": ("item", "unit"), "delete_code": ("instance",),
@@ -340,7 +346,7 @@ def order_op(request: HttpRequest, order_id: int) -> HttpResponse:
         kw: dict[str, Any] = {"problem": p.get("problem", ""), "note": p.get("note", "").strip()}
         if p.get("item", "").isdigit():
             kw["item"] = int(p["item"])
-        fb = service.run(order_id, request.user, "problem", **kw)
+        fb = attempt(order_id, request.user, "problem", finishing.report_problem, **kw)
         if fb.ok and fb.redirect:
             messages.success(request, fb.message)
             return HttpResponseClientRedirect(fb.redirect) if request.htmx else redirect(fb.redirect)
@@ -353,7 +359,7 @@ def order_op(request: HttpRequest, order_id: int) -> HttpResponse:
         if not raw.isdigit():
             return HttpResponseBadRequest(_("Missing or bad value: %(name)s") % {"name": name})
         values[name] = int(raw)
-    fb = service.run(order_id, request.user, op, **values)
+    fb = attempt(order_id, request.user, op, OPS[op], **values)
     return _panel(request, order_id, [fb])
 
 
@@ -387,7 +393,7 @@ def order_labels(request: HttpRequest, order_id: int) -> HttpResponse:
     except MarketError as exc:
         messages.error(request, _("The Market did not give the labels: %(error)s") % {"error": "; ".join(exc.messages)})
         return redirect("order", order_id=order.pk)
-    service.labels_printed(order.pk, request.user)
+    finishing.labels_printed(order.pk, request.user)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="labels-{int(order.market_id)}.pdf"'
     response.set_cookie("label_format", fmt, max_age=365 * 24 * 3600, samesite="Lax")

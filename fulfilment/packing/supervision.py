@@ -30,7 +30,8 @@ from fulfilment.orders.models import (
     PlacementModel,
 )
 
-from .service import Feedback, Refused, locked, ready_problems
+from .finishing import ready_problems
+from .kernel import Feedback, Refused, locked
 from .state import PackState
 
 Kind = OutboxAction.Kind

@@ -22,7 +22,7 @@ from fulfilment.orders.models import Campaign, Order, OrderStatus, OutboxAction
 
 from . import dbs, reports, supervision
 from .access import supervisor_required
-from .service import Feedback
+from .kernel import Feedback
 
 
 def _say(request: HttpRequest, fb: Feedback) -> None:
