@@ -227,8 +227,9 @@ def test_reporting_a_problem_takes_the_order_out_of_the_queue(client, packer):
     order = make_order(items=(("MUG-001", 1),))
     client.force_login(packer)
     assert str(order.market_id) in client.get(reverse("queue")).content.decode()
-    resp = client.post(reverse("order-op", args=[order.pk]), {"op": "problem", "problem": "DEFECTIVE",
-                                                               "item": order.items.get().pk, "note": "разбита"},
+    resp = client.post(reverse("order-report-problem", args=[order.pk]), {"problem": "DEFECTIVE",
+                                                                          "item": order.items.get().pk,
+                                                                          "note": "разбита"},
                        HTTP_HX_REQUEST="true")
     assert resp.status_code == 200 and resp["HX-Redirect"] == reverse("queue")
     order.refresh_from_db()
@@ -371,7 +372,7 @@ def test_a_scan_answers_with_only_what_changed_unless_someone_else_changed_the_o
 
 def test_training_codes_for_sandbox_orders_pack_the_order(client, packer):
     """A trainee prints the sheet and scans what is on it: the order ends up fully packed."""
-    from fulfilment.sandbox.training import training_codes
+    from fulfilment.packing.training import training_codes
 
     from .builders import make_business
 

@@ -26,8 +26,8 @@ from fulfilment.orders.models import (
     Order,
     OrderItem,
     OrderStatus,
+    OrderSubstatus,
     OutboxAction,
-    PlacementModel,
 )
 
 from .finishing import ready_problems
@@ -38,7 +38,6 @@ Kind = OutboxAction.Kind
 # The Market's limit for acceptOrderCancellation (seed 000): 500 requests an hour per shop.
 CANCELLATION_LIMIT = 500
 CANCELLATION_WINDOW = dt.timedelta(hours=1)
-CANCELLATION_DEADLINE = dt.timedelta(hours=48)
 # updateOrderStatuses takes at most 30 orders a request (x-resource-limit-config of the spec).
 BULK_CHUNK = 30
 PROMO_SHARE = Decimal("0.99")
@@ -57,12 +56,6 @@ def _open_action(order: Order, kind: str) -> bool:
 
 
 # --- cancellation requests -----------------------------------------------------------------------
-def cancellation_deadline(order: Order) -> dt.datetime | None:
-    """When the Market cancels the order by itself if nobody answers (48 hours after the request)."""
-    since = order.cancel_requested_at or order.updated_at_market
-    return since + CANCELLATION_DEADLINE if since else None
-
-
 def cancellations_sent_last_hour(campaign_id: int) -> int:
     return OutboxAction.objects.filter(campaign_id=campaign_id, kind=Kind.CANCELLATION,
                                        created_at__gte=timezone.now() - CANCELLATION_WINDOW).count()
@@ -112,7 +105,7 @@ def removal_refusal(order: Order, item: OrderItem, new_count: int, items: list[O
     if total > 0 and _value(item) >= PROMO_SHARE * total:
         return _("%(sku)s makes up 99 %% or more of the order's value: it cannot be removed or reduced.") % {
             "sku": item.offer_id}
-    if order.status != OrderStatus.PROCESSING or order.substatus not in ("STARTED", "PACKAGING", ""):
+    if not order.is_packable:
         return _("Items can be removed only while the order is being packed (not after ready to ship).")
     return None
 
@@ -168,7 +161,7 @@ def remove_item(order_id: int, user: AbstractBaseUser | None, item_id: int, new_
             counts = {i.pk: i.count for i in items}
             counts[item.pk] = new_count
             removal = {"item": item.market_item_id, "count": new_count}
-            if o.campaign.placement_model == PlacementModel.DBS:
+            if o.is_dbs:
                 outbox.enqueue(o.campaign, Kind.ITEMS, {"counts": {str(i.market_item_id): counts[i.pk] for i in items},
                                                         "removal": removal}, order=o, user=ctx.user)
             else:
@@ -217,12 +210,13 @@ def cancel_as_shop(order_id: int, user: AbstractBaseUser | None, confirmed: bool
             if o.status not in (OrderStatus.PROCESSING, OrderStatus.UNPAID, OrderStatus.PENDING):
                 raise Refused(_("The shop can cancel only an order that is not yet shipped (now %(s)s).")
                               % {"s": o.get_status_display()})
-            if OutboxAction.objects.filter(order=o, kind=Kind.STATUS, payload__status="CANCELLED",
+            if OutboxAction.objects.filter(order=o, kind=Kind.STATUS, payload__status=OrderStatus.CANCELLED,
                                            state__in=outbox.OPEN_STATES).exists():
                 raise Refused(_("The cancellation of this order is already being sent."))
-            outbox.enqueue(o.campaign, Kind.STATUS, {"status": "CANCELLED", "substatus": "SHOP_FAILED"},
+            outbox.enqueue(o.campaign, Kind.STATUS,
+                           {"status": OrderStatus.CANCELLED, "substatus": OrderSubstatus.SHOP_FAILED},
                            order=o, user=ctx.user)
-            _audit(o, user, "order.cancel", {"substatus": "SHOP_FAILED"})
+            _audit(o, user, "order.cancel", {"substatus": OrderSubstatus.SHOP_FAILED})
             return Feedback(True, _("Order %(n)s is being cancelled (SHOP_FAILED).") % {"n": o.market_id})
     except Refused as exc:
         return Feedback(False, str(exc))
@@ -276,7 +270,8 @@ def bulk_ready(order_ids: list[int], user: AbstractBaseUser | None) -> BulkResul
             for start in range(0, len(group), BULK_CHUNK):
                 chunk = group[start:start + BULK_CHUNK]
                 action = outbox.enqueue(chunk[0].campaign, Kind.BULK_STATUS, {"orders": [
-                    {"id": o.market_id, "status": "PROCESSING", "substatus": "READY_TO_SHIP"} for o in chunk]},
+                    {"id": o.market_id, "status": OrderStatus.PROCESSING, "substatus": OrderSubstatus.READY_TO_SHIP}
+                    for o in chunk]},
                     user=user)
                 result.actions.append(action)
                 for o in chunk:
