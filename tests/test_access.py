@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from fulfilment.packing.roles import is_packer, is_supervisor
+from fulfilment.accounts.roles import is_packer, is_supervisor
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fulfilment.market.errors import MarketError
 from fulfilment.market.types import CancellationReason
 from fulfilment.orders import outbox
+from fulfilment.orders.market import client_for
 from fulfilment.orders.models import (
     AuditEvent,
     Order,
@@ -125,9 +127,6 @@ def _refresh_promos(order_id: int) -> None:
     """The business order list the sync reads has no promos; the order itself (v2) has. Asked
     before a removal so the special-offer rule is checked here; if the Market cannot be reached,
     its own answer to the removal will say it."""
-    from fulfilment.market.errors import MarketError
-    from fulfilment.orders.market import client_for
-
     order = Order.objects.select_related("campaign__business").get(pk=order_id)
     try:
         remote = client_for(order.campaign.business).get_order(order.campaign.market_id, order.market_id)

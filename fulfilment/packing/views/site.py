@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from fulfilment.accounts.roles import is_packer, is_supervisor
 from fulfilment.orders.models import Business, Campaign, Order, attention_condition, to_pack_condition
 from fulfilment.orders.tasks import sync_business_task
 
@@ -21,7 +22,6 @@ from ..access import packer_required
 from ..http import HtmxHttpRequest
 from ..middleware import SESSION_KEY
 from ..models import StaffSettings
-from ..roles import is_packer, is_supervisor
 
 
 @login_not_required
