@@ -82,3 +82,22 @@ def test_a_missing_or_bad_value_is_a_bad_request(client, packer, order):
     assert client.post(reverse("order-split-unit", args=[order.pk]), {"item": "x", "parts": 2}).status_code == 400
     assert client.post(reverse("order-move-unit", args=[order.pk]), {"line": 1}).status_code == 400
     assert client.post(reverse("order-new-box", args=[987654])).status_code == 404
+
+
+def test_the_scan_field_works_without_javascript_and_a_resent_page_counts_once(client, packer, order):
+    client.force_login(packer)
+    url = reverse("order-scan", args=[order.pk])
+    page = client.get(reverse("order", args=[order.pk])).content.decode()
+    scan_id = re.search(r'name="id" value="([0-9a-f-]{36})"', page).group(1)
+    asked = client.post(url, {"id": scan_id, "code": MUG})  # a new barcode in a two-SKU order: which item?
+    html = asked.content.decode()
+    assert asked.status_code == 200 and 'class="prompt"' in html and 'data-state="prompt"' in html
+    mug = order.items.get(offer_id="MUG-001")
+    client.post(reverse("order-choose-item", args=[order.pk]), {"code": MUG, "item": mug.pk})
+    page = client.get(reverse("order", args=[order.pk])).content.decode()
+    scan_id = re.search(r'name="id" value="([0-9a-f-]{36})"', page).group(1)
+    for _ in range(2):  # the browser sends the same page twice
+        resp = client.post(url, {"id": scan_id, "code": MUG})
+        assert resp.status_code == 200
+    assert BoxLine.objects.get(item=mug).full_count == 2
+    assert client.post(url, {"id": "x", "code": MUG}).status_code == 400

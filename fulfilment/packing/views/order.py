@@ -81,6 +81,15 @@ def render_panel(request: HtmxHttpRequest, order_id: int, feedback: list[Feedbac
     return render(request, f"{PAGE}#{partial}", panel_context(request, get_order(order_id), feedback))
 
 
+def _page(request: HtmxHttpRequest, order: Order, feedback: list[Feedback] | None = None) -> HttpResponse:
+    ctx = panel_context(request, order, feedback)
+    ctx["events"] = order.audit_events.select_related("user")[:30]
+    ctx["sandbox"] = is_sandbox(order)
+    # The id of a scan sent by the plain form (no JavaScript): the same page sent twice counts once.
+    ctx["scan_id"] = uuid.uuid4()
+    return render(request, PAGE, ctx)
+
+
 @require_GET
 @packer_required
 def order_screen(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
@@ -88,10 +97,7 @@ def order_screen(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     if order.is_digital:
         # No boxes for digital goods: the buyer gets keys by e-mail.
         return digital_screen(request, order)
-    ctx = panel_context(request, order)
-    ctx["events"] = order.audit_events.select_related("user")[:30]
-    ctx["sandbox"] = is_sandbox(order)
-    return render(request, PAGE, ctx)
+    return _page(request, order)
 
 
 @require_GET
@@ -105,6 +111,8 @@ def order_panel(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @packer_required
 def order_scan(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     """A batch of scans, in the order they were made, each with the browser's id for it."""
+    if request.content_type != "application/json":
+        return _scan_form(request, order_id)
     try:
         body = json.loads(request.body or b"{}")
         scans = body["scans"]
@@ -161,6 +169,20 @@ def order_scan(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     response = render(request, "packing/_scan_update.html", ctx)
     response["X-Pack-Update"] = "partial"
     return response
+
+
+def _scan_form(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """The scan field sent as a plain form (no JavaScript): one scan, answered with the page (so a
+    question about the item can be answered there too). The scan's id came with the page, so the
+    browser sending it again is not applied twice."""
+    try:
+        request_id = uuid.UUID(request.POST.get("id", ""))
+    except ValueError:
+        return HttpResponseBadRequest(_("Missing or bad value: %(name)s") % {"name": "id"})
+    fb = scanning.scan(order_id, request.user, request.POST.get("code", ""), request_id)
+    if fb.redirect:
+        return redirect(fb.redirect)
+    return _page(request, get_order(order_id), [fb])
 
 
 def answer(request: HtmxHttpRequest, order_id: int, fb: Feedback) -> HttpResponse:
