@@ -280,9 +280,13 @@ class Order(models.Model):
         return str(self.market_id)
 
     @property
+    def is_processing(self) -> bool:
+        return self.status == OrderStatus.PROCESSING
+
+    @property
     def is_packable(self) -> bool:
         """The Market lets the seller pack it now (an order synced without a substatus counts too)."""
-        return self.status == OrderStatus.PROCESSING and (self.substatus in PACKING_SUBSTATUSES or not self.substatus)
+        return self.is_processing and (self.substatus in PACKING_SUBSTATUSES or not self.substatus)
 
     @property
     def is_ready_to_ship(self) -> bool:

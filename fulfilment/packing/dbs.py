@@ -88,7 +88,7 @@ def send_digital_keys(order_id: int, user: AbstractBaseUser | None, form: Digita
             o = ctx.order
             if not o.is_digital:
                 raise Refused(_("This order has no digital goods."))
-            if o.status != OrderStatus.PROCESSING:
+            if not o.is_processing:
                 raise Refused(_("Keys can be sent only while the order is in processing (now %(s)s).")
                               % {"s": o.get_status_display()})
             if digital_sent(o) is not None:

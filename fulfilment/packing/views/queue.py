@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from fulfilment.orders.models import Business, Campaign, Order, OrderItem
+from fulfilment.orders.models import Business, Campaign, Order, OrderItem, OrderStatus, OrderSubstatus
 
 from ..access import packer_required
 from ..http import HtmxHttpRequest
@@ -72,9 +72,9 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         "campaigns": Campaign.objects.filter(is_active=True), "params": params.urlencode(),
         # The sandbox's training codes are offered where a sandbox business exists (the demo).
         "training": Business.objects.exclude(api_base_url__icontains="market.yandex.ru").exists(),
-        "statuses": [("PROCESSING/STARTED", _("Processing: started")),
-                     ("PROCESSING/READY_TO_SHIP", _("Processing: ready to ship")),
-                     ("PROCESSING/SHIPPED", _("Processing: shipped"))],
+        "statuses": [(f"{OrderStatus.PROCESSING}/{OrderSubstatus.STARTED}", _("Processing: started")),
+                     (f"{OrderStatus.PROCESSING}/{OrderSubstatus.READY_TO_SHIP}", _("Processing: ready to ship")),
+                     (f"{OrderStatus.PROCESSING}/{OrderSubstatus.SHIPPED}", _("Processing: shipped"))],
     })
 
 
