@@ -33,7 +33,7 @@ from fulfilment.orders.models import (
 )
 
 from .finishing import ready_problems
-from .kernel import Feedback, Refused, locked
+from .kernel import Feedback, Refused, known_user, locked
 from .state import PackState
 
 Kind = OutboxAction.Kind
@@ -45,12 +45,8 @@ BULK_CHUNK = 30
 PROMO_SHARE = Decimal("0.99")
 
 
-def _user(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
-    return user if user is not None and user.is_authenticated else None
-
-
 def _audit(order: Order, user: AbstractBaseUser | None, action: str, payload: dict[str, Any]) -> None:
-    AuditEvent.objects.create(order=order, user=_user(user), action=action, payload=payload)
+    AuditEvent.objects.create(order=order, user=known_user(user), action=action, payload=payload)
 
 
 def _open_action(order: Order, kind: str) -> bool:
