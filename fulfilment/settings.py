@@ -88,7 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "fulfilment.packing.roles.context",
+                "fulfilment.accounts.roles.context",
             ],
         },
     },

@@ -3,35 +3,49 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from fulfilment.packing import dbs_screens, screens
-from fulfilment.packing import supervisor_screens as sup
-from fulfilment.packing import views as packing_views
+from fulfilment.packing.views import actions, digital, order, queue, sheets, site
+from fulfilment.packing.views import supervisor as sup
 
 admin.site.site_header = "Fulfilment"
 
 urlpatterns = [
-    path("healthz", packing_views.health, name="health"),
+    path("healthz", site.health, name="health"),
     path("login/", login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("fulfilment.notifications.urls")),
     path("admin/", admin.site.urls),
-    path("", packing_views.home, name="home"),
-    path("sync/<int:business_id>/", packing_views.sync_now, name="sync-now"),
-    path("queue/", screens.queue, name="queue"),
-    path("queue/open/", screens.queue_open, name="queue-open"),
-    path("queue/sheet/", screens.assembly_sheet, name="assembly-sheet"),
-    path("help/scanner/", screens.scanner_sheet, name="scanner-sheet"),
-    path("queue/training/", screens.training_sheet, name="training-sheet"),
-    path("orders/<int:order_id>/", screens.order_screen, name="order"),
-    path("orders/<int:order_id>/panel/", screens.order_panel, name="order-panel"),
-    path("orders/<int:order_id>/scan/", screens.order_scan, name="order-scan"),
-    path("orders/<int:order_id>/do/", screens.order_op, name="order-op"),
-    path("orders/<int:order_id>/codes/check/", screens.order_check_codes, name="order-check-codes"),
-    path("orders/<int:order_id>/labels/", screens.order_labels, name="order-labels"),
-    path("orders/<int:order_id>/digital-keys/", dbs_screens.digital_keys, name="order-digital-keys"),
-    path("orders/<int:order_id>/refresh/", packing_views.order_refresh, name="order-refresh"),
-    path("orders/<int:order_id>/actions/<int:action_id>/retry/", packing_views.action_retry, name="action-retry"),
+    path("", site.home, name="home"),
+    path("sync/<int:business_id>/", site.sync_now, name="sync-now"),
+    path("language/", site.language, name="language"),
+    # The packer.
+    path("queue/", queue.queue, name="queue"),
+    path("queue/open/", queue.queue_open, name="queue-open"),
+    path("orders/<int:order_id>/", order.order_screen, name="order"),
+    path("orders/<int:order_id>/panel/", order.order_panel, name="order-panel"),
+    path("orders/<int:order_id>/scan/", order.order_scan, name="order-scan"),
+    path("orders/<int:order_id>/codes/check/", order.order_check_codes, name="order-check-codes"),
+    path("orders/<int:order_id>/labels/", order.order_labels, name="order-labels"),
+    path("orders/<int:order_id>/refresh/", order.order_refresh, name="order-refresh"),
+    path("orders/<int:order_id>/actions/<int:action_id>/retry/", order.action_retry, name="action-retry"),
+    path("orders/<int:order_id>/boxes/new/", actions.new_box, name="order-new-box"),
+    path("orders/<int:order_id>/boxes/current/", actions.set_current_box, name="order-set-current-box"),
+    path("orders/<int:order_id>/boxes/delete/", actions.delete_box, name="order-delete-box"),
+    path("orders/<int:order_id>/units/move/", actions.move_unit, name="order-move-unit"),
+    path("orders/<int:order_id>/units/remove/", actions.remove_unit, name="order-remove-unit"),
+    path("orders/<int:order_id>/units/split/", actions.split_unit, name="order-split-unit"),
+    path("orders/<int:order_id>/units/unsplit/", actions.unsplit_unit, name="order-unsplit-unit"),
+    path("orders/<int:order_id>/codes/delete/", actions.delete_code, name="order-delete-code"),
+    path("orders/<int:order_id>/item-chosen/", actions.choose_item, name="order-choose-item"),
+    path("orders/<int:order_id>/finish/", actions.finish, name="order-finish"),
+    path("orders/<int:order_id>/ready/", actions.ready, name="order-ready"),
+    path("orders/<int:order_id>/problem/", actions.report_problem, name="order-report-problem"),
+    path("orders/<int:order_id>/digital-keys/", digital.digital_keys, name="order-digital-keys"),
+    # Printed pages.
+    path("queue/sheet/", sheets.assembly_sheet, name="assembly-sheet"),
+    path("queue/training/", sheets.training_sheet, name="training-sheet"),
+    path("help/scanner/", sheets.scanner_sheet, name="scanner-sheet"),
+    # The supervisor.
     path("supervisor/", sup.overview, name="supervisor"),
     path("supervisor/ready/", sup.bulk_ready, name="supervisor-bulk-ready"),
     path("supervisor/orders/<int:order_id>/", sup.order_decisions, name="supervisor-order"),
@@ -42,5 +56,4 @@ urlpatterns = [
     path("supervisor/orders/<int:order_id>/update/", sup.update_order, name="supervisor-update-order"),
     path("supervisor/reports/", sup.report, name="supervisor-report"),
     path("supervisor/reports/orders.csv", sup.report_csv, name="supervisor-report-csv"),
-    path("language/", packing_views.language, name="language"),
 ]

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from fulfilment.packing.roles import is_packer, is_supervisor
+from fulfilment.accounts.roles import is_packer, is_supervisor
 
 pytestmark = pytest.mark.django_db
 
@@ -63,11 +63,16 @@ def test_packers_cannot_open_the_admin(client, packer):
     assert "/admin/login/" in resp["Location"]
 
 
+# The order screen's buttons, one endpoint each.
+ORDER_ACTIONS = ("order-new-box", "order-set-current-box", "order-delete-box", "order-move-unit", "order-remove-unit",
+                 "order-split-unit", "order-unsplit-unit", "order-delete-code", "order-choose-item", "order-finish",
+                 "order-ready", "order-report-problem")
 PACKING_ENDPOINTS = [
     ("GET", "queue", False), ("GET", "queue-open", False), ("GET", "assembly-sheet", False),
     ("GET", "scanner-sheet", False), ("GET", "training-sheet", False), ("GET", "order", True),
     ("GET", "order-panel", True),
-    ("POST", "order-scan", True), ("POST", "order-op", True), ("POST", "order-check-codes", True),
+    ("POST", "order-scan", True), ("POST", "order-check-codes", True),
+    *(("POST", name, True) for name in ORDER_ACTIONS),
     ("GET", "order-labels", True), ("POST", "order-refresh", True), ("POST", "order-digital-keys", True),
 ]
 

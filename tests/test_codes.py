@@ -6,6 +6,7 @@ import pytest
 from django.utils import translation
 
 from fulfilment.codes import GS, CodeError, country_code, gtd, parse_cis, product_gtin, rebuild_gs, rnpt, uin
+from fulfilment.codes.classify import classify, order_number
 from fulfilment.packing.messages import code_error_message
 
 
@@ -115,3 +116,30 @@ def test_product_barcodes():
     assert product_gtin("04601234567893") == "04601234567893"
     assert product_gtin("4601234567890") is None  # bad check digit
     assert product_gtin("1234567890123456") is None  # a UIN, not a product
+
+
+@pytest.mark.parametrize(("raw", "kind", "value"), [
+    ("  \r\n", "EMPTY", ""),
+    ("cmd-finish", "COMMAND", "CMD-FINISH"),
+    (MILK, "CIS", MILK),
+    (MILK.replace(GS, "<GS>"), "CIS", MILK),  # a configured substitute
+    ("0104650117240408215aB3cD93dGVz", "CIS", "0104650117240408215aB3cD93dGVz"),  # GS dropped: still a code
+    ("0104650117240408215аВ3сD", "CIS", "0104650117240408215аВ3сD"),  # the parser explains the layout
+    ("Ыф1234", "CYRILLIC", "Ыф1234"),
+    ("0123456789012345", "UIN", "0123456789012345"),  # 16 digits after 01 are a UIN, not a code
+    ("4601234567893", "PRODUCT", "4601234567893"),
+    ("10702070/010124/3012345/001", "RNPT", "10702070/010124/3012345/001"),
+    ("10702070/010124/3012345", "GTD", "10702070/010124/3012345"),
+    ("cn", "COUNTRY", "CN"),
+    ("4601234567890", "OTHER", "4601234567890"),  # a bad check digit is no product barcode
+    ("12345678-2", "OTHER", "12345678-2"),
+])
+def test_classify_tells_what_kind_of_code_a_scan_is(raw, kind, value):
+    s = classify(raw)
+    assert (s.kind, s.value) == (kind, value)
+    assert s.gtin == ("04601234567893" if kind == "PRODUCT" else "")
+
+
+def test_an_order_number_is_read_from_a_number_or_a_box_label():
+    assert order_number("12345678") == 12345678 and order_number("12345678-2") == 12345678
+    assert order_number("1234") is None and order_number("BOX-1") is None

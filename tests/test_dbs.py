@@ -248,24 +248,25 @@ def test_a_dbs_order_sends_codes_and_cargo_places_never_a_layout_and_every_step_
         market, packer, admin_user, client):
     import random
 
-    from fulfilment.packing import service
+    from fulfilment.packing import boxes, finishing, scanning
+    from fulfilment.packing.kernel import attempt
 
     placed = market.place([("TSHIRT-M", 1), ("MUG-001", 1)], delivery_type="DELIVERY", **DBS)
     _sync(market)
     order = Order.objects.get(market_id=placed["orderId"])
     shirt, mug = seed.CATALOG["TSHIRT-M"], seed.CATALOG["MUG-001"]
     cis = seed.make_cis(shirt, random.Random(11))
-    assert service.scan(order.pk, packer, cis).ok
-    assert service.run(order.pk, packer, "new_box").ok
-    assert service.scan(order.pk, packer, mug.ean13).ok
+    assert scanning.scan(order.pk, packer, cis).ok
+    assert attempt(order.pk, packer, "new_box", boxes.new_box).ok
+    assert scanning.scan(order.pk, packer, mug.ean13).ok
     line = order.boxes.get(number=2).lines.get()
-    assert service.run(order.pk, packer, "remove_unit", line=line.pk).ok  # unscanned…
-    assert service.scan(order.pk, packer, mug.ean13).ok  # …and scanned again
-    assert service.run(order.pk, packer, "finish").ok
+    assert attempt(order.pk, packer, "remove_unit", boxes.remove_unit, line=line.pk).ok  # unscanned…
+    assert scanning.scan(order.pk, packer, mug.ean13).ok  # …and scanned again
+    assert attempt(order.pk, packer, "finish", finishing.finish).ok
     kinds = list(OutboxAction.objects.filter(order=order).order_by("id").values_list("kind", flat=True))
     assert kinds == [Kind.IDENTIFIERS, Kind.CARGO_PLACES]
     _deliver_all(market)
-    assert service.run(order.pk, packer, "ready").ok
+    assert attempt(order.pk, packer, "ready", finishing.ready).ok
     _deliver_all(market)
 
     assert not market.store.received("setOrderBoxLayout")

@@ -53,7 +53,7 @@ def test_a_scan_after_the_session_was_deleted_on_the_server_answers_401(client, 
 def test_every_htmx_request_of_the_order_screen_answers_401_without_a_session(client, headers):
     order = make_order(items=(("MUG-001", 2),))
     assert client.get(reverse("order-panel", args=[order.pk]), **headers).status_code == 401
-    assert client.post(reverse("order-op", args=[order.pk]), {"op": "new_box"}, **headers).status_code == 401
+    assert client.post(reverse("order-new-box", args=[order.pk]), {}, **headers).status_code == 401
     assert client.get(reverse("queue"), **headers).status_code == 401
 
 

@@ -115,3 +115,20 @@ def test_an_empty_code_is_refused():
     order = make_order()
     with pytest.raises(IntegrityError), transaction.atomic():
         Instance.objects.create(order=order, item=order.items.get(), unit=1, kind="UIN", value="")
+
+
+def test_an_order_says_whether_it_can_be_packed():
+    assert make_order().is_packable and make_order(substatus="PACKAGING").is_packable
+    assert make_order(substatus="").is_packable  # synced without a substatus
+    assert not make_order(substatus="READY_TO_SHIP").is_packable
+    assert not make_order(status="DELIVERY", substatus="").is_packable
+
+
+def test_bump_version_counts_from_the_database_not_from_a_stale_copy():
+    order = make_order()
+    stale = Order.objects.get(pk=order.pk)
+    Order.objects.filter(pk=order.pk).update(version=5, layout_version=2)  # someone else's change meanwhile
+    stale.current_box = 3
+    stale.bump_version(layout=True, save=("current_box",))
+    order.refresh_from_db()
+    assert (order.version, order.layout_version, order.current_box) == (6, 3, 3)

@@ -80,3 +80,37 @@ def test_the_start_page_lists_orders_that_need_attention(client, packer, order):
     client.force_login(packer)
     html = client.get(reverse("home")).content.decode()
     assert reverse("order", args=[order.pk]) in html
+
+
+def test_the_start_page_counts_to_pack_what_the_queue_lists(client, packer):
+    """Issue 13 item 13: one definition of "to pack" (PACKAGING counts, a reported problem does not)."""
+    from .builders import make_campaign
+
+    campaign = make_campaign()
+    started = make_order(campaign=campaign)
+    packaging = [make_order(campaign=campaign, substatus="PACKAGING") for _ in range(2)]
+    make_order(campaign=campaign, substatus="READY_TO_SHIP")
+    make_order(campaign=campaign, problem="MISSING")
+    client.force_login(packer)
+    queue = client.get(reverse("queue")).context["page"].object_list
+    assert {o.pk for o in queue} == {started.pk, *(o.pk for o in packaging)}
+    shops = {c.pk: c for c in client.get(reverse("home")).context["campaigns"]}
+    assert shops[campaign.pk].to_pack == 3
+
+
+def test_the_start_page_counts_as_needing_attention_every_order_it_lists(client, packer):
+    """Issue 13 item 13: "needs attention 0" while listing a problem order."""
+    from .builders import make_campaign
+
+    campaign = make_campaign()
+    orders = [make_order(campaign=campaign, problem="MISSING"), make_order(campaign=campaign, flag_reason="cancelled"),
+              make_order(campaign=campaign)]
+    make_order(campaign=campaign)  # nothing to look at
+    for _ in range(2):  # two refused actions are still one order
+        with transaction.atomic():
+            action = outbox.enqueue(campaign, OutboxAction.Kind.LAYOUT, {"boxes": []}, order=orders[2])
+        OutboxAction.objects.filter(pk=action.pk).update(state=OutboxAction.State.FAILED)
+    client.force_login(packer)
+    resp = client.get(reverse("home"))
+    assert {o.pk for o in resp.context["attention"]} == {o.pk for o in orders}
+    assert {c.pk: c for c in resp.context["campaigns"]}[campaign.pk].flagged == 3

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from fulfilment.orders.models import AuditEvent, Box, BoxLine, Instance, OutboxAction, ProductBarcode
-from fulfilment.packing import service
+from fulfilment.packing import boxes, finishing, scanning
+from fulfilment.packing.kernel import attempt
 from fulfilment.packing.state import PackState
 from fulfilment.sandbox import rules
 from fulfilment.sandbox.seed import CATALOG
@@ -44,7 +45,7 @@ def coded_order(items=(("SHOES-RUN-42", 2, ["CIS"]),), buyer_type="BUSINESS", **
 
 
 def scan(order, code, user=None, request_id=None):
-    return service.scan(order.pk, user, code, request_id)
+    return scanning.scan(order.pk, user, code, request_id)
 
 
 def state(order):
@@ -83,7 +84,7 @@ def test_an_unknown_barcode_in_an_ambiguous_order_asks_once_then_remembers(packe
     assert not fb.ok and fb.prompt and {i.offer_id for i in fb.prompt["items"]} == {"MUG-001", "TEA-GREEN-100"}
     assert not BoxLine.objects.filter(box__order=order).exists()
     tea = order.items.get(offer_id="TEA-GREEN-100")
-    assert service.pick_item(order.pk, packer, fb.prompt["code"], tea.pk).ok
+    assert scanning.choose_item(order.pk, packer, fb.prompt["code"], tea.pk).ok
     assert scan(order, TEA).ok  # remembered: no question this time
     # The mug is now the only SKU without a barcode: its barcode is learnt without asking.
     assert scan(order, MUG).ok
@@ -160,7 +161,7 @@ def test_split_a_big_item_across_boxes_with_its_code_in_each(packer):
     order = coded_order((("SHOES-RUN-42", 1, ["CIS"]), ("MUG-001", 1, [])))
     shoes = order.items.get(offer_id="SHOES-RUN-42")
     mug = order.items.get(offer_id="MUG-001")
-    assert service.run(order.pk, packer, "split", item=shoes.pk, parts=2).ok
+    assert attempt(order.pk, packer, "split", boxes.split, item=shoes.pk, parts=2).ok
     assert scan(order, SHOES).ok
     fb = scan(order, MUG)
     assert fb.ok and "3" in fb.message  # a part travels alone: a new box was opened
@@ -185,33 +186,33 @@ def test_boxes_move_remove_and_renumber(packer):
     order = make_order(items=(("MUG-001", 3),))
     for _ in range(3):
         scan(order, MUG)
-    assert service.run(order.pk, packer, "new_box").ok
+    assert attempt(order.pk, packer, "new_box", boxes.new_box).ok
     line = BoxLine.objects.get(box__order=order, box__number=1)
-    assert service.run(order.pk, packer, "move", line=line.pk, to=2).ok
+    assert attempt(order.pk, packer, "move", boxes.move, line=line.pk, to=2).ok
     assert {b.number: sum(x.full_count for x in b.lines.all()) for b in Box.objects.filter(order=order)} == {1: 2, 2: 1}
-    assert service.run(order.pk, packer, "new_box").ok
-    refused = service.run(order.pk, packer, "delete_box", box=1)
+    assert attempt(order.pk, packer, "new_box", boxes.new_box).ok
+    refused = attempt(order.pk, packer, "delete_box", boxes.delete_box, box=1)
     assert not refused.ok and "не пуста" in refused.message
-    assert service.run(order.pk, packer, "delete_box", box=3).ok
+    assert attempt(order.pk, packer, "delete_box", boxes.delete_box, box=3).ok
     line2 = BoxLine.objects.get(box__order=order, box__number=2)
-    assert service.run(order.pk, packer, "remove_unit", line=line2.pk).ok
-    assert service.run(order.pk, packer, "delete_box", box=2).ok
+    assert attempt(order.pk, packer, "remove_unit", boxes.remove_unit, line=line2.pk).ok
+    assert attempt(order.pk, packer, "delete_box", boxes.delete_box, box=2).ok
     assert list(Box.objects.filter(order=order).values_list("number", flat=True)) == [1]
     assert state(order).layout_problems() == ["MUG-001: в коробках 2 из 3 шт."]
 
 
 def test_finish_sends_the_layout_through_the_outbox_once(packer):
     order = coded_order((("MILK-1L", 1, ["CIS"]),))
-    refused = service.run(order.pk, packer, "finish")
+    refused = attempt(order.pk, packer, "finish", finishing.finish)
     assert not refused.ok and not OutboxAction.objects.exists()
     scan(order, MILK)
-    fb = service.run(order.pk, packer, "finish")
+    fb = attempt(order.pk, packer, "finish", finishing.finish)
     assert fb.ok, fb.message
     action = OutboxAction.objects.get(order=order)
     assert action.kind == "LAYOUT" and action.payload["boxes"][0][0]["instances"] == [{"cis": MILK}]
-    assert service.run(order.pk, packer, "finish").ok
+    assert attempt(order.pk, packer, "finish", finishing.finish).ok
     assert OutboxAction.objects.filter(order=order).count() == 1
-    ready = service.run(order.pk, packer, "ready")
+    ready = attempt(order.pk, packer, "ready", finishing.ready)
     assert not ready.ok  # the Market has not checked the codes yet
 
 
@@ -219,15 +220,16 @@ def test_a_flagged_order_cannot_be_packed_or_finished(packer):
     order = make_order(items=(("MUG-001", 1),), flag_reason="Cancelled at the Market while packing")
     fb = scan(order, MUG)
     assert not fb.ok and "Cancelled at the Market" in fb.message
-    assert not service.run(order.pk, packer, "finish").ok
+    assert not attempt(order.pk, packer, "finish", finishing.finish).ok
 
 
 def test_reporting_a_problem_takes_the_order_out_of_the_queue(client, packer):
     order = make_order(items=(("MUG-001", 1),))
     client.force_login(packer)
     assert str(order.market_id) in client.get(reverse("queue")).content.decode()
-    resp = client.post(reverse("order-op", args=[order.pk]), {"op": "problem", "problem": "DEFECTIVE",
-                                                               "item": order.items.get().pk, "note": "разбита"},
+    resp = client.post(reverse("order-report-problem", args=[order.pk]), {"problem": "DEFECTIVE",
+                                                                          "item": order.items.get().pk,
+                                                                          "note": "разбита"},
                        HTTP_HX_REQUEST="true")
     assert resp.status_code == 200 and resp["HX-Redirect"] == reverse("queue")
     order.refresh_from_db()
@@ -253,7 +255,7 @@ def test_the_scan_endpoint_takes_a_batch_and_renders_the_panel(client, packer):
 
 def test_the_order_screen_renders(client, packer):
     order = coded_order((("SHOES-RUN-42", 1, ["CIS"]), ("MUG-001", 2, [])))
-    service.run(order.pk, packer, "split", item=order.items.get(offer_id="SHOES-RUN-42").pk, parts=2)
+    attempt(order.pk, packer, "split", boxes.split, item=order.items.get(offer_id="SHOES-RUN-42").pk, parts=2)
     scan(order, SHOES)
     client.force_login(packer)
     html = client.get(reverse("order", args=[order.pk])).content.decode()
@@ -320,6 +322,7 @@ def test_the_state_a_scan_leaves_is_what_the_database_holds(packer):
     ProductBarcode.objects.create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
     ProductBarcode.objects.create(campaign=order.campaign, gtin=SHOES[2:16], offer_id="SHOES-RUN-42")
     shoes = order.items.get(offer_id="SHOES-RUN-42")
+    ops = {"new_box": boxes.new_box, "remove_unit": boxes.remove_unit}
     steps = [("scan", MUG), ("scan", SHOES), ("scan", MUG), ("op", "new_box", {}), ("scan", MUG),
              ("scan", SHOES.replace("215Ek!", "215Fk!")), ("op", "remove_unit", "shoes-line"),
              ("scan", CATALOG["SHOES-RUN-42"].ean13), ("scan", "10714040/140917/0090376/001"), ("scan", "CN"),
@@ -329,7 +332,7 @@ def test_the_state_a_scan_leaves_is_what_the_database_holds(packer):
             kw = step[2]
             if kw == "shoes-line":
                 kw = {"line": BoxLine.objects.filter(item=shoes).order_by("-id").first().pk}
-            assert service.run(order.pk, packer, step[1], **kw).ok
+            assert attempt(order.pk, packer, step[1], ops[step[1]], **kw).ok
             continue
         fb = scan(order, step[1], packer, uuid.uuid4())
         if fb.state is None:  # refused (nothing changed) or broad (the screen reads it back)
@@ -360,7 +363,7 @@ def test_a_scan_answers_with_only_what_changed_unless_someone_else_changed_the_o
     html = resp.content.decode()
     assert 'hx-swap-oob' in html and "MUG-001 × 3" in html and 'id="panel"' not in html
     # Another packer changes the order: the next answer is the whole panel, with their change.
-    service.run(order.pk, packer, "new_box")
+    attempt(order.pk, packer, "new_box", boxes.new_box)
     resp, v3 = post(v2, "NOT-A-CODE")  # refused, but the screen was out of date
     assert resp["X-Pack-Update"] == "full" and v3 == v2 + 1 and "Коробка 2" in resp.content.decode()
     resp, _ = post(v3, "NOT-A-CODE")  # refused, nothing changed: only the message
@@ -369,7 +372,7 @@ def test_a_scan_answers_with_only_what_changed_unless_someone_else_changed_the_o
 
 def test_training_codes_for_sandbox_orders_pack_the_order(client, packer):
     """A trainee prints the sheet and scans what is on it: the order ends up fully packed."""
-    from fulfilment.sandbox.training import training_codes
+    from fulfilment.packing.training import training_codes
 
     from .builders import make_business
 
@@ -392,7 +395,7 @@ def test_training_codes_for_sandbox_orders_pack_the_order(client, packer):
     for sku, code in [*scans, ("", "CN")]:
         fb = scan(order, code, packer, uuid.uuid4())
         if fb.prompt:  # a barcode seen for the first time: the trainee answers once, as at a real table
-            fb = service.pick_item(order.pk, packer, code, order.items.get(offer_id=sku).pk)
+            fb = scanning.choose_item(order.pk, packer, code, order.items.get(offer_id=sku).pk)
         assert fb.ok, (code, fb.message)
     assert state(order).layout_problems() == []
     other = coded_order((("SHOES-RUN-42", 2, ["CIS"]),), campaign=sandbox)

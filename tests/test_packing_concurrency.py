@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from fulfilment.orders.models import AuditEvent, BoxLine, ProductBarcode
-from fulfilment.packing import service
+from fulfilment.packing import scanning
 from fulfilment.sandbox.seed import CATALOG
 
 from .builders import make_order
@@ -27,11 +27,11 @@ def test_two_packers_scanning_one_order_lose_and_double_nothing(packer, supervis
     def work(user):
         try:
             for rid in ids[user]:
-                fb = service.scan(order.pk, user, MUG, rid)
+                fb = scanning.scan(order.pk, user, MUG, rid)
                 if not fb.ok:
                     failures.append(fb.message)
                 # A resent request (the browser retrying after a lost answer) changes nothing.
-                service.scan(order.pk, user, MUG, rid)
+                scanning.scan(order.pk, user, MUG, rid)
         finally:
             connection.close()
 
@@ -46,4 +46,4 @@ def test_two_packers_scanning_one_order_lose_and_double_nothing(packer, supervis
     order.refresh_from_db()
     assert order.version == 40
     # The 41st unit does not exist: refused, nothing changed.
-    assert not service.scan(order.pk, packer, MUG).ok
+    assert not scanning.scan(order.pk, packer, MUG).ok

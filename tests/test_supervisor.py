@@ -13,7 +13,8 @@ from django.utils import timezone, translation
 from fulfilment.orders import outbox
 from fulfilment.orders.models import Order, OutboxAction, Problem
 from fulfilment.orders.sync import sync_business
-from fulfilment.packing import service, supervision
+from fulfilment.packing import finishing, scanning, supervision
+from fulfilment.packing.kernel import attempt
 from fulfilment.sandbox import seed
 
 from .builders import make_order
@@ -124,7 +125,7 @@ def test_removing_an_item_checks_the_markets_rules_and_needs_a_confirmation(mark
     assert supervision.remove_item(order(dbs).pk, supervisor, item(dbs, "TEA-GREEN-100").pk, 0, confirmed=True).ok
     # Nothing changes here until the Market accepts; the packer cannot finish meanwhile.
     assert item(fbs, "MUG-001").count == 3 and order(dbs).items.filter(offer_id="TEA-GREEN-100").exists()
-    assert "удаляется" in service.run(order(fbs).pk, supervisor, "finish").message
+    assert "удаляется" in attempt(order(fbs).pk, supervisor, "finish", finishing.finish).message
     _deliver_all(market)
     assert item(fbs, "MUG-001").count == 1 and not order(dbs).items.filter(offer_id="TEA-GREEN-100").exists()
     assert not OutboxAction.objects.exclude(state=State.DELIVERED).exists()
@@ -154,8 +155,8 @@ def test_bulk_ready_to_ship_goes_in_requests_of_30_with_each_orders_result(marke
     orders = [Order.objects.get(market_id=p["orderId"]) for p in placed]
     mug = seed.CATALOG["MUG-001"].ean13
     for o in orders[:31]:  # the last one is not packed
-        service.pick_item(o.pk, supervisor, mug, o.items.get().pk)
-        assert service.run(o.pk, supervisor, "finish").ok
+        scanning.choose_item(o.pk, supervisor, mug, o.items.get().pk)
+        assert attempt(o.pk, supervisor, "finish", finishing.finish).ok
     _deliver_all(market)
     client.force_login(supervisor)
     resp = client.post(reverse("supervisor-bulk-ready"), {"order": [o.pk for o in orders]}, follow=True)
@@ -176,7 +177,7 @@ def test_bulk_ready_to_ship_goes_in_requests_of_30_with_each_orders_result(marke
 
 def test_a_reported_problem_goes_back_to_the_queue(client, supervisor, packer):
     o = make_order(items=(("MUG-001", 1),))
-    assert service.run(o.pk, packer, "problem", problem=Problem.MISSING, note="нет на складе").ok
+    assert attempt(o.pk, packer, "problem", finishing.report_problem, problem=Problem.MISSING, note="нет на складе").ok
     client.force_login(supervisor)
     assert "нет на складе" in client.get(reverse("supervisor")).content.decode()
     client.post(reverse("supervisor-back-to-packing", args=[o.pk]))

@@ -12,7 +12,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from . import flags
@@ -42,10 +42,30 @@ class OrderStatus(models.TextChoices):
 
 
 class OrderSubstatus(models.TextChoices):
+    """``OrderSubstatusType``; the values packing meets, the rest kept as text."""
+
     STARTED = "STARTED", _("Started")
+    PACKAGING = "PACKAGING", _("Packaging")
     READY_TO_SHIP = "READY_TO_SHIP", _("Ready to ship")
     SHIPPED = "SHIPPED", _("Shipped")
     SHOP_FAILED = "SHOP_FAILED", _("Cancelled by the shop")
+
+
+# Substatuses of PROCESSING in which the seller packs (the Market's STARTED, then PACKAGING).
+PACKING_SUBSTATUSES = (OrderSubstatus.STARTED, OrderSubstatus.PACKAGING)
+# The Market's deadlines: keys for digital goods within 30 minutes of PROCESSING; a buyer's
+# cancellation request is decided within 48 hours or the Market cancels the order itself.
+DIGITAL_WINDOW = dt.timedelta(minutes=30)
+CANCELLATION_DEADLINE = dt.timedelta(hours=48)
+
+
+class DeliveryType(models.TextChoices):
+    """``OrderDeliveryType``; the values the dashboard acts on, the rest kept as text."""
+
+    DELIVERY = "DELIVERY", _("Courier delivery")
+    PICKUP = "PICKUP", _("Pickup point")
+    POST = "POST", _("Post")
+    DIGITAL = "DIGITAL", _("Digital goods")
 
 
 class InstanceType(models.TextChoices):
@@ -197,6 +217,29 @@ class Campaign(SyncState):
         return f"{self.name} ({self.market_id})"
 
 
+class OrderQuerySet(models.QuerySet["Order"]):
+    def to_pack(self) -> OrderQuerySet:
+        """Orders in the packing queue: being packed at the Market, no problem reported, an active shop."""
+        return self.filter(to_pack_condition(), campaign__is_active=True)
+
+    def needing_attention(self) -> OrderQuerySet:
+        """Orders someone must look at: flagged by sync, a problem reported, or an action the Market refused."""
+        return self.filter(attention_condition()).distinct()
+
+
+def to_pack_condition(prefix: str = "") -> Q:
+    """"To pack" as a condition, for counting through a relation (``prefix`` like ``"orders__"``)."""
+    return Q(**{f"{prefix}status": OrderStatus.PROCESSING, f"{prefix}substatus__in": PACKING_SUBSTATUSES,
+                f"{prefix}problem": ""})
+
+
+def attention_condition(prefix: str = "") -> Q:
+    """"Needs attention" as a condition; through a relation, count it with ``distinct=True``
+    (an order can have several refused actions)."""
+    return (Q(**{f"{prefix}outbox__state": OutboxAction.State.FAILED}) | ~Q(**{f"{prefix}flag_reason": ""})
+            | ~Q(**{f"{prefix}problem": ""}))
+
+
 class Order(models.Model):
     # Indexes cost every synced row: only those a query uses (the unique pair serves campaign lookups).
     campaign = models.ForeignKey(
@@ -256,6 +299,8 @@ class Order(models.Model):
     )
     problem_at = models.DateTimeField(_("problem reported at"), null=True, blank=True)
 
+    objects = OrderQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("order")
         verbose_name_plural = _("orders")
@@ -280,6 +325,56 @@ class Order(models.Model):
     def flag_text(self) -> str:
         """``flag_reason`` in the reader's language: sync stores codes (see ``orders/flags.py``)."""
         return flags.text(self.flag_reason)
+
+    @property
+    def is_processing(self) -> bool:
+        return self.status == OrderStatus.PROCESSING
+
+    @property
+    def is_packable(self) -> bool:
+        """The Market lets the seller pack it now (an order synced without a substatus counts too)."""
+        return self.is_processing and (self.substatus in PACKING_SUBSTATUSES or not self.substatus)
+
+    @property
+    def is_ready_to_ship(self) -> bool:
+        return self.substatus == OrderSubstatus.READY_TO_SHIP
+
+    @property
+    def is_dbs(self) -> bool:
+        """The shop delivers it itself: codes go by PUT identifiers, boxes only as a number of cargo places."""
+        return self.campaign.placement_model == PlacementModel.DBS
+
+    @property
+    def is_digital(self) -> bool:
+        """Digital goods: no boxes, the buyer gets keys by e-mail."""
+        return self.delivery_type == DeliveryType.DIGITAL
+
+    @property
+    def is_courier_delivery(self) -> bool:
+        return self.delivery_type == DeliveryType.DELIVERY
+
+    def digital_deadline(self) -> dt.datetime | None:
+        """When the keys are due: 30 minutes after the order reached PROCESSING (earliest estimate)."""
+        since = self.processing_at or (self.created_at_market if self.status == OrderStatus.PROCESSING else None)
+        return since + DIGITAL_WINDOW if since else None
+
+    def cancellation_deadline(self) -> dt.datetime | None:
+        """When the Market cancels the order by itself if nobody answers the buyer's request."""
+        since = self.cancel_requested_at or self.updated_at_market
+        return since + CANCELLATION_DEADLINE if since else None
+
+    def bump_version(self, *, layout: bool = False, save: tuple[str, ...] = ()) -> None:
+        """Count one more change (and one more change of the layout) in one UPDATE with ``F()``,
+        so that no concurrent bump is lost; ``save`` names fields of this object the same UPDATE
+        writes. With the row locked (``select_for_update``) the new values are known without
+        reading them back, so they are set here too."""
+        bump = {"version": F("version") + 1, **{name: getattr(self, name) for name in save}}
+        if layout:
+            bump["layout_version"] = F("layout_version") + 1
+        Order.objects.filter(pk=self.pk).update(**bump)
+        self.version += 1
+        if layout:
+            self.layout_version += 1
 
 
 class OrderItem(models.Model):

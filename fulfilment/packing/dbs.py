@@ -5,7 +5,6 @@ outbox, with the order locked, and are recorded in the audit trail without the s
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
@@ -16,27 +15,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fulfilment.orders import outbox
-from fulfilment.orders.models import AuditEvent, Order, OrderItem, OrderStatus, OutboxAction, PlacementModel
+from fulfilment.orders.models import AuditEvent, Order, OrderItem, OrderStatus, OutboxAction
 
-from .service import Feedback, Refused, locked
+from .kernel import Feedback, Refused, locked
 from .widgets import DateInput
 
 Kind = OutboxAction.Kind
-DIGITAL_WINDOW = dt.timedelta(minutes=30)
 # CustomerDTO and TimeIntervalDTO of the spec.
 PHONE = re.compile(r"^\+[0-9]{4,15}$")
 TIME = re.compile(r"^([0-1][0-9]|2[0-3]):[0-5][0-9]$")
 NAME_MAX = 512
-
-
-def is_digital(order: Order) -> bool:
-    return order.delivery_type == "DIGITAL"
-
-
-def digital_deadline(order: Order) -> dt.datetime | None:
-    """When the keys are due: 30 minutes after the order reached PROCESSING (earliest estimate)."""
-    since = order.processing_at or (order.created_at_market if order.status == OrderStatus.PROCESSING else None)
-    return since + DIGITAL_WINDOW if since else None
 
 
 def digital_sent(order: Order) -> OutboxAction | None:
@@ -98,9 +86,9 @@ def send_digital_keys(order_id: int, user: AbstractBaseUser | None, form: Digita
     try:
         with locked(order_id, user) as ctx:
             o = ctx.order
-            if not is_digital(o):
+            if not o.is_digital:
                 raise Refused(_("This order has no digital goods."))
-            if o.status != OrderStatus.PROCESSING:
+            if not o.is_processing:
                 raise Refused(_("Keys can be sent only while the order is in processing (now %(s)s).")
                               % {"s": o.get_status_display()})
             if digital_sent(o) is not None:
@@ -110,7 +98,7 @@ def send_digital_keys(order_id: int, user: AbstractBaseUser | None, form: Digita
             AuditEvent.objects.create(order=o, user=ctx.user, action="digital.codes", payload={
                 "items": [{"id": i["id"], "keys": len(i["codes"]), "activate_till": i["activate_till"]}
                           for i in items]})
-            deadline = digital_deadline(o)
+            deadline = o.digital_deadline()
             if deadline and timezone.now() > deadline:
                 return Feedback(True, _("The keys are sent, later than 30 minutes after processing began: "
                                         "the Market may refuse them."))
@@ -177,7 +165,7 @@ class OrderUpdateForm(forms.Form):
                 if not d.get(n) and n not in self.errors:
                     self.add_error(n, _("Needed for a new recipient."))
         if interval:
-            if self.order.delivery_type != "DELIVERY":
+            if not self.order.is_courier_delivery:
                 raise forms.ValidationError(_("The delivery interval can be changed only for courier delivery."))
             for n in self.INTERVAL:
                 if not d.get(n) and n not in self.errors:
@@ -206,7 +194,7 @@ class OrderUpdateForm(forms.Form):
 
 
 def can_update(order: Order) -> bool:
-    return (order.campaign.placement_model == PlacementModel.DBS
+    return (order.is_dbs
             and order.status not in (OrderStatus.DELIVERED, OrderStatus.CANCELLED))
 
 

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
+from .models import StaffSettings
+
 SESSION_KEY = "staff_language"
 
 
@@ -17,8 +19,6 @@ def user_language(request: HttpRequest) -> str | None:
         return None
     lang = request.session.get(SESSION_KEY)
     if lang is None:  # once per session: the choice is kept in the database, per user
-        from .models import StaffSettings
-
         lang = (StaffSettings.objects.filter(user=user).values_list("language", flat=True).first()
                 or settings.LANGUAGE_CODE)
         request.session[SESSION_KEY] = lang

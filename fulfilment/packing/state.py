@@ -25,9 +25,6 @@ from fulfilment.orders.models import (
     InstanceKind,
     Order,
     OrderItem,
-    OrderStatus,
-    OrderSubstatus,
-    PlacementModel,
     Verification,
 )
 
@@ -264,12 +261,7 @@ class PackState:
 
     @property
     def is_dbs(self) -> bool:
-        return self.order.campaign.placement_model == PlacementModel.DBS
-
-    @property
-    def packable(self) -> bool:
-        o = self.order
-        return o.status == OrderStatus.PROCESSING and o.substatus in (OrderSubstatus.STARTED, "PACKAGING", "")
+        return self.order.is_dbs
 
     def blockers(self) -> list[str]:
         """Why the order may not be packed or finished at all (not the layout's own problems)."""
@@ -279,7 +271,7 @@ class PackState:
             out.append(_("A change at the Market needs attention: %(reason)s") % {"reason": o.flag_text})
         if o.problem:
             out.append(_("A problem was reported: %(problem)s") % {"problem": o.get_problem_display()})
-        if not self.packable:
+        if not o.is_packable:
             out.append(_("The order is %(status)s / %(substatus)s at the Market: it is not being packed.")
                        % {"status": o.get_status_display(), "substatus": o.substatus or "—"})
         if o.cancel_requested:

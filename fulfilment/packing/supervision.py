@@ -19,36 +19,34 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fulfilment.market.errors import MarketError
 from fulfilment.market.types import CancellationReason
 from fulfilment.orders import outbox
+from fulfilment.orders.clients import client_for
 from fulfilment.orders.models import (
     AuditEvent,
     Order,
     OrderItem,
     OrderStatus,
+    OrderSubstatus,
     OutboxAction,
-    PlacementModel,
 )
 
-from .service import Feedback, Refused, locked, ready_problems
+from .finishing import ready_problems
+from .kernel import Feedback, Refused, known_user, locked
 from .state import PackState
 
 Kind = OutboxAction.Kind
 # The Market's limit for acceptOrderCancellation (seed 000): 500 requests an hour per shop.
 CANCELLATION_LIMIT = 500
 CANCELLATION_WINDOW = dt.timedelta(hours=1)
-CANCELLATION_DEADLINE = dt.timedelta(hours=48)
 # updateOrderStatuses takes at most 30 orders a request (x-resource-limit-config of the spec).
 BULK_CHUNK = 30
 PROMO_SHARE = Decimal("0.99")
 
 
-def _user(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
-    return user if user is not None and user.is_authenticated else None
-
-
 def _audit(order: Order, user: AbstractBaseUser | None, action: str, payload: dict[str, Any]) -> None:
-    AuditEvent.objects.create(order=order, user=_user(user), action=action, payload=payload)
+    AuditEvent.objects.create(order=order, user=known_user(user), action=action, payload=payload)
 
 
 def _open_action(order: Order, kind: str) -> bool:
@@ -56,12 +54,6 @@ def _open_action(order: Order, kind: str) -> bool:
 
 
 # --- cancellation requests -----------------------------------------------------------------------
-def cancellation_deadline(order: Order) -> dt.datetime | None:
-    """When the Market cancels the order by itself if nobody answers (48 hours after the request)."""
-    since = order.cancel_requested_at or order.updated_at_market
-    return since + CANCELLATION_DEADLINE if since else None
-
-
 def cancellations_sent_last_hour(campaign_id: int) -> int:
     return OutboxAction.objects.filter(campaign_id=campaign_id, kind=Kind.CANCELLATION,
                                        created_at__gte=timezone.now() - CANCELLATION_WINDOW).count()
@@ -111,7 +103,7 @@ def removal_refusal(order: Order, item: OrderItem, new_count: int, items: list[O
     if total > 0 and _value(item) >= PROMO_SHARE * total:
         return _("%(sku)s makes up 99 %% or more of the order's value: it cannot be removed or reduced.") % {
             "sku": item.offer_id}
-    if order.status != OrderStatus.PROCESSING or order.substatus not in ("STARTED", "PACKAGING", ""):
+    if not order.is_packable:
         return _("Items can be removed only while the order is being packed (not after ready to ship).")
     return None
 
@@ -131,9 +123,6 @@ def _refresh_promos(order_id: int) -> None:
     """The business order list the sync reads has no promos; the order itself (v2) has. Asked
     before a removal so the special-offer rule is checked here; if the Market cannot be reached,
     its own answer to the removal will say it."""
-    from fulfilment.market.errors import MarketError
-    from fulfilment.orders.clients import client_for
-
     order = Order.objects.select_related("campaign__business").get(pk=order_id)
     try:
         remote = client_for(order.campaign.business).get_order(order.campaign.market_id, order.market_id)
@@ -167,7 +156,7 @@ def remove_item(order_id: int, user: AbstractBaseUser | None, item_id: int, new_
             counts = {i.pk: i.count for i in items}
             counts[item.pk] = new_count
             removal = {"item": item.market_item_id, "count": new_count}
-            if o.campaign.placement_model == PlacementModel.DBS:
+            if o.is_dbs:
                 outbox.enqueue(o.campaign, Kind.ITEMS, {"counts": {str(i.market_item_id): counts[i.pk] for i in items},
                                                         "removal": removal}, order=o, user=ctx.user)
             else:
@@ -216,12 +205,13 @@ def cancel_as_shop(order_id: int, user: AbstractBaseUser | None, confirmed: bool
             if o.status not in (OrderStatus.PROCESSING, OrderStatus.UNPAID, OrderStatus.PENDING):
                 raise Refused(_("The shop can cancel only an order that is not yet shipped (now %(s)s).")
                               % {"s": o.get_status_display()})
-            if OutboxAction.objects.filter(order=o, kind=Kind.STATUS, payload__status="CANCELLED",
+            if OutboxAction.objects.filter(order=o, kind=Kind.STATUS, payload__status=OrderStatus.CANCELLED,
                                            state__in=outbox.OPEN_STATES).exists():
                 raise Refused(_("The cancellation of this order is already being sent."))
-            outbox.enqueue(o.campaign, Kind.STATUS, {"status": "CANCELLED", "substatus": "SHOP_FAILED"},
+            outbox.enqueue(o.campaign, Kind.STATUS,
+                           {"status": OrderStatus.CANCELLED, "substatus": OrderSubstatus.SHOP_FAILED},
                            order=o, user=ctx.user)
-            _audit(o, user, "order.cancel", {"substatus": "SHOP_FAILED"})
+            _audit(o, user, "order.cancel", {"substatus": OrderSubstatus.SHOP_FAILED})
             return Feedback(True, _("Order %(n)s is being cancelled (SHOP_FAILED).") % {"n": o.market_id})
     except Refused as exc:
         return Feedback(False, str(exc))
@@ -275,7 +265,8 @@ def bulk_ready(order_ids: list[int], user: AbstractBaseUser | None) -> BulkResul
             for start in range(0, len(group), BULK_CHUNK):
                 chunk = group[start:start + BULK_CHUNK]
                 action = outbox.enqueue(chunk[0].campaign, Kind.BULK_STATUS, {"orders": [
-                    {"id": o.market_id, "status": "PROCESSING", "substatus": "READY_TO_SHIP"} for o in chunk]},
+                    {"id": o.market_id, "status": OrderStatus.PROCESSING, "substatus": OrderSubstatus.READY_TO_SHIP}
+                    for o in chunk]},
                     user=user)
                 result.actions.append(action)
                 for o in chunk:

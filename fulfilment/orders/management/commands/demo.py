@@ -26,8 +26,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from fulfilment.accounts.roles import PACKER, SUPERVISOR
 from fulfilment.orders.models import Business, Campaign, PlacementModel
-from fulfilment.packing.roles import PACKER, SUPERVISOR
 from fulfilment.sandbox import seed
 from fulfilment.sandbox.store import Store
 

@@ -1,4 +1,4 @@
-"""Staff roles. Groups are created by a data migration; superusers administer."""
+"""Staff roles (packer, supervisor). Groups are created by a data migration of packing; superusers administer."""
 
 from __future__ import annotations
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from fulfilment.orders.models import Order
-
-from .seed import CATALOG, make_cis
+from fulfilment.sandbox.seed import CATALOG, make_cis
 
 
 @dataclass
@@ -27,8 +27,6 @@ class TrainingItem:
 
 def is_sandbox(order: Order) -> bool:
     """Orders of a business whose API is not the real Market's (the demo's sandbox)."""
-    from urllib.parse import urlsplit
-
     host = urlsplit(order.campaign.business.api_base_url).hostname or ""
     return not host.endswith("market.yandex.ru")
 
@@ -42,11 +40,12 @@ def _date(rng: random.Random) -> str:
 
 
 def training_codes(order: Order) -> list[TrainingItem]:
+    """Per item of the order: its product barcode and the codes each unit needs."""
     out = []
     for item in order.items.order_by("id"):
         product = CATALOG.get(item.offer_id)
         entry = TrainingItem(item.offer_id, item.name, item.count, (product.ean13 or "") if product else "")
-        rng = random.Random(f"{order.market_id}/{item.market_item_id}")
+        rng = random.Random(f"{order.market_id}/{item.market_item_id}")  # noqa: S311 - made-up codes, reproducible
         for _unit in range(item.count):
             for kind in item.required_instance_types or []:
                 if kind in ("CIS", "CIS_OPTIONAL") and product and product.gtin:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,25 +21,26 @@ from fulfilment.market.errors import MarketError
 from fulfilment.market.types import CancellationReason
 from fulfilment.orders.models import Campaign, Order, OrderStatus, OutboxAction
 
-from . import dbs, reports, supervision
-from .access import supervisor_required
-from .service import Feedback
+from .. import dbs, reports, supervision
+from ..access import supervisor_required
+from ..http import HtmxHttpRequest
+from ..kernel import Feedback
 
 
-def _say(request: HttpRequest, fb: Feedback) -> None:
+def _say(request: HtmxHttpRequest, fb: Feedback) -> None:
     (messages.success if fb.ok else messages.error)(request, fb.message)
 
 
 @require_GET
 @supervisor_required
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: HtmxHttpRequest) -> HttpResponse:
     problems = (Order.objects.exclude(problem="").select_related("campaign", "problem_item", "problem_by")
                 .order_by("problem_at"))
     requests = list(Order.objects.filter(cancel_requested=True, status__in=(OrderStatus.DELIVERY, OrderStatus.PICKUP))
                     .select_related("campaign").order_by("cancel_requested_at", "updated_at_market"))
     now = timezone.now()
     for o in requests:
-        o.deadline = supervision.cancellation_deadline(o)  # type: ignore[attr-defined]
+        o.deadline = o.cancellation_deadline()  # type: ignore[attr-defined]
         o.overdue = o.deadline is not None and o.deadline <= now  # type: ignore[attr-defined]
     since = now - supervision.CANCELLATION_WINDOW
     limits = (Campaign.objects.filter(pk__in={o.campaign_id for o in requests} | set(
@@ -57,7 +58,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _order_page(request: HttpRequest, order_id: int, update_form: dbs.OrderUpdateForm | None = None,
+def _order_page(request: HtmxHttpRequest, order_id: int, update_form: dbs.OrderUpdateForm | None = None,
                 status: int = 200) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("campaign", "problem_item", "problem_by"), pk=order_id)
     items = list(order.items.order_by("id"))
@@ -71,7 +72,7 @@ def _order_page(request: HttpRequest, order_id: int, update_form: dbs.OrderUpdat
     return render(request, "packing/supervisor_order.html", {
         "order": order, "items": items, "actions": order.outbox.order_by("-id")[:20],
         "events": order.audit_events.select_related("user")[:50],
-        "deadline": supervision.cancellation_deadline(order) if order.cancel_requested else None,
+        "deadline": order.cancellation_deadline() if order.cancel_requested else None,
         "reasons": CancellationReason, "update_form": update_form if can_update else None,
         "delivery_dates": (order.raw.get("delivery") or {}).get("dates") or {},
     }, status=status)
@@ -79,13 +80,13 @@ def _order_page(request: HttpRequest, order_id: int, update_form: dbs.OrderUpdat
 
 @require_GET
 @supervisor_required
-def order_decisions(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_decisions(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     return _order_page(request, order_id)
 
 
 @require_POST
 @supervisor_required
-def update_order(request: HttpRequest, order_id: int) -> HttpResponse:
+def update_order(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     """New recipient and/or delivery interval (DBS, seed 003). Bad input comes back with what was typed."""
     order = get_object_or_404(Order.objects.select_related("campaign"), pk=order_id)
     form = dbs.OrderUpdateForm(order, request.POST)
@@ -95,7 +96,7 @@ def update_order(request: HttpRequest, order_id: int) -> HttpResponse:
     return _back(request, order_id)
 
 
-def _back(request: HttpRequest, order_id: int) -> HttpResponse:
+def _back(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     nxt = request.POST.get("next", "")
     # Django's own check: browsers read "/\evil.example" as "//evil.example", another site.
     if not url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure()):
@@ -105,7 +106,7 @@ def _back(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @require_POST
 @supervisor_required
-def cancellation(request: HttpRequest, order_id: int) -> HttpResponse:
+def cancellation(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     decision = request.POST.get("decision", "")
     if decision not in ("accept", "reject"):
         messages.error(request, _("Choose to accept or reject the cancellation."))
@@ -117,7 +118,7 @@ def cancellation(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @require_POST
 @supervisor_required
-def remove_item(request: HttpRequest, order_id: int) -> HttpResponse:
+def remove_item(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     item, count = request.POST.get("item", ""), request.POST.get("count", "")
     if not item.isdigit() or not count.isdigit():
         messages.error(request, _("Choose the item and the quantity that stays (0 removes it)."))
@@ -129,14 +130,14 @@ def remove_item(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @require_POST
 @supervisor_required
-def cancel_order(request: HttpRequest, order_id: int) -> HttpResponse:
+def cancel_order(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     _say(request, supervision.cancel_as_shop(order_id, request.user, confirmed=request.POST.get("confirm") == "1"))
     return _back(request, order_id)
 
 
 @require_POST
 @supervisor_required
-def back_to_packing(request: HttpRequest, order_id: int) -> HttpResponse:
+def back_to_packing(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     get_object_or_404(Order, pk=order_id)
     _say(request, supervision.back_to_packing(order_id, request.user))
     return _back(request, order_id)
@@ -144,7 +145,7 @@ def back_to_packing(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @require_POST
 @supervisor_required
-def bulk_ready(request: HttpRequest) -> HttpResponse:
+def bulk_ready(request: HtmxHttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("order") if i.isdigit()]
     if not ids:
         messages.error(request, _("Tick the packed orders to mark ready to ship."))
@@ -163,13 +164,13 @@ def _market_refused(exc: MarketError) -> str:
     return _("The Market did not give the statistics: %(e)s") % {"e": "; ".join(exc.messages) or exc}
 
 
-def _report_form(request: HttpRequest) -> reports.ReportForm:
+def _report_form(request: HtmxHttpRequest) -> reports.ReportForm:
     return reports.ReportForm(request.GET if "date_from" in request.GET else None, initial=reports.initial_period())
 
 
 @require_GET
 @supervisor_required
-def report(request: HttpRequest) -> HttpResponse:
+def report(request: HtmxHttpRequest) -> HttpResponse:
     form = _report_form(request)
     summary, error = None, ""
     if form.is_valid():
@@ -184,7 +185,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @supervisor_required
-def report_csv(request: HttpRequest) -> HttpResponse:
+def report_csv(request: HtmxHttpRequest) -> HttpResponse:
     """Streamed: the first page is asked before answering, so a refusal is a page with the reason; a
     failure later on ends the file with a line that says it is incomplete."""
     form = _report_form(request)

@@ -1,25 +1,26 @@
-"""The screen of an order with digital goods: the keys, with the 30-minute countdown."""
+"""The packer's screen of an order with digital goods: the keys, with the 30-minute countdown."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from fulfilment.orders.models import Order
 
-from . import dbs
-from .access import packer_required
+from .. import dbs
+from ..access import packer_required
+from ..http import HtmxHttpRequest
 
 
-def digital_screen(request: HttpRequest, order: Order, form: dbs.DigitalKeysForm | None = None,
+def digital_screen(request: HtmxHttpRequest, order: Order, form: dbs.DigitalKeysForm | None = None,
                    status: int = 200) -> HttpResponse:
     items = list(order.items.order_by("id"))
     sent = dbs.digital_sent(order)
     return render(request, "packing/digital.html", {
         "order": order, "form": form or dbs.DigitalKeysForm(items), "sent": sent,
-        "deadline": dbs.digital_deadline(order),
+        "deadline": order.digital_deadline(),
         "actions": order.outbox.order_by("-id")[:10],
         "events": order.audit_events.select_related("user")[:30],
     }, status=status)
@@ -27,7 +28,7 @@ def digital_screen(request: HttpRequest, order: Order, form: dbs.DigitalKeysForm
 
 @require_POST
 @packer_required
-def digital_keys(request: HttpRequest, order_id: int) -> HttpResponse:
+def digital_keys(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     """Keys typed or scanned in; bad input comes back with everything as it was typed."""
     order = get_object_or_404(Order.objects.select_related("campaign"), pk=order_id)
     form = dbs.DigitalKeysForm(list(order.items.order_by("id")), request.POST)

@@ -1,0 +1,113 @@
+"""How packing ends: the layout sent (finish), ready to ship, labels printed, or a problem reported.
+
+Finishing sends the layout (FBS/Express) or the codes and cargo places (DBS) through the outbox;
+ready to ship waits until the layout sent is the current one and, for FBS/Express, every code was
+accepted by the Market.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fulfilment.orders import outbox
+from fulfilment.orders.models import (
+    AuditEvent,
+    Instance,
+    Order,
+    OrderStatus,
+    OrderSubstatus,
+    OutboxAction,
+    Problem,
+    Verification,
+)
+
+from .kernel import Feedback, Operation, Refused, User, known_user
+from .state import PackState
+
+
+def finish(op: Operation) -> Feedback:
+    """Send the layout (FBS/Express) or the codes and cargo places (DBS) through the outbox."""
+    op.check_open()
+    if OutboxAction.objects.filter(order=op.order, state__in=outbox.OPEN_STATES,
+                                   payload__has_key="removal").exists():
+        raise Refused(_("An item is being removed at the Market: finish when that is done."))
+    state = op.state
+    problems = state.layout_problems()
+    if problems:
+        raise Refused(_("Not finished yet: %(problem)s") % {"problem": problems[0]})
+    o = op.order
+    if o.layout_sent_version == o.layout_version:
+        return op.ok(_("This layout was already sent."))
+    if state.is_dbs:
+        items = {}
+        for st in state.items.values():
+            insts = [state._instance(i) for k in st.accepted for i in st.codes[k]]
+            if insts:
+                items[str(st.item.market_item_id)] = insts
+        if items:
+            outbox.enqueue(o.campaign, OutboxAction.Kind.IDENTIFIERS, {"items": items}, order=o, user=op.user)
+        if o.shipment_id:
+            outbox.enqueue(o.campaign, OutboxAction.Kind.CARGO_PLACES,
+                           {"shipmentId": o.shipment_id, "places": len(state.boxes)}, order=o, user=op.user)
+    else:
+        outbox.enqueue(o.campaign, OutboxAction.Kind.LAYOUT, state.layout_payload(), order=o, user=op.user)
+        Instance.objects.filter(order=o).exclude(verification=Verification.OK).update(
+            verification=Verification.NOT_SENT, verification_message="")
+    Order.objects.filter(pk=o.pk).update(layout_sent_version=o.layout_version)
+    o.layout_sent_version = o.layout_version
+    return op.ok(_("Packed: %(n)s boxes sent to the Market.") % {"n": len(state.boxes)})
+
+
+def ready_problems(state: PackState) -> list[str]:
+    """What stands between this order and READY_TO_SHIP."""
+    o = state.order
+    out = list(state.blockers())
+    if o.layout_sent_version is None:
+        out.append(_("Finish packing first: the layout has not been sent."))
+    elif o.layout_sent_version != o.layout_version:
+        out.append(_("The boxes changed after the layout was sent: finish again."))
+    elif not state.is_dbs:
+        if state.verification_failed():
+            out.append(_("The Market rejected a code: remove it, scan another and finish again."))
+        elif state.verification_pending():
+            out.append(_("The Market is still checking the codes."))
+    return out
+
+
+def ready(op: Operation) -> Feedback:
+    problems = ready_problems(op.state)
+    if problems:
+        raise Refused(problems[0])
+    o = op.order
+    if OutboxAction.objects.filter(order=o, kind=OutboxAction.Kind.STATUS,
+                                   payload__substatus=OrderSubstatus.READY_TO_SHIP,
+                                   state__in=outbox.OPEN_STATES).exists():
+        return op.ok(_("Ready to ship is already being sent."))
+    outbox.enqueue(o.campaign, OutboxAction.Kind.STATUS,
+                   {"status": OrderStatus.PROCESSING, "substatus": OrderSubstatus.READY_TO_SHIP},
+                   order=o, user=op.user)
+    return op.ok(_("Marked ready to ship."))
+
+
+def report_problem(op: Operation, problem: str, item: int | None = None, note: str = "") -> Feedback:
+    """Take the order out of the packing flow with the reason; the supervisor sees it."""
+    if problem not in Problem.values:
+        raise Refused(_("Choose what the problem is."))
+    st = op.state.items.get(int(item)) if item else None
+    o = op.order
+    o.problem, o.problem_note, o.problem_item_id = problem, note[:2000], st.item.pk if st else None
+    o.problem_by, o.problem_at = op.user, timezone.now()
+    o.save(update_fields=["problem", "problem_note", "problem_item", "problem_by", "problem_at"])
+    return Feedback(True, _("The problem was reported; the order went to the supervisor."),
+                    redirect=reverse("queue"))
+
+
+def labels_printed(order_id: int, user: User) -> None:
+    """Remember which layout the printed labels show (a later change asks for a reprint)."""
+    with transaction.atomic():
+        Order.objects.filter(pk=order_id).update(labels_printed_version=F("layout_version"))
+        AuditEvent.objects.create(order_id=order_id, user=known_user(user), action="labels.printed", payload={})

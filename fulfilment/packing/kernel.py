@@ -1,0 +1,123 @@
+"""The transaction every packing and supervisor operation runs in.
+
+The order row is locked for the operation (two packers on one order queue up behind each other;
+none of their changes is lost or doubled), the operation records an audit event, and the order's
+version is bumped on the way out. A refusal (``Refused``) rolls everything back and becomes a
+``Feedback`` with the reason. Changes for the Market go through the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.db.models import Exists
+from django.utils.translation import gettext as _
+
+from fulfilment.orders.models import AuditEvent, Order
+
+from .state import PackState
+
+User = AbstractBaseUser | AnonymousUser | None
+
+
+class Refused(Exception):
+    """The request cannot be done; the message says why and nothing was changed."""
+
+
+class AlreadyReceived(Exception):
+    """The scan's id is already recorded: it was applied before (a resent request)."""
+
+
+@dataclass
+class Feedback:
+    """What the packer is told after an operation, and what it changed on the screen."""
+
+    ok: bool
+    message: str
+    prompt: dict[str, Any] | None = None  # ask which item a code belongs to
+    redirect: str | None = None
+    duplicate: bool = False
+    # What the scan changed, so the screen re-renders only that.
+    items: set[int] = field(default_factory=set)
+    boxes: set[int] = field(default_factory=set)
+    codes: list[int] = field(default_factory=list)
+    lines: list[tuple[int, int, bool]] = field(default_factory=list)  # (box, line id, new)
+    structure: bool = False  # boxes opened, removed or renumbered, or anything else broad
+    # The order's state right after this scan was committed, and the versions it went from and to:
+    # a screen can render from it when no one else changed the order in between.
+    state: PackState | None = None
+    version_before: int | None = None
+    version_after: int | None = None
+
+
+@dataclass
+class Operation:
+    """One operation on a locked order: the order, its packing state, who does it, and what it
+    changed so far (notes for the message, rows to re-render, whether the layout changed)."""
+
+    order: Order
+    state: PackState
+    user: AbstractBaseUser | None
+    notes: list[str] = field(default_factory=list)
+    layout_changed: bool = False
+    items: set[int] = field(default_factory=set)
+    boxes: set[int] = field(default_factory=set)
+    codes: list[int] = field(default_factory=list)
+    lines: list[tuple[int, int, bool]] = field(default_factory=list)
+    structure: bool = False
+
+    def ok(self, message: str) -> Feedback:
+        """Success, with what the operation noted on the way (a box opened, a barcode learnt)."""
+        return Feedback(True, " ".join([message, *self.notes]))
+
+    def check_open(self) -> None:
+        """Refuse when the order may not be packed or changed now."""
+        blockers = self.state.blockers()
+        if blockers:
+            raise Refused(blockers[0])
+        if self.order.layout_sent_version is not None and self.order.is_ready_to_ship:
+            raise Refused(_("The order is already ready to ship."))
+
+
+def known_user(user: User) -> AbstractBaseUser | None:
+    """The user to record, or None for an anonymous one."""
+    return user if user is not None and user.is_authenticated else None  # type: ignore[return-value]
+
+
+@contextmanager
+def locked(order_id: int, user: User, request_id: uuid.UUID | None = None) -> Iterator[Operation]:
+    """The order locked for this transaction, with its packing state; raises ``AlreadyReceived``
+    (checked under the lock, in the same read) when ``request_id`` was seen before."""
+    with transaction.atomic():
+        orders = Order.objects.select_for_update(of=("self",)).select_related("campaign")
+        if request_id is not None:
+            orders = orders.annotate(seen=Exists(AuditEvent.objects.filter(request_id=request_id)))
+        order = orders.get(pk=order_id)
+        if getattr(order, "seen", False):
+            raise AlreadyReceived
+        op = Operation(order, PackState(order), known_user(user))
+        yield op
+        order.bump_version(layout=op.layout_changed, save=("current_box",))
+
+
+def audit(op: Operation, action: str, payload: dict[str, Any], request_id: uuid.UUID | None = None) -> None:
+    AuditEvent.objects.create(order=op.order, user=op.user, action=action, payload=payload, request_id=request_id)
+
+
+def attempt(order_id: int, user: User, action: str, do: Callable[..., Feedback], **params: Any) -> Feedback:
+    """Run ``do(op, **params)`` on the locked order and record it as ``pack.<action>`` with its
+    parameters and result; a refusal changes nothing and says why."""
+    try:
+        with locked(order_id, user) as op:
+            fb = do(op, **params)
+            audit(op, f"pack.{action}", {k: v for k, v in params.items() if isinstance(v, (str, int))}
+                  | {"result": fb.message})
+            return fb
+    except Refused as exc:
+        return Feedback(False, str(exc))

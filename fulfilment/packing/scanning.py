@@ -1,0 +1,247 @@
+"""What a scan does to the order: a product barcode places a unit, a marking code fills the next
+unit that needs it, a command opens a box or finishes, two letters set a country, an order number
+opens that order. What kind of code a scan is comes from ``codes.classify``.
+
+A scan carries the browser's id: a resent request is recognised by it and not applied twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from fulfilment.codes.cis import GS, CodeError, parse_cis
+from fulfilment.codes.classify import Kind, Scan, classify, order_number
+from fulfilment.orders.models import AuditEvent, Box, Instance, InstanceKind, Order, OrderStatus
+
+from . import barcodes, boxes, finishing
+from .kernel import AlreadyReceived, Feedback, Operation, Refused, User, audit, known_user, locked
+from .messages import code_error_message
+from .state import Code, ItemState
+
+# Command barcodes printed on /help/scanner/ and what they do.
+COMMANDS = {"CMD-NEW-BOX": boxes.new_box, "CMD-FINISH": finishing.finish, "CMD-READY": finishing.ready}
+# Orders whose codes are still bound to goods: a code used there may not be used again.
+DEAD_STATUSES = (OrderStatus.CANCELLED, OrderStatus.RETURNED)
+
+
+def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = None) -> Feedback:
+    """Apply one scan (or typed code); saved at once, or refused with the reason and nothing changed."""
+    try:
+        with locked(order_id, user, request_id) as op:
+            fb = _apply(op, classify(raw, settings.SCANNER_GS_SUBSTITUTES))
+            audit(op, "scan", {"code": raw, "result": fb.message}, request_id)
+            fb.items, fb.boxes, fb.codes, fb.lines = op.items, op.boxes, op.codes, op.lines
+            fb.structure = fb.structure or op.structure
+            fb.version_before = op.order.version
+        fb.version_after = op.order.version
+        if not fb.structure:  # broad changes are not mirrored in memory: read back, never reused
+            fb.state = op.state
+        return fb
+    except AlreadyReceived:
+        return Feedback(True, _("Already received."), duplicate=True)
+    except Refused as exc:
+        message = str(exc)
+    except IntegrityError:
+        # A concurrent request with the same id got there first.
+        if request_id is not None and AuditEvent.objects.filter(request_id=request_id).exists():
+            return Feedback(True, _("Already received."), duplicate=True)
+        raise
+    try:
+        with transaction.atomic():
+            AuditEvent.objects.create(order_id=order_id, user=known_user(user), action="scan.refused",
+                                      payload={"code": raw, "result": message}, request_id=request_id)
+    except IntegrityError:
+        pass
+    return Feedback(False, message)
+
+
+def choose_item(order_id: int, user: User, code: str, item_id: int) -> Feedback:
+    """The packer's answer to "which item is it?": apply the pending code to that item."""
+    try:
+        with locked(order_id, user) as op:
+            fb = _apply_to(op, classify(code, settings.SCANNER_GS_SUBSTITUTES), item_id)
+            audit(op, "scan.item_chosen", {"code": code, "item": item_id, "result": fb.message})
+            return fb
+    except Refused as exc:
+        return Feedback(False, str(exc))
+
+
+def find_order(code: str) -> Order | None:
+    """The order a scanned order number, box label or box barcode names."""
+    number = order_number(code)
+    if number is not None:
+        return Order.objects.filter(market_id=number).order_by("-id").first()
+    box = Box.objects.filter(barcode=code).select_related("order").first()
+    return box.order if box else None
+
+
+def _apply(op: Operation, s: Scan) -> Feedback:
+    if s.kind == Kind.EMPTY:
+        raise Refused(_("Empty scan."))
+    if s.kind == Kind.COMMAND:
+        op.structure = True
+        return COMMANDS[s.value](op)
+    if s.kind == Kind.CYRILLIC:
+        raise Refused(_("Cyrillic letters in the scan: switch the scanner's or the keyboard's layout to English."))
+    if s.kind == Kind.COUNTRY:
+        return _country(op, s.value)
+    if s.kind == Kind.OTHER:
+        other = find_order(s.value)
+        if other is not None and other.pk != op.order.pk:
+            return Feedback(True, _("Opening order %(n)s.") % {"n": other.market_id},
+                            redirect=reverse("order", args=[other.pk]))
+        raise Refused(_("Unknown code %(code)s: not a product barcode, marking code or command.") % {"code": s.value})
+    return _apply_to(op, s, None)
+
+
+def _apply_to(op: Operation, s: Scan, forced: int | None) -> Feedback:
+    """A code for an item: the one it belongs to, or ``forced`` (the packer's answer)."""
+    if s.kind in (Kind.UIN, Kind.RNPT, Kind.GTD):
+        return _scan_other(op, InstanceKind(s.kind.value), s.value, forced)
+    if s.kind == Kind.PRODUCT:
+        return _scan_product(op, s.gtin, s.value, forced)
+    # Anything else for an item must be a Честный ЗНАК code; the parser says what is wrong with it.
+    return _scan_cis(op, s.value, forced)
+
+
+def _scan_product(op: Operation, gtin: str, raw: str, forced: int | None = None) -> Feedback:
+    op.check_open()
+    st = barcodes.resolve(op, gtin, raw, forced=forced)
+    if isinstance(st, Feedback):
+        return st
+    if st.unplaced <= 0:
+        raise Refused(_("All %(count)s units of %(sku)s are already in boxes.")
+                      % {"count": st.item.count, "sku": st.item.offer_id})
+    box = boxes.place_unit(op, st)
+    msg = _("%(sku)s → box %(box)s (%(placed)s of %(count)s).") % {
+        "sku": st.item.offer_id, "box": box, "placed": st.placed, "count": st.item.count}
+    missing = [k for k in st.required if len(st.codes[k]) < st.placed]
+    if missing:
+        msg += " " + _("Scan its marking code.")
+    return op.ok(msg)
+
+
+def _duplicate_check(op: Operation, kind: str, identity: str) -> None:
+    for st in op.state.items.values():
+        for inst in st.codes[kind]:
+            if inst.identity == identity:
+                raise Refused(_("This code is already scanned in this order (%(sku)s, unit %(unit)s).")
+                              % {"sku": st.item.offer_id, "unit": inst.unit})
+    other = (Instance.objects.filter(kind=kind, identity=identity).exclude(order=op.order)
+             .exclude(order__status__in=DEAD_STATUSES).select_related("order").first())
+    if other is not None:
+        raise Refused(_("This code is already used in order %(n)s.") % {"n": other.order.market_id})
+
+
+def _scan_cis(op: Operation, code: str, forced: int | None = None) -> Feedback:
+    op.check_open()
+    gtin = code[2:16]
+    known = barcodes.mapping(op, gtin) if gtin.isdigit() else None
+    lengths = {gtin: known.serial_length} if known and known.serial_length else None
+    try:
+        cis = parse_cis(code, substitutes=settings.SCANNER_GS_SUBSTITUTES, serial_lengths=lengths)
+    except CodeError as exc:
+        raise Refused(code_error_message(exc)) from None
+    st = barcodes.resolve(op, cis.gtin, code, kind=InstanceKind.CIS, forced=forced, known=known)
+    if isinstance(st, Feedback):
+        return st
+    if InstanceKind.CIS not in st.accepted:
+        raise Refused(_("%(sku)s does not take Chestny ZNAK codes.") % {"sku": st.item.offer_id})
+    _duplicate_check(op, InstanceKind.CIS, cis.identification)
+    if not cis.rebuilt and GS in cis.value:
+        barcodes.remember_serial_length(op, cis.gtin, len(cis.serial))
+    return _attach(op, st, InstanceKind.CIS, cis.value, cis.identification)
+
+
+def _scan_other(op: Operation, kind: str, code: str, forced: int | None = None) -> Feedback:
+    """UIN, RNPT or GTD: the item is the one that needs it (asked when several do)."""
+    op.check_open()
+    state = op.state
+    if forced is not None:
+        st = state.items.get(forced)
+        if st is None or kind not in st.accepted:
+            raise Refused(_("That item does not take this kind of code."))
+    else:
+        wanting = [s for s in state.items.values() if kind in s.accepted and len(s.codes[kind]) < s.item.count]
+        cur = state.order.current_box
+        in_box = [s for s in wanting if cur in s.whole or any(p.box_number == cur for ps in s.split.values()
+                                                               for p in ps)]
+        if len(wanting) == 1:
+            st = wanting[0]
+        elif len(in_box) == 1:
+            st = in_box[0]
+        elif not wanting:
+            if not any(kind in s.accepted for s in state.items.values()):
+                raise Refused(_("No item of this order takes a %(kind)s code.") % {"kind": InstanceKind(kind).label})
+            raise Refused(_("Every unit already has its %(kind)s code.") % {"kind": InstanceKind(kind).label})
+        else:
+            return Feedback(False, _("Which item is this %(kind)s code for?") % {"kind": InstanceKind(kind).label},
+                            prompt={"code": code, "gtin": "", "items": [s.item for s in wanting]})
+    _duplicate_check(op, kind, code)
+    return _attach(op, st, kind, code, code)
+
+
+def _attach(op: Operation, st: ItemState, kind: str, value: str, identity: str) -> Feedback:
+    """Give the code to a unit: one in the current box that lacks it, else a new unit into the
+    current box, else any placed unit that lacks it."""
+    cur = op.order.current_box
+    unit: int | None = None
+    box: Box | None = None
+    coded_units = {i.unit for i in st.codes[kind]}
+    for u, parts in st.split.items():
+        if u not in coded_units and any(p.box_number == cur for p in parts):
+            unit = u
+    line = st.whole.get(cur)
+    if unit is None and line is not None and st.codes_in_box(kind, cur) < (line.full_count or 0):
+        unit, box = st.free_unit(kind), op.state.boxes[cur].box
+    if unit is None and st.unplaced > 0:
+        number = boxes.place_unit(op, st)
+        unit, box = st.free_unit(kind), op.state.boxes[number].box
+    if unit is None:
+        for number, wline in st.whole.items():
+            if st.codes_in_box(kind, number) < (wline.full_count or 0):
+                unit, box = st.free_unit(kind), op.state.boxes[number].box
+                break
+    if unit is None:
+        unit = next((u for u in st.split if u not in coded_units), None)
+    if unit is None:
+        raise Refused(_("All %(count)s units of %(sku)s already have their %(kind)s codes.")
+                      % {"count": st.item.count, "sku": st.item.offer_id, "kind": InstanceKind(kind).label})
+    inst = Instance.objects.create(order=op.order, item_id=st.item.pk, unit=unit, kind=kind, value=value,
+                                   identity=identity, box=box, scanned_by=op.user)
+    st.codes[kind].append(Code.of(inst, box.number if box else None))
+    op.layout_changed = True
+    op.items.add(st.item.pk)
+    op.codes.append(inst.pk)
+    where = _("box %(n)s") % {"n": box.number} if box else _("split unit %(u)s") % {"u": unit}
+    return op.ok(_("%(kind)s code for %(sku)s (%(have)s of %(count)s), %(where)s.") % {
+        "kind": InstanceKind(kind).label, "sku": st.item.offer_id, "have": len(st.codes[kind]),
+        "count": st.item.count, "where": where})
+
+
+def _country(op: Operation, country: str) -> Feedback:
+    op.check_open()
+    inst = (Instance.objects.filter(order=op.order, kind__in=(InstanceKind.RNPT, InstanceKind.GTD), country_code="")
+            .order_by("-id").first())
+    if inst is None:
+        raise Refused(_("%(code)s looks like a country code, but no RNPT or GTD code waits for one.")
+                      % {"code": country})
+    Instance.objects.filter(pk=inst.pk).update(country_code=country)
+    op.layout_changed = op.structure = True
+    return op.ok(_("Country %(c)s set for %(code)s.") % {"c": country, "code": inst.value})
+
+
+def delete_code(op: Operation, instance: int) -> Feedback:
+    """Remove a scanned code (a wrong one, or one the Market rejected) so another can be scanned."""
+    op.check_open()
+    inst = Instance.objects.filter(order=op.order, pk=int(instance)).first()
+    if inst is None:
+        raise Refused(_("That code is no longer in this order; the screen was out of date."))
+    inst.delete()
+    op.layout_changed = True
+    return op.ok(_("Code %(code)s removed: scan another one.") % {"code": inst.identity or inst.value})

@@ -1,0 +1,129 @@
+"""The order screen's buttons, one view per action: each reads its form, runs one packing rule on
+the locked order (``kernel.attempt``) and answers with ``order.answer`` (the panel for htmx, the
+page with the result as a message otherwise)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from .. import boxes, finishing, scanning
+from ..access import packer_required
+from ..http import HtmxHttpRequest
+from ..kernel import Feedback, attempt
+from .order import answer, get_order
+
+
+class BadValue(Exception):
+    """A form field that must be a whole number is missing or is not one."""
+
+
+def _number(request: HtmxHttpRequest, name: str) -> int:
+    raw = request.POST.get(name, "")
+    if not raw.isdigit():
+        raise BadValue(name)
+    return int(raw)
+
+
+def _run(request: HtmxHttpRequest, order_id: int, action: str, do: Callable[..., Feedback],
+         *numbers: str) -> HttpResponse:
+    """``do`` with the form's whole-number fields ``numbers``; 400 when one is missing or bad."""
+    get_order(order_id)
+    try:
+        values = {name: _number(request, name) for name in numbers}
+    except BadValue as exc:
+        return HttpResponseBadRequest(_("Missing or bad value: %(name)s") % {"name": exc.args[0]})
+    return answer(request, order_id, attempt(order_id, request.user, action, do, **values))
+
+
+@require_POST
+@packer_required
+def new_box(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    return _run(request, order_id, "new_box", boxes.new_box)
+
+
+@require_POST
+@packer_required
+def set_current_box(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    return _run(request, order_id, "set_current", boxes.set_current, "box")
+
+
+@require_POST
+@packer_required
+def delete_box(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    return _run(request, order_id, "delete_box", boxes.delete_box, "box")
+
+
+@require_POST
+@packer_required
+def move_unit(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    return _run(request, order_id, "move", boxes.move, "line", "to")
+
+
+@require_POST
+@packer_required
+def remove_unit(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    return _run(request, order_id, "remove_unit", boxes.remove_unit, "line")
+
+
+@require_POST
+@packer_required
+def split_unit(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    return _run(request, order_id, "split", boxes.split, "item", "parts")
+
+
+@require_POST
+@packer_required
+def unsplit_unit(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    return _run(request, order_id, "unsplit", boxes.unsplit, "item", "unit")
+
+
+@require_POST
+@packer_required
+def delete_code(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    return _run(request, order_id, "delete_code", scanning.delete_code, "instance")
+
+
+@require_POST
+@packer_required
+def finish(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    return _run(request, order_id, "finish", finishing.finish)
+
+
+@require_POST
+@packer_required
+def ready(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    return _run(request, order_id, "ready", finishing.ready)
+
+
+@require_POST
+@packer_required
+def choose_item(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """The answer to "which item is it?" for a new barcode or a code several items could take."""
+    get_order(order_id)
+    try:
+        item = _number(request, "item")
+    except BadValue:
+        return HttpResponseBadRequest(_("Choose an item."))
+    return answer(request, order_id, scanning.choose_item(order_id, request.user, request.POST.get("code", ""), item))
+
+
+@require_POST
+@packer_required
+def report_problem(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """Take the order out of the queue with the reason; done, the packer goes back to the queue."""
+    get_order(order_id)
+    p = request.POST
+    item = int(p["item"]) if p.get("item", "").isdigit() else None
+    fb = attempt(order_id, request.user, "problem", finishing.report_problem, problem=p.get("problem", ""),
+                 item=item, note=p.get("note", "").strip())
+    if fb.ok and fb.redirect:
+        messages.success(request, fb.message)
+        return HttpResponseClientRedirect(fb.redirect) if request.htmx else redirect(fb.redirect)
+    return answer(request, order_id, fb)

@@ -1,0 +1,255 @@
+"""The packer's order screen: the page, its panel (polled while the Market works), the scans, the
+Market's code check, labels, a refresh from the Market and sending a refused action again."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from itertools import pairwise
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from fulfilment.market.errors import MarketError
+from fulfilment.market.types import PageFormat
+from fulfilment.orders import outbox
+from fulfilment.orders.clients import client_for
+from fulfilment.orders.models import Order, OrderSubstatus, OutboxAction, Problem
+from fulfilment.orders.sync import refresh_order
+from fulfilment.orders.verification import check_identifiers
+
+from .. import finishing, scanning
+from ..access import packer_required
+from ..http import HtmxHttpRequest
+from ..kernel import Feedback
+from ..state import PackState
+from ..training import is_sandbox
+from .digital import digital_screen
+
+MAX_SCANS_PER_REQUEST = 200
+PAGE = "packing/order.html"
+
+
+def get_order(order_id: int) -> Order:
+    return get_object_or_404(Order.objects.select_related("campaign__business"), pk=order_id)
+
+
+def _label_format(request: HtmxHttpRequest) -> str:
+    fmt = request.COOKIES.get("label_format", "")
+    return fmt if fmt in settings.LABEL_FORMATS else settings.LABEL_FORMATS[0]
+
+
+def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedback] | None = None,
+                  state: PackState | None = None) -> dict[str, Any]:
+    """Everything the order's panel shows: items, boxes, codes, what blocks finishing, the actions sent."""
+    state = state if state is not None else PackState(order)
+    actions = list(order.outbox.order_by("-id")[:20])
+    layout_action = next((a for a in actions if a.kind in (OutboxAction.Kind.LAYOUT, OutboxAction.Kind.CARGO_PLACES)),
+                         None)
+    ready_action = next((a for a in actions if a.kind == OutboxAction.Kind.STATUS
+                         and a.payload.get("substatus") == OrderSubstatus.READY_TO_SHIP), None)
+    feedback = feedback or []
+    last = feedback[-1] if feedback else None
+    boxes_sent = (order.layout_sent_version is not None and layout_action is not None
+                  and layout_action.state == OutboxAction.State.DELIVERED)
+    waiting = bool((layout_action and layout_action.state in (OutboxAction.State.PENDING, OutboxAction.State.SENDING))
+                   or (ready_action and ready_action.state in (OutboxAction.State.PENDING, OutboxAction.State.SENDING))
+                   or (boxes_sent and not state.is_dbs and state.verification_pending()))
+    return {
+        "order": order, "state": state, "items": list(state.items.values()), "boxes": list(state.boxes.values()),
+        "blockers": state.blockers(), "problems": state.layout_problems(),
+        "ready_problems": finishing.ready_problems(state), "actions": actions, "layout_action": layout_action,
+        "ready_action": ready_action, "boxes_sent": boxes_sent, "waiting": waiting,
+        "labels_stale": order.labels_printed_version not in (None, order.layout_version),
+        "feedback": feedback, "prompt": next((f.prompt for f in reversed(feedback) if f.prompt), None),
+        "feedback_state": "" if last is None else ("prompt" if last.prompt else ("ok" if last.ok else "error")),
+        "redirect": next((f.redirect for f in feedback if f.redirect), ""),
+        "label_formats": settings.LABEL_FORMATS, "label_format": _label_format(request),
+        "problem_choices": Problem.choices, "part_choices": range(2, 7),
+        "sent_current": order.layout_sent_version is not None and order.layout_sent_version == order.layout_version,
+    }
+
+
+def render_panel(request: HtmxHttpRequest, order_id: int, feedback: list[Feedback] | None = None,
+                 partial: str = "panel") -> HttpResponse:
+    """The order page's panel (or its body) alone, as htmx swaps it."""
+    return render(request, f"{PAGE}#{partial}", panel_context(request, get_order(order_id), feedback))
+
+
+def _page(request: HtmxHttpRequest, order: Order, feedback: list[Feedback] | None = None) -> HttpResponse:
+    ctx = panel_context(request, order, feedback)
+    ctx["events"] = order.audit_events.select_related("user")[:30]
+    ctx["sandbox"] = is_sandbox(order)
+    # The id of a scan sent by the plain form (no JavaScript): the same page sent twice counts once.
+    ctx["scan_id"] = uuid.uuid4()
+    return render(request, PAGE, ctx)
+
+
+@require_GET
+@packer_required
+def order_screen(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    order = get_order(order_id)
+    if order.is_digital:
+        # No boxes for digital goods: the buyer gets keys by e-mail.
+        return digital_screen(request, order)
+    return _page(request, order)
+
+
+@require_GET
+@packer_required
+def order_panel(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """The order's body, for polling while the Market works (layout, code checks, status)."""
+    return render_panel(request, order_id, partial="panel-body")
+
+
+@require_POST
+@packer_required
+def order_scan(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """A batch of scans, in the order they were made, each with the browser's id for it."""
+    if request.content_type != "application/json":
+        return _scan_form(request, order_id)
+    try:
+        body = json.loads(request.body or b"{}")
+        scans = body["scans"]
+        if not isinstance(scans, list) or len(scans) > MAX_SCANS_PER_REQUEST:
+            raise ValueError
+        batch = [(uuid.UUID(str(s["id"])), str(s["code"])) for s in scans]
+        known_version = body.get("version")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return HttpResponseBadRequest(_("Scans must be sent as JSON: {\"scans\": [{\"id\": uuid, \"code\": text}]}"))
+    feedback = []
+    for request_id, code in batch:
+        fb = scanning.scan(order_id, request.user, code, request_id)
+        if not fb.duplicate:
+            feedback.append(fb)
+        if fb.redirect:
+            break
+    # Only what the scans changed is re-rendered (out-of-band swaps), from the state the last scan
+    # left, when the scans follow each other and the version the browser last saw without anyone
+    # else's change in between; otherwise, or when the change is broad, the whole panel.
+    applied = [f for f in feedback if f.state is not None]
+    chained = bool(applied) and applied[0].version_before == known_version and all(
+        a.version_after == b.version_before for a, b in pairwise(applied))
+    broad = not feedback or any(f.structure or f.prompt or f.redirect for f in feedback)
+    order = None
+    if not applied and not broad:  # only refusals: unchanged, unless someone else changed the order
+        order = get_order(order_id)
+        chained = order.version == known_version
+    if broad or not chained:
+        response = render_panel(request, order_id, feedback)
+        response["X-Pack-Update"] = "full"
+        return response
+    if applied:
+        state = applied[-1].state
+        assert state is not None
+        ctx = panel_context(request, state.order, feedback, state)
+    else:
+        assert order is not None
+        ctx = panel_context(request, order, feedback)
+        state = ctx["state"]
+    items = set().union(*(f.items for f in feedback))
+    lines: dict[int, bool] = {}
+    for f in feedback:
+        for _box, line_id, new in f.lines:
+            lines[line_id] = lines.get(line_id, False) or new
+    codes = {c for f in feedback for c in f.codes}
+    ctx["touched_items"] = [st for pk, st in state.items.items() if pk in items]
+    ctx["touched_lines"] = []
+    for box in state.boxes.values():
+        for line in box.lines:
+            if line.pk in lines:
+                line.is_new = lines[line.pk]
+                ctx["touched_lines"].append((box, line))
+    ctx["new_codes"] = [(st, i) for st in state.items.values() for i in st.code_list if i.pk in codes]
+    response = render(request, "packing/_scan_update.html", ctx)
+    response["X-Pack-Update"] = "partial"
+    return response
+
+
+def _scan_form(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """The scan field sent as a plain form (no JavaScript): one scan, answered with the page (so a
+    question about the item can be answered there too). The scan's id came with the page, so the
+    browser sending it again is not applied twice."""
+    try:
+        request_id = uuid.UUID(request.POST.get("id", ""))
+    except ValueError:
+        return HttpResponseBadRequest(_("Missing or bad value: %(name)s") % {"name": "id"})
+    fb = scanning.scan(order_id, request.user, request.POST.get("code", ""), request_id)
+    if fb.redirect:
+        return redirect(fb.redirect)
+    return _page(request, get_order(order_id), [fb])
+
+
+def answer(request: HtmxHttpRequest, order_id: int, fb: Feedback) -> HttpResponse:
+    """After a button on the order screen: htmx swaps the panel with the result in it; a plain
+    form post goes back to the page, which shows the result as a message."""
+    if request.htmx:
+        return render_panel(request, order_id, [fb])
+    (messages.success if fb.ok else messages.error)(request, fb.message)
+    return redirect("order", order_id=order_id)
+
+
+@require_POST
+@packer_required
+def order_check_codes(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """Ask the Market about the codes now (the worker also polls on its own)."""
+    get_order(order_id)
+    try:
+        check_identifiers(order_id)
+        fb = Feedback(True, _("The Market was asked about the codes."))
+    except MarketError as exc:
+        fb = Feedback(False, _("The Market did not answer: %(error)s") % {"error": "; ".join(exc.messages)})
+    return answer(request, order_id, fb)
+
+
+@require_GET
+@packer_required
+def order_labels(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """The Market's labels for all boxes, as PDF, in this workstation's format (remembered in a cookie)."""
+    order = get_order(order_id)
+    fmt = request.GET.get("format") or _label_format(request)
+    if fmt not in settings.LABEL_FORMATS:
+        return HttpResponseBadRequest(_("Unknown label format."))
+    try:
+        pdf = client_for(order.campaign.business).generate_order_labels(
+            order.campaign.market_id, order.market_id, PageFormat(fmt))
+    except MarketError as exc:
+        messages.error(request, _("The Market did not give the labels: %(error)s") % {"error": "; ".join(exc.messages)})
+        return redirect("order", order_id=order.pk)
+    finishing.labels_printed(order.pk, request.user)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="labels-{int(order.market_id)}.pdf"'
+    response.set_cookie("label_format", fmt, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+@require_POST
+@packer_required
+def order_refresh(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """Fetch this order from the Market again, now."""
+    order = get_order(order_id)
+    try:
+        refresh_order(order)
+        messages.success(request, _("The order was refreshed from the Market."))
+    except MarketError as exc:
+        messages.error(request, _("The Market did not answer: %(error)s") % {"error": "; ".join(exc.messages)})
+    return redirect("order", order_id=order.pk)
+
+
+@require_POST
+@packer_required
+def action_retry(request: HtmxHttpRequest, order_id: int, action_id: int) -> HttpResponse:
+    """Send a refused action again (after the cause was fixed at the Market or here)."""
+    order = get_order(order_id)
+    action = get_object_or_404(OutboxAction, pk=action_id, order=order)
+    if action.state != OutboxAction.State.FAILED:
+        messages.error(request, _("Only a refused action can be sent again."))
+    else:
+        outbox.retry_failed(action, request.user)
+        messages.success(request, _("The action will be sent again."))
+    return redirect("order", order_id=order.pk)

@@ -1,0 +1,90 @@
+"""The packer's queue: orders to pack by shipment date, filters, search, and opening an order by scan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from fulfilment.orders.models import Business, Campaign, Order, OrderItem, OrderStatus, OrderSubstatus
+
+from ..access import packer_required
+from ..http import HtmxHttpRequest
+from ..scanning import find_order
+
+
+def _queue_orders(request: HtmxHttpRequest) -> tuple[QuerySet[Order], dict[str, Any]]:
+    g = request.GET
+    needs_codes = OrderItem.objects.filter(order=OuterRef("pk")).exclude(required_instance_types=[])
+    status = g.get("status", "")
+    if status:  # any status the packer picks, problems included
+        st, _sep, sub = status.partition("/")
+        qs = Order.objects.filter(campaign__is_active=True, status=st).select_related("campaign")
+        if sub:
+            qs = qs.filter(substatus=sub)
+    else:
+        qs = Order.objects.to_pack().select_related("campaign")
+    filters = {k: g.get(k, "") for k in ("campaign", "status", "date", "buyer", "codes", "flagged", "q")}
+    if filters["campaign"].isdigit():
+        qs = qs.filter(campaign_id=int(filters["campaign"]))
+    if filters["date"]:
+        try:
+            qs = qs.filter(shipment_date=dt.date.fromisoformat(filters["date"]))
+        except ValueError:
+            messages.error(request, _("The shipment date must look like 2026-11-23."))
+    if filters["buyer"] in ("PERSON", "BUSINESS"):
+        qs = qs.filter(buyer_type=filters["buyer"])
+    if filters["codes"] == "1":
+        qs = qs.filter(Exists(needs_codes))
+    if filters["flagged"] == "1":
+        qs = qs.exclude(flag_reason="")
+    q = filters["q"].strip()
+    if q:
+        cond = Q(items__offer_id__icontains=q) | Q(items__name__icontains=q)
+        if q.isdigit():
+            cond |= Q(market_id=int(q))
+        qs = qs.filter(Exists(Order.objects.filter(pk=OuterRef("pk")).filter(cond)))
+    return qs, filters
+
+
+@require_GET
+@packer_required
+def queue(request: HtmxHttpRequest) -> HttpResponse:
+    """Orders to pack, grouped by shipment date, with filters, search and pages."""
+    qs, filters = _queue_orders(request)
+    groups = list(qs.order_by().values("shipment_date").annotate(n=Count("id")).order_by("shipment_date"))
+    needs_codes = OrderItem.objects.filter(order=OuterRef("pk")).exclude(required_instance_types=[])
+    page_qs = qs.annotate(lines=Count("items"), units=Sum("items__count"),
+                          needs_codes=Exists(needs_codes)).order_by("shipment_date", "market_id")
+    page = Paginator(page_qs, settings.QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "packing/queue.html", {
+        "page": page, "groups": groups, "filters": filters, "total": sum(g["n"] for g in groups),
+        "campaigns": Campaign.objects.filter(is_active=True), "params": params.urlencode(),
+        # The sandbox's training codes are offered where a sandbox business exists (the demo).
+        "training": Business.objects.exclude(api_base_url__icontains="market.yandex.ru").exists(),
+        "statuses": [(f"{OrderStatus.PROCESSING}/{OrderSubstatus.STARTED}", _("Processing: started")),
+                     (f"{OrderStatus.PROCESSING}/{OrderSubstatus.READY_TO_SHIP}", _("Processing: ready to ship")),
+                     (f"{OrderStatus.PROCESSING}/{OrderSubstatus.SHIPPED}", _("Processing: shipped"))],
+    })
+
+
+@require_GET
+@packer_required
+def queue_open(request: HtmxHttpRequest) -> HttpResponse:
+    """A scanned order number, box label or sheet barcode on the queue opens that order."""
+    code = request.GET.get("code", "").strip(" \t\r\n")
+    order = find_order(code) if code else None
+    if order is None:
+        messages.error(request, _("No order found for %(code)s.") % {"code": code or "—"})
+        return redirect("queue")
+    return redirect("order", order_id=order.pk)
