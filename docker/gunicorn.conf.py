@@ -24,6 +24,7 @@ max_requests_jitter = 200
 
 # X-Forwarded-Proto (the scheme) is believed only from these peers: the TLS proxy's network
 # (FORWARDED_ALLOW_IPS, set by compose.yaml) and the container's own loopback, where the healthcheck runs.
+# fulfilment/proxy.py believes X-Forwarded-For (the client's address) from the same peers.
 forwarded_allow_ips = ",".join(
     ["127.0.0.1", "::1", *filter(None, os.environ.get("FORWARDED_ALLOW_IPS", "").split(","))]
 )

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from fulfilment.proxy import ForwardedFor, trusted_proxies
+
 from .deploy_support import (
     DOCKER,
     ROOT,
@@ -176,6 +178,35 @@ def test_gunicorn_conf_trusts_the_proxy_only_waits_for_requests_and_recycles_wor
     assert conf["max_requests"] > 0 and 0 < conf["max_requests_jitter"] < conf["max_requests"]
     assert 0 < conf["graceful_timeout"] < _seconds(web["stop_grace_period"])
     assert argv(web["command"]) == ["gunicorn", "-c", "docker/gunicorn.conf.py", "fulfilment.wsgi"]
+
+
+def _remote_addr_seen(app_environ: dict[str, str], forwarded_allow_ips: str) -> str:
+    seen = {}
+
+    def inner(environ: dict, start_response: object) -> list[bytes]:
+        seen.update(environ)
+        return [b""]
+
+    ForwardedFor(inner, trusted_proxies(forwarded_allow_ips))(dict(app_environ), lambda *a: None)
+    return seen["REMOTE_ADDR"]
+
+
+def test_the_client_address_is_taken_from_x_forwarded_for_only_when_the_proxy_sent_it(compose):
+    subnet = compose["services"]["web"]["environment"]["FORWARDED_ALLOW_IPS"]
+    from_caddy = {"REMOTE_ADDR": "172.30.80.5", "HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    assert _remote_addr_seen(from_caddy, subnet) == "203.0.113.7"
+    # What a client put first is kept by some proxies; the address the proxy appended is the last one.
+    assert _remote_addr_seen(from_caddy | {"HTTP_X_FORWARDED_FOR": "10.0.0.1, 203.0.113.7"}, subnet) == "203.0.113.7"
+    assert _remote_addr_seen({"REMOTE_ADDR": "198.51.100.9", "HTTP_X_FORWARDED_FOR": "203.0.113.7"},
+                             subnet) == "198.51.100.9"
+    assert _remote_addr_seen(from_caddy | {"HTTP_X_FORWARDED_FOR": "not-an-ip"}, subnet) == "172.30.80.5"
+    assert _remote_addr_seen(from_caddy, "*") == "172.30.80.5"
+
+
+def test_the_wsgi_application_takes_the_client_address_from_the_proxy():
+    import fulfilment.wsgi  # the server's entry point: importing it is what gunicorn does
+
+    assert isinstance(fulfilment.wsgi.application, ForwardedFor)
 
 
 # --- the settings production really gets -------------------------------------------------------------
