@@ -29,6 +29,10 @@ forwarded_allow_ips = ",".join(
     ["127.0.0.1", "::1", *filter(None, os.environ.get("FORWARDED_ALLOW_IPS", "").split(","))]
 )
 
+# No gunicornc control socket (gunicorn >= 25 makes one in $HOME): docker's signals run the server, and several
+# gunicorns of one user would share the path.
+control_socket_disable = True
+
 accesslog = "-"
 # The client's address as the proxy saw it, then the proxy's own.
 access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
