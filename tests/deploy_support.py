@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import yaml
@@ -161,7 +161,8 @@ def started(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[subproce
             proc.wait(10)
 
 
-def wait_until(condition, timeout: float, what: str, log: Path | None = None, interval: float = 0.2):
+def wait_until(condition: Callable[[], object], timeout: float, what: str, log: Path | None = None,
+               interval: float = 0.2) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
