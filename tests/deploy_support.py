@@ -1,5 +1,6 @@
 """What tests/test_deploy.py needs without a Docker engine: compose.yaml rendered as compose renders it (merge
-keys, ${…} from docker/.env, env_file per service), and production-like processes started on free ports."""
+keys, ${…} from docker/.env, env_file per service), the operator's docker/.env, and production-like processes
+started on free ports."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import http.client
 import os
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -14,9 +16,11 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 import yaml
 
 from .test_settings import CONFIG_VARS
@@ -189,3 +193,83 @@ def http_get(port: int, path: str, headers: dict[str, str], source: str = "127.0
         return resp.status, resp.getheaders(), resp.read()
     finally:
         conn.close()
+
+
+# --- the operator's settings and production-like processes -------------------------------------------
+IN_CI = os.environ.get("CI") == "true"
+SITE_HOST = "pack.example.com"
+GOOD_KEY = secrets.token_urlsafe(50)
+
+
+def operator_dotenv(**changes: str) -> dict[str, str]:
+    """docker/.env as the README says to make it: the template with SITE_HOST and SECRET_KEY changed."""
+    values = read_env_file(DOCKER / "production.env")
+    values.update({"SITE_HOST": SITE_HOST, "SECRET_KEY": GOOD_KEY})
+    values.update(changes)
+    return values
+
+
+def production_env(compose: dict, compose_dir: Path, tmp: Path, service: str = "web") -> dict[str, str]:
+    """The container's environment for ``service``, with what this machine has instead of the compose
+    network: a database and a broker here, runtime folders in ``tmp``."""
+    env = clean_environ() | service_environment(compose["services"][service], compose_dir)
+    env.update({
+        "FULFILMENT_VAR_DIR": str(tmp / "var"),
+        "STATIC_ROOT": str(tmp / "static"),
+        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+        "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"] if IN_CI else "filesystem://",
+        "CELERY_QUEUE": f"deploy-{uuid.uuid4().hex[:8]}",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, Path]:
+    """compose rendered with the operator's docker/.env, a migrated database and collected static files, as the
+    image and the migrate service leave them."""
+    tmp = tmp_path_factory.mktemp("site")
+    compose_dir = compose_dir_with(tmp, operator_dotenv())
+    compose = render(compose_dir)
+    env = production_env(compose, compose_dir, tmp)
+    for cmd in (["manage.py", "migrate", "--noinput", "-v0"], ["manage.py", "collectstatic", "--noinput", "-v0"]):
+        subprocess.run([sys.executable, *cmd], cwd=ROOT, env=env, check=True, timeout=300)
+    return compose, compose_dir, tmp
+
+
+def web_env(site: tuple[dict, Path, Path], port: int, **extra: str) -> dict[str, str]:
+    compose, compose_dir, tmp = site
+    env = production_env(compose, compose_dir, tmp)
+    env.update({"WEB_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", "WEB_THREADS": "2", **extra})
+    return env
+
+
+def gunicorn_command(site: tuple[dict, Path, Path]) -> list[str]:
+    compose = site[0]
+    return argv(compose["services"]["web"]["command"])
+
+
+PROXIED = {"Host": SITE_HOST, "X-Forwarded-Proto": "https"}
+
+
+def login_form(port: int) -> tuple[str, str]:
+    status, headers, body = http_get(port, "/login/", PROXIED)
+    assert status == 200, body[:500]
+    cookie = next(re.search(r"csrftoken=([^;]+)", v).group(1) for k, v in headers  # type: ignore[union-attr]
+                  if k.lower() == "set-cookie" and v.startswith("csrftoken="))
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()  # type: ignore[union-attr]
+    return cookie, token
+
+
+def post_login_head(body: bytes, cookie: str) -> bytes:
+    return (f"POST /login/ HTTP/1.1\r\nHost: {SITE_HOST}\r\nX-Forwarded-Proto: https\r\n"
+            f"Origin: https://{SITE_HOST}\r\nCookie: csrftoken={cookie}\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+            f"Connection: close\r\n\r\n").encode()
+
+
+def read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,22 +1,15 @@
 """The production deploy (docker/) as far as a machine without a Docker engine can test it: compose.yaml rendered
-as compose would, the settings each container really gets, the healthchecks run against those settings, gunicorn
-with docker/gunicorn.conf.py stopped by SIGTERM mid-request, and a backup restored into a new database."""
+as compose would, and the settings each container really gets. The processes: test_deploy_processes.py; the
+backup drill: test_backup.py."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import runpy
 import secrets
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.parse
-import uuid
 from pathlib import Path
 
 import pytest
@@ -25,35 +18,22 @@ from fulfilment.proxy import ForwardedFor, trusted_proxies
 
 from .deploy_support import (
     DOCKER,
+    GOOD_KEY,
     ROOT,
+    SITE_HOST,
     ComposeError,
     argv,
     clean_environ,
     compose_dir_with,
     env_files,
-    free_port,
-    healthcheck_argv,
-    http_get,
-    listening,
+    operator_dotenv,
+    production_env,
     read_env_file,
     render,
     service_environment,
-    started,
-    wait_until,
 )
 
-IN_CI = os.environ.get("CI") == "true"
 APP_SERVICES = ("migrate", "web", "worker", "beat")
-SITE_HOST = "pack.example.com"
-GOOD_KEY = secrets.token_urlsafe(50)
-
-
-def operator_dotenv(**changes: str) -> dict[str, str]:
-    """docker/.env as the README says to make it: the template with SITE_HOST and SECRET_KEY changed."""
-    values = read_env_file(DOCKER / "production.env")
-    values.update({"SITE_HOST": SITE_HOST, "SECRET_KEY": GOOD_KEY})
-    values.update(changes)
-    return values
 
 
 @pytest.fixture
@@ -208,25 +188,9 @@ def test_the_wsgi_application_takes_the_client_address_from_the_proxy():
 
     assert isinstance(fulfilment.wsgi.application, ForwardedFor)
 
-
 # --- the settings production really gets -------------------------------------------------------------
-def _production_env(compose: dict, compose_dir: Path, tmp: Path, service: str = "web") -> dict[str, str]:
-    """The container's environment for ``service``, with what this machine has instead of the compose
-    network: a database and a broker here, runtime folders in ``tmp``."""
-    env = clean_environ() | service_environment(compose["services"][service], compose_dir)
-    env.update({
-        "FULFILMENT_VAR_DIR": str(tmp / "var"),
-        "STATIC_ROOT": str(tmp / "static"),
-        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
-        "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"] if IN_CI else "filesystem://",
-        "CELERY_QUEUE": f"deploy-{uuid.uuid4().hex[:8]}",
-        "PYTHONUNBUFFERED": "1",
-    })
-    return env
-
-
 def test_check_deploy_is_clean_with_production_settings(compose, compose_dir, tmp_path):
-    env = _production_env(compose, compose_dir, tmp_path) | {
+    env = production_env(compose, compose_dir, tmp_path) | {
         "DATABASE_URL": service_environment(compose["services"]["web"], compose_dir)["DATABASE_URL"]}
     out = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
                          env=env, capture_output=True, text=True, timeout=60)
@@ -259,267 +223,9 @@ def test_production_settings_refuse_debug_and_use_postgres_and_redis(compose, co
     (secrets.token_urlsafe(20)[:26] * 2, "is predictable"),
 ], ids=["template", "startproject", "short", "one-character", "digits-repeated", "random-half-twice"])
 def test_check_deploy_refuses_a_weak_secret_key_and_says_what_to_do(compose, compose_dir, tmp_path, key, reason):
-    env = _production_env(compose, compose_dir, tmp_path) | {"SECRET_KEY": key}
+    env = production_env(compose, compose_dir, tmp_path) | {"SECRET_KEY": key}
     out = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0
     assert "(fulfilment.E001) SECRET_KEY " in out.stderr and reason in out.stderr
     assert "secrets.token_urlsafe(50)" in out.stderr and "docker/.env" in out.stderr
-
-
-# --- processes with production settings --------------------------------------------------------------
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, Path]:
-    """compose rendered with the operator's docker/.env, a migrated database and collected static files, as the
-    image and the migrate service leave them."""
-    tmp = tmp_path_factory.mktemp("site")
-    compose_dir = compose_dir_with(tmp, operator_dotenv())
-    compose = render(compose_dir)
-    env = _production_env(compose, compose_dir, tmp)
-    for cmd in (["manage.py", "migrate", "--noinput", "-v0"], ["manage.py", "collectstatic", "--noinput", "-v0"]):
-        subprocess.run([sys.executable, *cmd], cwd=ROOT, env=env, check=True, timeout=300)
-    return compose, compose_dir, tmp
-
-
-def _web_env(site: tuple[dict, Path, Path], port: int, **extra: str) -> dict[str, str]:
-    compose, compose_dir, tmp = site
-    env = _production_env(compose, compose_dir, tmp)
-    env.update({"WEB_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", "WEB_THREADS": "2", **extra})
-    return env
-
-
-def _gunicorn(site: tuple[dict, Path, Path]) -> list[str]:
-    compose = site[0]
-    return argv(compose["services"]["web"]["command"])
-
-
-PROXIED = {"Host": SITE_HOST, "X-Forwarded-Proto": "https"}
-
-
-@pytest.mark.integration
-def test_the_web_healthcheck_passes_with_production_settings(site, tmp_path):
-    port = free_port()
-    env = _web_env(site, port)
-    log = tmp_path / "web.log"
-    with started(_gunicorn(site), env, log) as proc:
-        wait_until(lambda: listening(port) or proc.poll() is not None, 60, "gunicorn", log)
-        assert proc.poll() is None, log.read_text()
-        check = subprocess.run(healthcheck_argv(site[0]["services"]["web"]), cwd=ROOT, env=env,
-                               capture_output=True, text=True, timeout=30)
-        assert check.returncode == 0, check.stderr + log.read_text()[-3000:]
-        # What the old healthcheck did: a bare request is no host of ours (400), and plain http is redirected.
-        assert http_get(port, "/healthz", {})[0] == 400
-        assert http_get(port, "/healthz", {"Host": SITE_HOST})[0] == 301
-    check = subprocess.run(healthcheck_argv(site[0]["services"]["web"]), cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=30)
-    assert check.returncode == 1 and "web:" in check.stderr
-
-
-@pytest.mark.integration
-def test_x_forwarded_proto_is_believed_only_from_the_proxy(site, tmp_path):
-    port = free_port()
-    log = tmp_path / "web.log"
-    with started(_gunicorn(site), _web_env(site, port), log) as proc:
-        wait_until(lambda: listening(port) or proc.poll() is not None, 60, "gunicorn", log)
-        status, _, body = http_get(port, "/healthz", PROXIED)
-        assert status == 200, body
-        # 127.0.0.2 is on this machine's loopback but is not the proxy: its claim of https is ignored.
-        status, headers, _ = http_get(port, "/healthz", PROXIED, source="127.0.0.2")
-        assert status == 301
-        assert dict(headers)["Location"] == f"https://{SITE_HOST}/healthz"
-
-
-@pytest.mark.integration
-def test_the_web_server_refuses_the_template_secret_and_says_what_to_do(site, tmp_path):
-    port = free_port()
-    log = tmp_path / "web.log"
-    placeholder = read_env_file(DOCKER / "production.env")["SECRET_KEY"]
-    with started(_gunicorn(site), _web_env(site, port, SECRET_KEY=placeholder), log) as proc:
-        assert proc.wait(60) != 0
-    out = log.read_text()
-    assert "SECRET_KEY is a placeholder" in out and "secrets.token_urlsafe(50)" in out
-    assert not listening(port)
-
-
-def _login_form(port: int) -> tuple[str, str]:
-    status, headers, body = http_get(port, "/login/", PROXIED)
-    assert status == 200, body[:500]
-    cookie = next(re.search(r"csrftoken=([^;]+)", v).group(1) for k, v in headers  # type: ignore[union-attr]
-                  if k.lower() == "set-cookie" and v.startswith("csrftoken="))
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()  # type: ignore[union-attr]
-    return cookie, token
-
-
-def _post_login_head(body: bytes, cookie: str) -> bytes:
-    return (f"POST /login/ HTTP/1.1\r\nHost: {SITE_HOST}\r\nX-Forwarded-Proto: https\r\n"
-            f"Origin: https://{SITE_HOST}\r\nCookie: csrftoken={cookie}\r\n"
-            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
-            f"Connection: close\r\n\r\n").encode()
-
-
-def _read_all(sock: socket.socket) -> bytes:
-    chunks = []
-    while chunk := sock.recv(65536):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-@pytest.mark.integration
-def test_sigterm_lets_an_in_flight_request_finish_and_gunicorn_exits_in_time(site, tmp_path):
-    conf = runpy.run_path(str(DOCKER / "gunicorn.conf.py"))
-    port = free_port()
-    log = tmp_path / "web.log"
-    with started(_gunicorn(site), _web_env(site, port), log) as proc:
-        wait_until(lambda: listening(port) or proc.poll() is not None, 60, "gunicorn", log)
-        cookie, token = _login_form(port)
-        body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": "nobody",
-                                       "password": "wrong"}).encode()
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-            # A slow client (a scanner's batch on a warehouse Wi-Fi): half the request is in when docker stops web.
-            sock.sendall(_post_login_head(body, cookie) + body[:20])
-            time.sleep(1.0)
-            proc.send_signal(signal.SIGTERM)
-            stopped_at = time.monotonic()
-            time.sleep(2.0)
-            assert proc.poll() is None, "gunicorn did not wait for the request in flight"
-            sock.sendall(body[20:])
-            response = _read_all(sock)
-        assert response.startswith(b"HTTP/1.1 200"), response[:300]
-        assert proc.wait(conf["graceful_timeout"] + 5) == 0
-        assert time.monotonic() - stopped_at < conf["graceful_timeout"]
-    assert "Handling signal: term" in log.read_text()
-
-
-@pytest.mark.integration
-def test_the_worker_healthcheck_pings_this_containers_worker(site, tmp_path):
-    compose, compose_dir, tmp = site
-    worker = compose["services"]["worker"]
-    env = _production_env(compose, compose_dir, tmp, "worker") | {"HOSTNAME": socket.gethostname()}
-    log = tmp_path / "worker.log"
-    cmd = [a if a != "4" else "1" for a in argv(worker["command"])]  # one pool process is enough here
-    with started(cmd, env, log) as proc:
-        wait_until(lambda: b" ready." in log.read_bytes() or proc.poll() is not None, 90, "the worker", log)
-        check = subprocess.run(healthcheck_argv(worker), cwd=ROOT, env=env, capture_output=True, text=True,
-                               timeout=60)
-        assert check.returncode == 0, check.stdout + check.stderr
-        assert "pong" in check.stdout
-        proc.terminate()
-        proc.wait(60)
-    check = subprocess.run(healthcheck_argv(worker), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert check.returncode != 0
-
-
-@pytest.mark.integration
-def test_the_beat_healthcheck_sees_the_schedule_written_and_a_stale_one(site, tmp_path):
-    compose, compose_dir, tmp = site
-    beat = compose["services"]["beat"]
-    # The container's volume path, here under tmp_path: the same command and check otherwise.
-    container_path = "/var/lib/fulfilment/celerybeat-schedule"
-    schedule = str(tmp_path / "celerybeat-schedule")
-    cmd = [schedule if a == container_path else a for a in argv(beat["command"])]
-    check_cmd = [schedule if a == container_path else a for a in healthcheck_argv(beat)]
-    assert cmd != argv(beat["command"]) and check_cmd != healthcheck_argv(beat)
-    env = _production_env(compose, compose_dir, tmp, "beat")
-    log = tmp_path / "beat.log"
-
-    def healthy() -> bool:
-        return subprocess.run(check_cmd, cwd=ROOT, env=env, capture_output=True, timeout=30).returncode == 0
-
-    assert not healthy()
-    with started(cmd, env, log) as proc:
-        wait_until(lambda: healthy() or proc.poll() is not None, 60, "beat's schedule", log)
-        assert proc.poll() is None, log.read_text()
-        proc.terminate()
-        proc.wait(30)
-    max_age = float(check_cmd[-1])
-    for path in tmp_path.glob("celerybeat-schedule*"):
-        os.utime(path, (time.time() - max_age - 60,) * 2)
-    stale = subprocess.run(check_cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
-    assert stale.returncode == 1 and "schedule not written" in stale.stderr
-
-
-# --- backups -----------------------------------------------------------------------------------------
-def _pg_tool(name: str) -> str:
-    path = shutil.which(name)
-    if not path:
-        if IN_CI:
-            pytest.fail(f"{name} is required in CI (bin/test installs postgresql-client with apt-get)")
-        pytest.skip(f"{name} not installed (bin/test installs postgresql-client with apt-get)")
-    return path
-
-
-def _pg_args(db: dict) -> list[str]:
-    return ["--host", db["HOST"] or "127.0.0.1", "--port", str(db["PORT"] or 5432), "--username", db["USER"]]
-
-
-@pytest.mark.integration
-@pytest.mark.django_db(transaction=True)
-def test_a_backup_restores_into_a_new_database_and_the_dashboard_starts_on_it(site, tmp_path, packer):
-    """The README's backup and restore commands, as a drill: dump, restore into a new database, serve from it."""
-    from django.contrib.auth.models import User
-    from django.db import connection
-
-    from fulfilment.orders.models import Order
-
-    from .builders import make_campaign, make_order
-
-    if connection.vendor != "postgresql":
-        if IN_CI:
-            pytest.fail("CI runs the restore drill on PostgreSQL")
-        pytest.skip("the restore drill needs PostgreSQL (DATABASE_URL=postgres://…, as under CI=true)")
-    pg_dump, pg_restore = _pg_tool("pg_dump"), _pg_tool("pg_restore")
-    campaign = make_campaign()
-    for n in range(5):
-        make_order(campaign, items=(("SKU-A", 1), ("SKU-B", n + 1)))
-    source = connection.settings_dict
-    tables = sorted(connection.introspection.table_names())
-    with connection.cursor() as cursor:
-        before = {t: cursor.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}  # noqa: S608
-    assert before["orders_order"] == 5 and before["auth_user"] == 1
-
-    env = clean_environ() | {"PGPASSWORD": source.get("PASSWORD") or ""}
-    dump = tmp_path / "fulfilment.dump"
-    subprocess.run([pg_dump, *_pg_args(source), "--format=custom", "--file", str(dump), source["NAME"]],
-                   env=env, check=True, timeout=120)
-    restored = f"{source['NAME']}_restored"
-    admin = [*_pg_args(source), "--dbname", source["NAME"]]
-    psql = _pg_tool("psql")
-    subprocess.run([psql, *admin, "-c", f'DROP DATABASE IF EXISTS "{restored}"', "-c", f'CREATE DATABASE "{restored}"'],
-                   env=env, check=True, timeout=60, capture_output=True)
-    try:
-        subprocess.run([pg_restore, *_pg_args(source), "--no-owner", "--exit-on-error", "--dbname", restored,
-                        str(dump)], env=env, check=True, timeout=300)
-        restored_url = (f"postgres://{source['USER']}@{source['HOST'] or '127.0.0.1'}:{source['PORT'] or 5432}/"
-                        f"{restored}")
-        counts = subprocess.run(
-            [psql, *_pg_args(source), "--dbname", restored, "-At", "-c",
-             " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)],  # noqa: S608
-            env=env, check=True, timeout=60, capture_output=True, text=True)
-        after = {t: int(n) for t, n in (line.split("|") for line in counts.stdout.split())}
-        assert after == before
-
-        # The dashboard on the restored database: no migration missing, it serves, the packer logs in.
-        port = free_port()
-        web_env = _web_env(site, port, DATABASE_URL=restored_url, PGPASSWORD=env["PGPASSWORD"])
-        subprocess.run([sys.executable, "manage.py", "migrate", "--check"], cwd=ROOT, env=web_env, check=True,
-                       timeout=120, capture_output=True)
-        log = tmp_path / "web.log"
-        with started(_gunicorn(site), web_env, log) as proc:
-            wait_until(lambda: listening(port) or proc.poll() is not None, 60, "gunicorn", log)
-            assert http_get(port, "/healthz", PROXIED)[0] == 200
-            cookie, token = _login_form(port)
-            body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": packer.username,
-                                           "password": "pw-" + packer.username}).encode()
-            with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-                sock.sendall(_post_login_head(body, cookie) + body)
-                response = _read_all(sock)
-            assert response.startswith(b"HTTP/1.1 302"), response[:500]
-            session = re.search(rb"sessionid=([^;]+)", response).group(1).decode()  # type: ignore[union-attr]
-            status, _, page = http_get(port, "/queue/", PROXIED | {"Cookie": f"sessionid={session}"})
-            assert status == 200
-            numbers = [str(o.market_id).encode() for o in Order.objects.all()]
-            assert numbers and all(n in page for n in numbers)
-        assert User.objects.count() == 1
-    finally:
-        subprocess.run([psql, *admin, "-c", f'DROP DATABASE IF EXISTS "{restored}"'], env=env, timeout=60,
-                       capture_output=True)
