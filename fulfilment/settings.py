@@ -8,7 +8,10 @@ CELERY_BROKER_URL (Redis), SECRET_KEY and ALLOWED_HOSTS; DEBUG is off unless ask
 from pathlib import Path
 
 import environ
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
+
+from fulfilment.secret_key import embedded_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -16,24 +19,16 @@ env = environ.Env()
 # A .env beside manage.py is optional; real environment variables win.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# Runtime data (SQLite, locks, the embedded key, the serverless broker). Importing settings writes nothing:
+# the folders are made once Django is set up (fulfilment/apps.py).
 VAR_DIR = Path(env.str("FULFILMENT_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
 
 
-def _embedded_secret_key() -> str:
-    """A random key kept in var/ so that a first run needs no configuration; production sets SECRET_KEY."""
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        import secrets
-
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-SECRET_KEY = env.str("SECRET_KEY", default="") or _embedded_secret_key()
+# Production sets SECRET_KEY; one that is a placeholder, short or predictable stops migrate and the web server
+# (fulfilment/apps.py). Without it: a key generated on first use and kept in var/, so a first run needs no setup.
+SECRET_KEY = env.str("SECRET_KEY", default="") or SimpleLazyObject(lambda: embedded_secret_key(VAR_DIR))
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -51,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "fulfilment.apps.FulfilmentConfig",
     "fulfilment.orders",
     "fulfilment.notifications",
     "fulfilment.packing",
@@ -154,7 +150,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Security (production) ----------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client. gunicorn sets the scheme
+# from it only for a peer in FORWARDED_ALLOW_IPS, the proxy (docker/gunicorn.conf.py).
 # The TLS proxy in front usually redirects; production sets SECURE_SSL_REDIRECT=true (docker/production.env).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -182,8 +179,6 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 # Redeliver an unacknowledged task (acks_late) taken by a worker that is still alive but stuck.
 _VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _sub in ("queue", "processed", "malformed", "control"):
-        (_CELERY_FS / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT = "fulfilment.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_CELERY_FS / "queue"),

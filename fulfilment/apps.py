@@ -1,0 +1,52 @@
+"""The project's own app: what every process does once Django is set up, not when settings are imported."""
+
+from pathlib import Path
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+from fulfilment.secret_key import weakness
+
+# kombu's filesystem transport creates none of its folders but the control one, and that one without parents.
+_FILESYSTEM_BROKER_FOLDERS = ("data_folder_in", "data_folder_out", "processed_folder", "malformed_folder",
+                              "control_folder")
+
+
+class FulfilmentConfig(AppConfig):
+    name = "fulfilment"
+
+    def ready(self) -> None:
+        make_runtime_folders()
+        checks.register(check_secret_key, checks.Tags.security)
+
+
+def make_runtime_folders() -> None:
+    """var/ (SQLite, locks, the embedded key) and the serverless broker's folders, when they are in use."""
+    Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        for key in _FILESYSTEM_BROKER_FOLDERS:
+            if options.get(key):
+                Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+def secret_key_problem() -> str | None:
+    """What is wrong with SECRET_KEY for a server with DEBUG off (the embedded key always passes)."""
+    if settings.DEBUG:
+        return None
+    return weakness(str(settings.SECRET_KEY))
+
+
+def check_secret_key(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
+    """An error, not Django's deploy-only warning: migrate (the compose start) refuses a weak key too."""
+    problem = secret_key_problem()
+    return [checks.Error(problem, id="fulfilment.E001")] if problem else []
+
+
+def refuse_weak_secret_key() -> None:
+    """For the WSGI entry point: gunicorn runs no system checks, so it stops here instead."""
+    problem = secret_key_problem()
+    if problem:
+        raise ImproperlyConfigured(problem)

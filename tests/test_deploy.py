@@ -1,0 +1,231 @@
+"""The production deploy (docker/) as far as a machine without a Docker engine can test it: compose.yaml rendered
+as compose would, and the settings each container really gets. The processes: test_deploy_processes.py; the
+backup drill: test_backup.py."""
+
+from __future__ import annotations
+
+import json
+import re
+import runpy
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fulfilment.proxy import ForwardedFor, trusted_proxies
+
+from .deploy_support import (
+    DOCKER,
+    GOOD_KEY,
+    ROOT,
+    SITE_HOST,
+    ComposeError,
+    argv,
+    clean_environ,
+    compose_dir_with,
+    env_files,
+    operator_dotenv,
+    production_env,
+    read_env_file,
+    render,
+    service_environment,
+)
+
+APP_SERVICES = ("migrate", "web", "worker", "beat")
+
+
+@pytest.fixture
+def compose_dir(tmp_path: Path) -> Path:
+    return compose_dir_with(tmp_path, operator_dotenv())
+
+
+@pytest.fixture
+def compose(compose_dir: Path) -> dict:
+    return render(compose_dir)
+
+
+# --- compose.yaml, rendered --------------------------------------------------------------------------
+def test_every_app_service_loads_the_env_file_the_readme_writes(compose, compose_dir):
+    readme = (ROOT / "README.md").read_text()
+    assert "cp docker/production.env docker/.env" in readme
+    for name in APP_SERVICES:
+        service = compose["services"][name]
+        assert env_files(service, compose_dir) == [(compose_dir / ".env").resolve()], name
+        env = service_environment(service, compose_dir)
+        assert env["SECRET_KEY"] == GOOD_KEY, name
+        assert env["ALLOWED_HOSTS"] == SITE_HOST, name
+        assert env["CSRF_TRUSTED_ORIGINS"] == f"https://{SITE_HOST}", name
+
+
+def test_compose_refuses_to_start_without_a_secret_key_or_a_host_name(tmp_path):
+    for missing in ("SECRET_KEY", "SITE_HOST"):
+        dotenv = operator_dotenv()
+        del dotenv[missing]
+        with pytest.raises(ComposeError, match=rf"{missing}: set {missing} in docker/\.env"):
+            render(compose_dir_with(tmp_path / missing, dotenv))
+
+
+def test_the_template_secret_is_refused_by_every_app_service_before_it_starts(tmp_path):
+    """With the template copied unchanged, compose starts, and the migrate service (which the others wait for)
+    refuses: the key is the published placeholder."""
+    compose_dir = compose_dir_with(tmp_path, operator_dotenv(SECRET_KEY=read_env_file(
+        DOCKER / "production.env")["SECRET_KEY"]))
+    compose = render(compose_dir)
+    env = clean_environ() | service_environment(compose["services"]["migrate"], compose_dir)
+    env.update({"FULFILMENT_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    out = subprocess.run(argv(compose["services"]["migrate"]["command"]), cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode != 0
+    assert "fulfilment.E001" in out.stderr
+    assert "SECRET_KEY is a placeholder" in out.stderr
+    assert "secrets.token_urlsafe(50)" in out.stderr
+    assert "Applying" not in out.stdout
+
+
+def _shell_keeps_pid_1(command: list[str]) -> bool:
+    """A shell that runs the server as its child keeps PID 1: docker stop's SIGTERM never reaches the server."""
+    if Path(command[0]).name not in ("sh", "bash", "dash"):
+        return False
+    script = command[-1].strip()
+    last = re.split(r"&&|;|\n", script)[-1].strip()
+    return not last.startswith("exec ")
+
+
+def test_no_service_runs_its_process_under_a_shell(compose):
+    for name, service in compose["services"].items():
+        if "command" in service:
+            assert not _shell_keeps_pid_1(argv(service["command"])), name
+    cmd = re.search(r"^CMD (.+)$", (DOCKER / "Dockerfile").read_text(), re.M)
+    assert cmd and cmd.group(1).startswith("["), "the image's CMD must be exec form"
+
+
+def test_web_worker_and_beat_start_only_after_the_migrations_succeeded(compose):
+    migrate = compose["services"]["migrate"]
+    assert argv(migrate["command"])[-2:] == ["migrate", "--noinput"]
+    assert migrate["restart"] == "no"
+    assert "migrate" not in migrate.get("depends_on", {})
+    for name in ("web", "worker", "beat"):
+        service = compose["services"][name]
+        assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}, name
+        assert "migrate" not in argv(service["command"]), name
+
+
+def test_web_worker_and_beat_have_health_checks(compose):
+    for name in ("web", "worker", "beat"):
+        assert compose["services"][name]["healthcheck"]["test"], name
+
+
+def test_only_the_tls_proxy_is_published_beyond_loopback(compose):
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            if name == "caddy":
+                assert service["profiles"] == ["tls"]
+            else:
+                assert str(port).startswith("127.0.0.1:"), (name, port)
+    assert compose["services"]["web"]["ports"] == ["127.0.0.1:8000:8000"]
+
+
+def test_the_tls_proxy_serves_the_one_host_name_and_forwards_scheme_and_client(compose):
+    caddy = compose["services"]["caddy"]
+    assert caddy["environment"]["SITE_HOST"] == SITE_HOST
+    assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in caddy["volumes"]
+    caddyfile = (DOCKER / "Caddyfile").read_text()
+    assert re.search(r"^\{\$SITE_HOST\} \{", caddyfile, re.M)
+    assert "reverse_proxy web:8000" in caddyfile
+    assert "header_up X-Forwarded-Proto {scheme}" in caddyfile
+    assert "header_up X-Forwarded-For {remote_host}" in caddyfile
+    # gunicorn believes the scheme from the network Caddy is on.
+    subnet = compose["networks"]["app"]["ipam"]["config"][0]["subnet"]
+    assert compose["services"]["web"]["environment"]["FORWARDED_ALLOW_IPS"] == subnet
+    assert caddy["networks"] == compose["services"]["web"]["networks"] == ["app"]
+
+
+def _seconds(value: str) -> float:
+    m = re.fullmatch(r"(\d+)(s|m)", value)
+    assert m, value
+    return int(m.group(1)) * (60 if m.group(2) == "m" else 1)
+
+
+def test_gunicorn_conf_trusts_the_proxy_only_waits_for_requests_and_recycles_workers(compose, monkeypatch):
+    web = compose["services"]["web"]
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", web["environment"]["FORWARDED_ALLOW_IPS"])
+    conf = runpy.run_path(str(DOCKER / "gunicorn.conf.py"))
+    allowed = conf["forwarded_allow_ips"].split(",")
+    assert "*" not in allowed
+    assert set(allowed) == {"127.0.0.1", "::1", web["environment"]["FORWARDED_ALLOW_IPS"]}
+    assert conf["max_requests"] > 0 and 0 < conf["max_requests_jitter"] < conf["max_requests"]
+    assert 0 < conf["graceful_timeout"] < _seconds(web["stop_grace_period"])
+    assert argv(web["command"]) == ["gunicorn", "-c", "docker/gunicorn.conf.py", "fulfilment.wsgi"]
+
+
+def _remote_addr_seen(app_environ: dict[str, str], forwarded_allow_ips: str) -> str:
+    seen = {}
+
+    def inner(environ: dict, start_response: object) -> list[bytes]:
+        seen.update(environ)
+        return [b""]
+
+    ForwardedFor(inner, trusted_proxies(forwarded_allow_ips))(dict(app_environ), lambda *a: None)
+    return seen["REMOTE_ADDR"]
+
+
+def test_the_client_address_is_taken_from_x_forwarded_for_only_when_the_proxy_sent_it(compose):
+    subnet = compose["services"]["web"]["environment"]["FORWARDED_ALLOW_IPS"]
+    from_caddy = {"REMOTE_ADDR": "172.30.80.5", "HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    assert _remote_addr_seen(from_caddy, subnet) == "203.0.113.7"
+    # What a client put first is kept by some proxies; the address the proxy appended is the last one.
+    assert _remote_addr_seen(from_caddy | {"HTTP_X_FORWARDED_FOR": "10.0.0.1, 203.0.113.7"}, subnet) == "203.0.113.7"
+    assert _remote_addr_seen({"REMOTE_ADDR": "198.51.100.9", "HTTP_X_FORWARDED_FOR": "203.0.113.7"},
+                             subnet) == "198.51.100.9"
+    assert _remote_addr_seen(from_caddy | {"HTTP_X_FORWARDED_FOR": "not-an-ip"}, subnet) == "172.30.80.5"
+    assert _remote_addr_seen(from_caddy, "*") == "172.30.80.5"
+
+
+def test_the_wsgi_application_takes_the_client_address_from_the_proxy():
+    import fulfilment.wsgi  # the server's entry point: importing it is what gunicorn does
+
+    assert isinstance(fulfilment.wsgi.application, ForwardedFor)
+
+# --- the settings production really gets -------------------------------------------------------------
+def test_check_deploy_is_clean_with_production_settings(compose, compose_dir, tmp_path):
+    env = production_env(compose, compose_dir, tmp_path) | {
+        "DATABASE_URL": service_environment(compose["services"]["web"], compose_dir)["DATABASE_URL"]}
+    out = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "no issues" in out.stdout
+
+
+def test_production_settings_refuse_debug_and_use_postgres_and_redis(compose, compose_dir, tmp_path):
+    env = clean_environ() | service_environment(compose["services"]["web"], compose_dir)
+    env.update({"FULFILMENT_VAR_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "fulfilment.settings"})
+    show = ("import django, json; django.setup(); from django.conf import settings as s; print(json.dumps("
+            "[s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.SESSION_COOKIE_SECURE,"
+            " s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.ALLOWED_HOSTS]))")
+    out = subprocess.run([sys.executable, "-c", show], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=60, check=True)
+    debug, engine, broker, session_secure, csrf_secure, redirect, hosts = json.loads(out.stdout)
+    assert debug is False
+    assert engine == "django.db.backends.postgresql"
+    assert broker.startswith("redis://")
+    assert session_secure and csrf_secure and redirect
+    assert hosts == [SITE_HOST]
+
+
+@pytest.mark.parametrize("key, reason", [
+    ("CHANGE-ME-to-a-long-random-string-of-at-least-50-characters-0123456789", "is a placeholder"),
+    ("django-insecure-" + secrets.token_urlsafe(40), "is a placeholder"),
+    (secrets.token_urlsafe(20), "at least 50 are needed"),
+    ("x" * 60, "is predictable"),
+    ("0123456789" * 6, "is predictable"),
+    (secrets.token_urlsafe(20)[:26] * 2, "is predictable"),
+], ids=["template", "startproject", "short", "one-character", "digits-repeated", "random-half-twice"])
+def test_check_deploy_refuses_a_weak_secret_key_and_says_what_to_do(compose, compose_dir, tmp_path, key, reason):
+    env = production_env(compose, compose_dir, tmp_path) | {"SECRET_KEY": key}
+    out = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "(fulfilment.E001) SECRET_KEY " in out.stderr and reason in out.stderr
+    assert "secrets.token_urlsafe(50)" in out.stderr and "docker/.env" in out.stderr
