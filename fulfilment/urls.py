@@ -6,12 +6,14 @@ from django.urls import include, path
 from fulfilment.packing import dbs_screens, screens
 from fulfilment.packing import supervisor_screens as sup
 from fulfilment.packing import views as packing_views
+from fulfilment.packing.login import LoginForm
 
 admin.site.site_header = "Fulfilment"
 
 urlpatterns = [
     path("healthz", packing_views.health, name="health"),
-    path("login/", login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
+    path("login/", login_not_required(auth_views.LoginView.as_view(
+        authentication_form=LoginForm, redirect_authenticated_user=True)), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
