@@ -190,6 +190,8 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Error pages and mailed reports hide secret-looking POST fields and variables (the API tokens), always.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "fulfilment.error_reports.SecretsHiddenFilter"
 # Packers stay logged in for a shift; the session survives a browser restart.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 3600)
 
