@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 from django.urls import reverse
@@ -171,3 +172,15 @@ def test_a_malformed_trusted_proxy_names_the_setting(settings):
     settings.TRUSTED_PROXIES = ["10.0.0.0/33"]
     with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES"):
         client_ip(_request("10.0.0.1", "203.0.113.7"))
+
+
+def test_a_staff_supervisor_with_the_attempt_permissions_can_unlock(client, packer):
+    lock(client, "pavel")
+    supervisor = make_user("svetlana", "supervisor", is_staff=True)
+    supervisor.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="axes", codename__in=["view_accessattempt", "delete_accessattempt"]))
+    staff = type(client)()
+    staff.force_login(supervisor)
+    pks = list(AccessAttempt.objects.values_list("pk", flat=True))
+    staff.post(reverse("admin:axes_accessattempt_changelist"), {"action": "unlock_accounts", "_selected_action": pks})
+    assert log_in(client, "pavel", "pw-pavel").status_code == 302
