@@ -33,8 +33,9 @@ def _embedded_key(var_dir: Path) -> bytes:
     if not path.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
         draft = var_dir / f"{KEY_FILE}.{os.getpid()}.tmp"
-        draft.write_bytes(Fernet.generate_key())
-        draft.chmod(0o600)
+        # Owner-only from the start: the key is never readable by others, not even briefly.
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+            fh.write(Fernet.generate_key())
         try:
             os.link(draft, path)
         except FileExistsError:
@@ -71,18 +72,11 @@ def decrypt(stored: str) -> str:
     try:
         return fernet().decrypt(stored.encode("ascii")).decode()
     except (InvalidToken, UnicodeError) as exc:
+        source = "" if settings.FIELD_ENCRYPTION_KEYS else f" (unset, so the key in {settings.VAR_DIR / KEY_FILE})"
         raise UndecryptableValue(
-            "A stored API token cannot be decrypted with FIELD_ENCRYPTION_KEYS: add the key it was encrypted "
-            "with (after the new one) and run manage.py reencrypt_tokens before removing an old key."
+            f"A stored API token cannot be decrypted with FIELD_ENCRYPTION_KEYS{source}: add the key it was "
+            "encrypted with (after the new one) and run manage.py reencrypt_tokens before removing an old key."
         ) from exc
-
-
-def rotate(stored: str) -> str:
-    """The value encrypted again with the first key."""
-    try:
-        return fernet().rotate(stored.encode("ascii")).decode("ascii")
-    except InvalidToken as exc:
-        raise UndecryptableValue("A stored API token cannot be decrypted with FIELD_ENCRYPTION_KEYS.") from exc
 
 
 class _EmptyOnlyExact(Exact):
