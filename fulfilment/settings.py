@@ -5,6 +5,7 @@ filesystem Celery broker under ``var/``. Production sets DATABASE_URL (PostgreSQ
 CELERY_BROKER_URL (Redis), SECRET_KEY and ALLOWED_HOSTS; DEBUG is off unless asked for.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",  # before our apps: fulfilment.packing.admin replaces its attempts admin
     "fulfilment.apps.FulfilmentConfig",
     "fulfilment.orders",
     "fulfilment.notifications",
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: turns its lockout into our login page answered with 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fulfilment.urls"
@@ -125,6 +129,28 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# axes first: it refuses a locked-out account before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (fulfilment/packing/login.py). Packers share one NAT address, so the lock is per
+# account from any address, never per address: a typo-prone packer cannot lock the warehouse out.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked do not extend the lock (a packer retrying the right password is not punished).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "fulfilment.packing.login.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "fulfilment.client_ip.client_ip"
+# Successful logins are not kept (an unbounded table); failed attempts are, with their address.
+AXES_DISABLE_ACCESS_LOG = True
+# Proxies whose X-Forwarded-For is believed (IPs or networks, comma-separated); none by default, so a
+# client cannot choose the address it is counted under. The TLS proxy in front of gunicorn goes here.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# axes.W006 wants the address in the lockout key; we lock accounts only, on purpose (see above).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # --- Language and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "ru"
@@ -162,6 +188,8 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Error pages and mailed reports hide secret-looking POST fields and variables (the API tokens), always.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "fulfilment.error_reports.SecretsHiddenFilter"
 # Packers stay logged in for a shift; the session survives a browser restart.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 3600)
 
@@ -222,13 +250,16 @@ RATE_LIMIT_REDIS_URL = env.str(
 # --- Market -------------------------------------------------------------------------------------
 MARKET_API_BASE_URL = env.str("MARKET_API_BASE_URL", default="https://api.partner.market.yandex.ru")
 MARKET_API_TIMEOUT = env.float("MARKET_API_TIMEOUT", default=30.0)
+# Fernet keys for the API tokens at rest (fulfilment/orders/encryption.py), comma-separated: the
+# first encrypts, all decrypt, so a new key goes first and the old one stays until re-encrypted.
+# Unset: one key generated into var/ on first use (one machine; production sets it).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
 # The Market's push notifications (POST <URL from the admin>/notification). Only these sources are
 # heard: the Market's published ranges by default. The client's address is taken from
 # X-Forwarded-For only when the direct peer is one of TRUSTED_PROXIES (the TLS proxy in front).
 MARKET_NOTIFICATION_SOURCES = env.list(
     "MARKET_NOTIFICATION_SOURCES", default=["5.45.207.0/25", "141.8.142.0/25", "5.255.253.0/25"])
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # Healthy: a notification or PING within this many minutes; otherwise polling runs at full rate.
 MARKET_NOTIFICATION_HEALTHY_MINUTES = env.float("MARKET_NOTIFICATION_HEALTHY_MINUTES", default=15.0)
 # Order events arriving within this many seconds of each other share one targeted refresh.

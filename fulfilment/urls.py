@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from fulfilment.packing.login import LoginForm
 from fulfilment.packing.views import actions, digital, order, queue, sheets, site
 from fulfilment.packing.views import supervisor as sup
 
@@ -10,7 +11,8 @@ admin.site.site_header = "Fulfilment"
 
 urlpatterns = [
     path("healthz", site.health, name="health"),
-    path("login/", login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)), name="login"),
+    path("login/", login_not_required(auth_views.LoginView.as_view(
+        authentication_form=LoginForm, redirect_authenticated_user=True)), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("fulfilment.notifications.urls")),

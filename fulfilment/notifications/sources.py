@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.http import HttpRequest
 
+from fulfilment.client_ip import client_ip
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -36,22 +38,7 @@ def _within(address: Address, nets: list[Network]) -> bool:
     return any(address.version == net.version and address in net for net in nets)
 
 
-def client_address(peer: str, forwarded_for: str, trusted: list[Network]) -> Address | None:
-    """The client's address: the direct peer, or behind a trusted proxy what it forwarded."""
-    address = _address(peer)
-    if address is None or not forwarded_for or not _within(address, trusted):
-        return address
-    for hop in reversed(forwarded_for.split(",")):
-        address = _address(hop)
-        if address is None:
-            return None  # a mangled chain: refuse rather than guess
-        if not _within(address, trusted):
-            return address
-    return address  # every hop is a proxy of ours: the leftmost is the client
-
-
 def request_allowed(request: HttpRequest) -> bool:
     """Whether the request comes from MARKET_NOTIFICATION_SOURCES (settings read per request)."""
-    address = client_address(request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", ""),
-                             networks(settings.TRUSTED_PROXIES))
+    address = _address(client_ip(request))  # one reading of X-Forwarded-For for the whole site
     return address is not None and _within(address, networks(settings.MARKET_NOTIFICATION_SOURCES))

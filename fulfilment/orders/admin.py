@@ -1,7 +1,7 @@
 """Django admin for the mirror of the Market and the packing work.
 
 The API token is write-only here: the form never renders the saved value back, and the list and
-detail pages show only whether one is set.
+detail pages show only whether one is set. It is stored encrypted (orders/encryption.py).
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ class BusinessForm(forms.ModelForm):
         fields = ["market_id", "name", "is_active", "api_base_url", "auth_scheme", "api_token", "credentials_error"]
 
     def clean_api_token(self) -> str:
-        new = self.cleaned_data.get("api_token", "")
+        new_token = self.cleaned_data.get("api_token", "")
         # An empty field means "unchanged", never "erase".
-        return new or (self.instance.api_token if self.instance.pk else "")
+        return new_token or (self.instance.api_token if self.instance.pk else "")
 
     def save(self, commit: bool = True) -> Business:
         if self.cleaned_data.get("clear_token"):

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from . import flags
+from .encryption import EncryptedTextField
 
 
 class PlacementModel(models.TextChoices):
@@ -165,8 +166,8 @@ class Business(NotificationState, SyncState):
     auth_scheme = models.CharField(
         _("authorisation"), max_length=16, choices=AuthScheme.choices, default=AuthScheme.API_KEY
     )
-    # Never rendered back: admin shows only whether it is set (see admin.TokenField).
-    api_token = models.CharField(_("API token"), max_length=512, blank=True)
+    # Encrypted at rest (FIELD_ENCRYPTION_KEYS) and never rendered back: the admin shows only whether it is set.
+    api_token = EncryptedTextField(_("API token"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     credentials_error = models.TextField(
         _("credential problem"), blank=True, help_text=_("Set when the Market answered 401/403; sync stops.")
