@@ -84,7 +84,7 @@ class ReportInfo:
         return self.status in (ReportStatus.DONE, ReportStatus.FAILED)
 
 
-def _external_id(value: str) -> str:
+def checked_external_id(value: str) -> str:
     """The seller's order number as the Market can print it in a barcode: printable ASCII only
     (otherwise the label's barcode silently shows the Market's order id instead)."""
     value = value.strip()
@@ -197,4 +197,4 @@ class DocumentsApi:
         """updateExternalOrderId: POST .../orders/{orderId}/external-id — the seller's number, printed on
         the act, the assembly list and the labels; once per order and only before READY_TO_SHIP."""
         self._request("updateExternalOrderId", "POST", f"/v2/campaigns/{campaign_id}/orders/{order_id}/external-id",
-                      key=campaign_id, body={"externalOrderId": _external_id(external_id)})
+                      key=campaign_id, body={"externalOrderId": checked_external_id(external_id)})
