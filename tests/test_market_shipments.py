@@ -45,7 +45,7 @@ def test_a_report_is_finished_when_done_or_failed():
 
 
 @pytest.mark.parametrize("value", ["", "  ", "ЗАКАЗ-1", "A\nB"])
-def test_anchecked_external_id_must_be_printable_ascii(value):
+def test_an_external_id_must_be_printable_ascii(value):
     with pytest.raises(ValueError):
         checked_external_id(value)
 
