@@ -152,7 +152,12 @@ def test_the_reception_transfer_act_confirms_the_closest_formed_shipment(sandbox
     clock(sandbox, "11:00")
     act = client.download_shipment_reception_transfer_act(FBS)
     assert str(order_id) in text(act)
-    assert shipment_of(client, order_id).status == ShipmentStatus.OUTBOUND_CONFIRMED
+    shipment = shipment_of(client, order_id)
+    assert shipment.status == ShipmentStatus.OUTBOUND_CONFIRMED
+    again = client.download_shipment_reception_transfer_act(FBS, warehouse_id=shipment.warehouse.id)
+    assert str(order_id) in text(again)
+    with pytest.raises(MarketBadRequest):  # another warehouse has no shipment
+        client.download_shipment_reception_transfer_act(FBS, warehouse_id=shipment.warehouse.id + 1)
 
 
 # --- availableActions ----------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def reception_transfer_act(market: MarketState, req: Request) -> Response:
     """downloadShipmentReceptionTransferAct: confirm the closest formed shipment, then its act."""
     campaign_id = req.params["campaignId"]
     warehouse_id = req.q("warehouse_id")
-    if warehouse_id and int(warehouse_id) != shipments.warehouse(campaign_id)["id"]:
+    if warehouse_id and warehouse_id != str(shipments.warehouse(campaign_id)["id"]):
         raise bad(rules.NO_CLOSEST_SHIPMENT, "SHIPMENT_NOT_FOUND")
     today = shipments.today(market)
     shipments.ensure_range(market, campaign_id, today - dt.timedelta(days=7), today + dt.timedelta(days=7))
