@@ -134,6 +134,8 @@ def test_every_operation_and_error_answer_follows_the_spec(sandbox, openapi):
     mug = pick("MUG-001")
     client.set_order_box_layout(fbs, mug.id, [[BoxLine(i.id, full_count=i.count) for i in mug.items]])
     client.update_external_order_id(fbs, mug.id, "SHOP-1001")
+    assert client.get_order(fbs, mug.id).external_order_id == "SHOP-1001"  # echoed in both order shapes
+    assert client.get_business_orders(biz, OrdersFilter(order_ids=(mug.id,))).orders[0].external_order_id
     client.update_order_statuses(fbs, [(mug.id, "PROCESSING", "READY_TO_SHIP"), (shoes.id, "PROCESSING", "SHIPPED")])
 
     # DBS: codes, items, cargo places, cancellation, digital keys, recipient change.

@@ -204,7 +204,7 @@ def test_a_transfer_moves_the_orders_to_the_next_shipment(sandbox, client):
 def test_a_transfer_less_than_30_minutes_before_the_cutoff_is_refused(sandbox, client):
     late = sandbox.place([("MUG-001", 1)])["orderId"]
     shipment = shipment_of(client, late)
-    for hhmm in ("09:31", "10:05"):
+    for hhmm in ("09:30", "09:31", "10:05"):
         clock(sandbox, hhmm)
         with pytest.raises(MarketBadRequest, match="30 minutes"):
             client.transfer_orders_from_shipment(FBS, shipment.id, [late])

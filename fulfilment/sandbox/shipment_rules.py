@@ -105,7 +105,7 @@ def transfer_refusal(status: str, shipment: dict[str, Any], now: dt.datetime, or
         return "orderIds: at least one order"
     if len(order_ids) > MAX_TRANSFER:
         return f"orderIds: at most {MAX_TRANSFER} orders per transfer"
-    if status != CREATED or now > cutoff(shipment) - TRANSFER_MARGIN:
+    if status != CREATED or now >= cutoff(shipment) - TRANSFER_MARGIN:  # more than half an hour left
         return "Orders can be transferred only while more than 30 minutes are left before the shipment is formed"
     foreign = [i for i in order_ids if i not in members]
     if foreign:
