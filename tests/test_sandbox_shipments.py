@@ -336,3 +336,16 @@ def test_the_control_plane_moves_and_resets_the_clock(sandbox):
     assert dt.datetime.fromisoformat(later["now"]).astimezone(MSK).strftime("%H:%M") == "10:00"
     back = requests.post(url, json={"offsetSeconds": 0}, timeout=5).json()
     assert abs(dt.datetime.fromisoformat(back["now"]) - dt.datetime.now(dt.UTC)) < dt.timedelta(seconds=5)
+
+
+def test_a_later_cutoff_moves_the_formation_and_the_hand_over(sandbox, client):
+    shipment = shipment_of(client, packed(sandbox, client))
+    assert shipment.plan_from.astimezone(MSK).strftime("%H:%M") == "12:00"
+    control(sandbox, shipment.id, cutoff="16:00")
+    clock(sandbox, "11:00")
+    moved = client.get_shipment(FBS, shipment.id)
+    assert moved.status == ShipmentStatus.OUTBOUND_CREATED
+    assert (moved.plan_from.astimezone(MSK).strftime("%H:%M"), moved.plan_to.astimezone(MSK).strftime("%H:%M")) == (
+        "18:00", "20:00")
+    with pytest.raises(MarketBadRequest, match="Cutoff time"):
+        client.confirm_shipment(FBS, shipment.id)

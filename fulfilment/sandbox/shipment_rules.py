@@ -14,7 +14,8 @@ Assumptions where the documentation is silent (the one place they are written do
   from their own sequence, unrelated to the order's ``delivery.shipment.id``.
 - The shipment is formed at the cutoff, ``shipment_cutoff`` (default 10:00 Moscow time) of its date;
   at that moment OUTBOUND_CREATED becomes OUTBOUND_READY_FOR_CONFIRMATION by itself. The plan
-  interval is ``shipment_interval`` (default 12:00–14:00) of the same date.
+  interval (hand-over) starts two hours after the cutoff and lasts two hours, unless
+  ``shipment_interval`` (["HH:MM", "HH:MM"] of the same date) says otherwise.
 - ``draftCount`` counts the shipment's orders that are not cancelled, ``plannedCount`` those of them
   READY_TO_SHIP or later, ``factCount`` what the sorting centre accepted (0 until then).
 - confirmShipment with ``signatory`` signs the act at once (OUTBOUND_SIGNED); without, OUTBOUND_CONFIRMED.
@@ -56,7 +57,8 @@ TRANSFER_MARGIN = dt.timedelta(minutes=30)
 MAX_TRANSFER = 500
 BOX_WEIGHT_KG = Decimal("1.0")
 DEFAULT_CUTOFF = "10:00"
-DEFAULT_INTERVAL = ("12:00", "14:00")
+HANDOVER_DELAY = dt.timedelta(hours=2)
+HANDOVER_LENGTH = dt.timedelta(hours=2)
 
 _AFTER_CONFIRMATION = (CONFIRMED, SIGNED, ACCEPTED, DISCREPANCIES, FINISHED)
 
@@ -70,6 +72,15 @@ def at(date: dt.date, hhmm: str) -> dt.datetime:
 def cutoff(shipment: dict[str, Any]) -> dt.datetime:
     """When the shipment is formed (and may be confirmed)."""
     return at(dt.date.fromisoformat(shipment["date"]), shipment["cutoff"])
+
+
+def plan_interval(shipment: dict[str, Any]) -> tuple[dt.datetime, dt.datetime]:
+    """When the orders are handed over."""
+    if shipment.get("interval"):
+        date = dt.date.fromisoformat(shipment["date"])
+        return at(date, shipment["interval"][0]), at(date, shipment["interval"][1])
+    start = cutoff(shipment) + HANDOVER_DELAY
+    return start, start + HANDOVER_LENGTH
 
 
 def current_status(shipment: dict[str, Any], now: dt.datetime) -> tuple[str, dt.datetime]:

@@ -43,7 +43,7 @@ def ensure(market: MarketState, campaign_id: int, date: str) -> dict[str, Any]:
             "date": date, "type": campaign_type, "status": rules.CREATED,
             "statusUpdateTime": market.now().isoformat(), "externalId": "", "signatory": "",
             "cutoff": store.get_setting("shipment_cutoff", rules.DEFAULT_CUTOFF),
-            "interval": list(store.get_setting("shipment_interval", rules.DEFAULT_INTERVAL)),
+            "interval": store.get_setting("shipment_interval"),
             "palletsPlanned": None, "palletsFact": None, "factCount": 0, "discrepancies": False,
             "acceptedOrderIds": None,
         }
@@ -93,12 +93,11 @@ def to_json(market: MarketState, shipment: dict[str, Any], *, cancelled: bool = 
     status, since = rules.current_status(shipment, market.now())
     orders = orders_of(market, shipment)
     active = [o for o in orders if rules.is_active(o)]
-    date = dt.date.fromisoformat(shipment["date"])
+    plan_from, plan_to = rules.plan_interval(shipment)
     out: dict[str, Any] = {
         "id": shipment["id"], "externalId": shipment["externalId"] or str(shipment["id"]),
         "orderIds": [o["orderId"] for o in (orders if cancelled else active)],
-        "planIntervalFrom": iso_msk(rules.at(date, shipment["interval"][0])),
-        "planIntervalTo": iso_msk(rules.at(date, shipment["interval"][1])),
+        "planIntervalFrom": iso_msk(plan_from), "planIntervalTo": iso_msk(plan_to),
         "draftCount": len(active), "plannedCount": sum(1 for o in active if rules.is_ready(o)),
         "factCount": shipment["factCount"], "signature": {"signed": bool(shipment["signatory"])},
         "shipmentType": shipment["type"], "warehouse": warehouse(shipment["campaignId"]),
