@@ -154,10 +154,10 @@ def render_pallet_labels(head: ShipmentHeader, count: int, orders: int, boxes: i
     for n in range(1, count + 1):
         slot = (n - 1) % 16 if page_format == "A4" else 0
         x0, y0 = (slot % 4) * cell_w, size[1] - (slot // 4 + 1) * cell_h
-        pdf.setFont(font, 9)
+        pdf.setFont(font, 8)
         top = y0 + cell_h - 5 * mm
         for i, text in enumerate((f"Shipment {head.shipment_id}", f"{head.date.strftime('%d.%m.%Y')}",
-                                  f"Pallet {n}/{count}", f"Orders: {orders}  Boxes: {boxes}", head.executor[:30])):
+                                  f"Pallet {n}/{count}", f"Orders: {orders}  Boxes: {boxes}", head.executor[:24])):
             pdf.drawString(x0 + 3 * mm, top - i * 4 * mm, _text(font, text))
         code = pallet_code(head.shipment_id, n)
         barcode = code128.Code128(code, barHeight=cell_h * 0.3, barWidth=0.5)

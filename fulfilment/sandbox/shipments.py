@@ -11,7 +11,7 @@ from .clock import MSK, iso_msk
 from .protocol import ApiError, Request, Response, bad
 from .state import MarketState
 
-SORTING_CENTRE = {"id": 100_001, "name": "Сортировочный центр Маркета", "address": "Московская обл., Софьино, 1"}
+SORTING_CENTRE = {"id": 100_001, "name": "СЦ Маркета Софьино", "address": "Московская обл., Софьино, 1"}
 DELIVERY_SERVICE = {"id": 1006360, "name": "Маркет Доставка"}
 PAGE_DEFAULT, PAGE_MAX = 15, 30
 
