@@ -8,7 +8,8 @@ import pytest
 import requests
 from pypdf import PdfReader
 
-from fulfilment.market.documents import LabelsSorting, ReportStatus, ReportSubStatus
+from fulfilment.market.documents import LabelsSorting, ReportInfo, ReportStatus, ReportSubStatus
+from fulfilment.market.errors import MarketError
 from fulfilment.market.shipments import ShipmentsFilter
 from fulfilment.market.types import BoxLine, PageFormat, PartialCount
 from fulfilment.sandbox import seed
@@ -66,6 +67,14 @@ def test_the_file_link_needs_no_token_and_only_works_once_done(sandbox):
     with pytest.raises(ValueError, match="not DONE"):
         client.download_report_file(client.get_report_info(
             client.generate_mass_order_labels_report(BIZ, [laid_out(sandbox, client)]).report_id))
+
+
+def test_an_expired_file_link_is_an_error_that_a_retry_will_not_fix(sandbox):
+    client = sandbox.client()
+    stale = ReportInfo(ReportStatus.DONE, "", f"{sandbox.url}/_sandbox/reports/labels-999999/file", None, None, 0)
+    with pytest.raises(MarketError) as failed:
+        client.download_report_file(stale)
+    assert failed.value.status == 404 and not failed.value.retryable
 
 
 def test_mass_labels_come_in_the_order_given_one_page_per_box(sandbox):
