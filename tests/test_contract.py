@@ -1,5 +1,6 @@
 """Every request the client sends and every response the sandbox returns validate against the
-official spec (``MARKET_OPENAPI_SPEC``), across all twenty order operations and the error answers."""
+official spec (``MARKET_OPENAPI_SPEC``), across the order, shipment and document operations and
+the error answers."""
 
 import datetime as dt
 import os
@@ -10,8 +11,10 @@ import pytest
 import requests
 import yaml
 
+from fulfilment.market.documents import LabelsSorting, PalletLabelFormat, ReportStatus
 from fulfilment.market.errors import MarketBadRequest, MarketCredentialsError, MarketNotFound, MarketRateLimited
 from fulfilment.market.limits import LIMITS
+from fulfilment.market.shipments import ShipmentConfirmation, ShipmentsFilter, ShipmentStatus
 from fulfilment.market.types import (
     BoxLine,
     CancellationReason,
@@ -22,6 +25,7 @@ from fulfilment.market.types import (
     PartialCount,
 )
 from fulfilment.sandbox import seed
+from fulfilment.sandbox.clock import MSK
 
 pytestmark = pytest.mark.contract
 SPEC = os.environ.get("MARKET_OPENAPI_SPEC")
@@ -57,6 +61,8 @@ class ValidatingSession(requests.Session):
         from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
         response = super().send(request, **kwargs)
+        if request.path_url.startswith("/_sandbox/"):  # a report file's link: storage, not the Partner API
+            return response
         wrapped = RequestsOpenAPIRequest(request)
         try:
             self.openapi.validate_request(wrapped)
@@ -127,6 +133,9 @@ def test_every_operation_and_error_answer_follows_the_spec(sandbox, openapi):
     client.get_order_identifiers_status(fbs, shoes.id)
     mug = pick("MUG-001")
     client.set_order_box_layout(fbs, mug.id, [[BoxLine(i.id, full_count=i.count) for i in mug.items]])
+    client.update_external_order_id(fbs, mug.id, "SHOP-1001")
+    assert client.get_order(fbs, mug.id).external_order_id == "SHOP-1001"  # echoed in both order shapes
+    assert client.get_business_orders(biz, OrdersFilter(order_ids=(mug.id,))).orders[0].external_order_id
     client.update_order_statuses(fbs, [(mug.id, "PROCESSING", "READY_TO_SHIP"), (shoes.id, "PROCESSING", "SHIPPED")])
 
     # DBS: codes, items, cargo places, cancellation, digital keys, recipient change.
@@ -150,6 +159,7 @@ def test_every_operation_and_error_answer_follows_the_spec(sandbox, openapi):
     # The catalogue: the barcodes of the SKUs in the orders.
     offers = list(client.iter_offer_mappings(biz, [i.offer_id for o in orders for i in o.items]))
     assert offers and all(o.offer_id for o in offers)
+    exercise_shipments(sandbox, client, [ac.id, mug.id], pick("RING-585").id)
 
     # Error answers keep the documented shape too.
     with pytest.raises(MarketBadRequest):
@@ -170,3 +180,49 @@ def test_every_operation_and_error_answer_follows_the_spec(sandbox, openapi):
     statuses = {code for _, _, code in session.checked}
     assert statuses >= {200, 400, 401, 403, 404, 420}
     assert len(session.checked) == len(sandbox.store.received())
+
+
+def exercise_shipments(sandbox, client, ready_ids, late_id):
+    """Today's shipment of the FBS shop through its day: before the cutoff, after it, accepted, finished."""
+    fbs, biz = seed.FBS_CAMPAIGN_ID, seed.DEMO_BUSINESS_ID
+    today = dt.datetime.now(MSK).date()
+
+    def clock(hhmm):
+        moment = dt.datetime.combine(today, dt.time.fromisoformat(hhmm), MSK)
+        requests.post(f"{sandbox.url}/_sandbox/clock", json={"at": moment.isoformat()}, timeout=5).raise_for_status()
+
+    clock("08:00")
+    found = list(client.iter_shipments(fbs, ShipmentsFilter(today, today + dt.timedelta(days=1))))
+    client.search_shipments(fbs, ShipmentsFilter(today, today, statuses=(ShipmentStatus.OUTBOUND_CREATED,),
+                                                 order_ids=tuple(ready_ids), cancelled_orders=False), limit=1)
+    shipment = next(s for s in found if set(ready_ids) <= set(s.order_ids))
+    client.get_shipment(fbs, shipment.id, cancelled_orders=False)
+    client.get_shipment_orders_info(fbs, shipment.id)
+    client.transfer_orders_from_shipment(fbs, shipment.id, [late_id])
+    client.set_shipment_pallets_count(fbs, shipment.id, 2)
+    client.download_shipment_pallet_labels(fbs, shipment.id, PalletLabelFormat.A4)
+    client.download_shipment_pallet_labels(fbs, shipment.id)
+    labels = client.generate_mass_order_labels_report(biz, ready_ids, PageFormat.A9, LabelsSorting.SORT_BY_GIVEN_ORDER)
+    assembly = client.generate_shipment_list_document_report(fbs, shipment.id)
+    client.generate_shipment_list_document_report(fbs, order_ids=ready_ids)
+    assert client.get_report_info(labels.report_id).status == ReportStatus.PENDING
+    with pytest.raises(MarketBadRequest):  # before the cutoff
+        client.confirm_shipment(fbs, shipment.id)
+
+    clock("11:00")
+    client.confirm_shipment(fbs, shipment.id, ShipmentConfirmation("OUR-7", "ivan.petrov"))
+    client.download_shipment_act(fbs, shipment.id)
+    client.download_shipment_reception_transfer_act(fbs, signatory="ivan.petrov")
+    for info in (client.get_report_info(labels.report_id), client.get_report_info(assembly.report_id)):
+        assert info.status == ReportStatus.DONE
+        assert client.download_report_file(info).startswith(b"%PDF")
+
+    sandbox_shipment = f"{sandbox.url}/_sandbox/shipments/{shipment.id}"
+    requests.post(sandbox_shipment, json={"status": "ACCEPTED_WITH_DISCREPANCIES", "type": "WITHDRAW"},
+                  timeout=5).raise_for_status()
+    client.download_shipment_discrepancy_act(fbs, shipment.id)
+    client.download_shipment_transportation_waybill(fbs, shipment.id)
+    requests.post(sandbox_shipment, json={"status": "FINISHED"}, timeout=5).raise_for_status()
+    client.download_shipment_inbound_act(fbs, shipment.id)
+    with pytest.raises(MarketNotFound):
+        client.get_shipment(fbs, 1)

@@ -33,6 +33,7 @@ from .changes import (
     StatusChange,
     StatusChanges,
 )
+from .documents import DocumentsApi
 from .errors import (
     ApiErrorItem,
     MarketBadRequest,
@@ -45,6 +46,7 @@ from .errors import (
 )
 from .limits import MAX_PAGE_SIZE, MAX_STATUS_UPDATES
 from .ratelimit import MemoryBackend, RateLimiter
+from .shipments import ShipmentsApi
 from .types import (
     BoxLabel,
     BoxLine,
@@ -69,6 +71,7 @@ from .types import (
 
 log = logging.getLogger("fulfilment.market")
 DEFAULT_BASE_URL = "https://api.partner.market.yandex.ru"
+FILE_TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.ms-excel"}  # ``expect`` → Accept
 
 
 class Credentials:
@@ -108,7 +111,7 @@ def _retry_after(headers: Any) -> float:
     return 60.0
 
 
-class MarketClient(CatalogueApi):
+class MarketClient(CatalogueApi, ShipmentsApi, DocumentsApi):
     def __init__(self, credentials: Credentials, base_url: str = DEFAULT_BASE_URL, *, timeout: float = 30.0,
                  limiter: RateLimiter | None = None, session: requests.Session | None = None) -> None:
         self.credentials = credentials
@@ -127,7 +130,7 @@ class MarketClient(CatalogueApi):
         lease = self.limiter.acquire(operation, key, cost)
         try:
             data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
-            accept = "application/pdf" if expect == "pdf" else "application/json"
+            accept = FILE_TYPES.get(expect, "application/json")
             headers = {"Accept": accept, **self.credentials.headers()}
             if data is not None:
                 headers["Content-Type"] = "application/json; charset=utf-8"
@@ -145,7 +148,7 @@ class MarketClient(CatalogueApi):
             self.limiter.release(operation, key, lease)
         log.debug("%s %s %s -> %s", operation, method, path, resp.status_code)
         if resp.status_code == 200:
-            if expect == "pdf":
+            if expect in FILE_TYPES:
                 return resp.content
             if not resp.content:
                 return None

@@ -45,6 +45,23 @@ LIMITS: dict[str, Limit] = {
     "getOrdersStats": Limit(10_000),
     "updateOrder": Limit(10_000),
     "getOfferMappings": Limit(100, period=MINUTE),
+    # First-mile shipments and their documents (200 an hour per campaign, shared by none: each its own).
+    "searchShipments": Limit(200),
+    "getShipment": Limit(200),
+    "getShipmentOrdersInfo": Limit(200),
+    "confirmShipment": Limit(200),
+    "transferOrdersFromShipment": Limit(200),
+    "setShipmentPalletsCount": Limit(200),
+    "downloadShipmentAct": Limit(200),
+    "downloadShipmentInboundAct": Limit(200),
+    "downloadShipmentDiscrepancyAct": Limit(200),
+    "downloadShipmentTransportationWaybill": Limit(200),
+    "downloadShipmentPalletLabels": Limit(200),
+    "downloadShipmentReceptionTransferAct": Limit(200),
+    "generateMassOrderLabelsReport": Limit(1_000),
+    "generateShipmentListDocumentReport": Limit(200),
+    "getReportInfo": Limit(100, period=MINUTE),
+    "updateExternalOrderId": Limit(1_000),
 }
 
 # Other documented maxima.
@@ -52,3 +69,6 @@ MAX_PAGE_SIZE = 50
 MAX_STATUS_UPDATES = 30
 MAX_DATE_RANGE_DAYS = 30
 MAX_OFFER_IDS = 100  # getOfferMappings: offerIds maxItems
+MAX_SHIPMENTS_PAGE = 30  # searchShipments: limit
+MAX_TRANSFER_ORDERS = 500  # transferOrdersFromShipment: orderIds maxItems
+MAX_LABEL_ORDERS = 1_000  # generateMassOrderLabelsReport: orderIds maxItems

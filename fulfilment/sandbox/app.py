@@ -1,4 +1,4 @@
-"""The sandbox Market: a WSGI application speaking the Partner API's order methods.
+"""The sandbox Market: a WSGI application speaking the Partner API's order, shipment and document methods.
 
 It keeps its own storage (``store.Store``), authenticates by ``Api-Key`` (or ``Authorization:
 Bearer``), answers errors shaped like the Market's (``status: ERROR, errors: [{code, message}]``),

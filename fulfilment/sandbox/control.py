@@ -1,17 +1,23 @@
 """The control plane under ``/_sandbox/...`` for tests and training: health, the requests received,
-chaos knobs, settings, reading and editing an order, and a buyer's cancellation. No auth, no limits,
-not logged: bind the server to localhost."""
+chaos knobs, settings, reading and editing an order, a buyer's cancellation, the Market's clock
+(an offset for the shipment and report rules), a shipment's status (what the sorting centre does)
+and the reports' files. No auth, no limits, not logged: bind the server to localhost."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from urllib.parse import unquote
 
 from .cancellation import buyer_cancels
 from .chaos import ChaosGate
-from .protocol import Response
+from .clock import now_utc
+from .protocol import ApiError, Response
 from .render import to_v1
+from .reports import report_file
+from .shipment_control import set_shipment_status
+from .shipments import to_json
 from .state import MarketState
 
 
@@ -37,6 +43,22 @@ def control(market: MarketState, gate: ChaosGate, method: str, path: str, raw: b
     if m and method == "PUT":  # a catalogue entry replaced whole (barcodes for a training or test case)
         store.save_offer(int(m.group(1)), {**body, "offerId": unquote(m.group(2))})
         return Response(body={"status": "OK"})
+    if path == "/_sandbox/clock":
+        return _clock(market, body if method == "POST" else {})
+    m = re.match(r"^/_sandbox/reports/([^/]+)/file$", path)
+    if m and method == "GET":
+        return report_file(market, m.group(1))
+    m = re.match(r"^/_sandbox/shipments/(\d+)$", path)
+    if m:
+        shipment = store.shipment(int(m.group(1)))
+        if shipment is None:
+            return Response(404, {"status": "ERROR", "errors": [{"code": "SHIPMENT_NOT_FOUND", "message": ""}]})
+        if method == "POST":
+            try:
+                set_shipment_status(market, shipment, body)
+            except ApiError as exc:
+                return Response(exc.status, {"status": "ERROR", "errors": exc.errors})
+        return Response(body={**shipment, "current": to_json(market, shipment, detailed=True)})
     m = re.match(r"^/_sandbox/orders/(\d+)(/buyer-cancel)?$", path)
     if m and method == "GET":
         order = store.order(int(m.group(1)))
@@ -56,3 +78,17 @@ def control(market: MarketState, gate: ChaosGate, method: str, path: str, raw: b
             store.save_order(order, conn=conn)
         return Response(body=to_v1(order))
     return Response(404, {"status": "ERROR", "errors": [{"code": "NOT_FOUND", "message": path}]})
+
+
+def _clock(market: MarketState, body: dict) -> Response:
+    """Move the Market's clock: ``{"at": ISO moment}``, ``{"advanceSeconds": n}`` or
+    ``{"offsetSeconds": n}`` (0 puts it back); answers the Market's now and the offset."""
+    store = market.store
+    if "at" in body:
+        moment = dt.datetime.fromisoformat(body["at"])
+        store.set_setting("clock_offset", (moment - now_utc()).total_seconds())
+    elif "advanceSeconds" in body:
+        store.set_setting("clock_offset", float(store.get_setting("clock_offset", 0)) + float(body["advanceSeconds"]))
+    elif "offsetSeconds" in body:
+        store.set_setting("clock_offset", float(body["offsetSeconds"]))
+    return Response(body={"now": market.now().isoformat(), "offsetSeconds": store.get_setting("clock_offset", 0)})

@@ -8,16 +8,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import (
+    acts,
     campaigns,
     cancellation,
     catalogue,
     dbs,
     digital,
+    external_id,
     identifiers,
     labels,
     layout,
     listing,
     order_update,
+    reports,
+    shipments,
     stats,
     status,
 )
@@ -41,6 +45,7 @@ def _route(method: str, pattern: str, operation: str, handler: Handler) -> Route
 
 _C = r"/v2/campaigns/(?P<campaignId>\d+)"
 _O = _C + r"/orders/(?P<orderId>\d+)"
+_S = _C + r"/first-mile/shipments/(?P<shipmentId>\d+)"
 ROUTES: tuple[Route, ...] = (
     _route("GET", r"/v2/campaigns", "getCampaigns", campaigns.get_campaigns),
     _route("GET", _C, "getCampaign", campaigns.get_campaign),
@@ -66,17 +71,37 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", r"/v1/campaigns/(?P<campaignId>\d+)/orders/update", "updateOrder", order_update.update_order),
     _route("POST", r"/v2/businesses/(?P<businessId>\d+)/offer-mappings", "getOfferMappings",
            catalogue.get_offer_mappings),
+    _route("POST", _O + r"/external-id", "updateExternalOrderId", external_id.update_external_id),
+    # First-mile shipments and their documents.
+    _route("PUT", _C + r"/first-mile/shipments", "searchShipments", shipments.search_shipments),
+    _route("GET", _S, "getShipment", shipments.get_shipment),
+    _route("GET", _S + r"/orders/info", "getShipmentOrdersInfo", shipments.orders_info),
+    _route("POST", _S + r"/orders/transfer", "transferOrdersFromShipment", shipments.transfer_orders),
+    _route("POST", _S + r"/confirm", "confirmShipment", shipments.confirm_shipment),
+    _route("PUT", _S + r"/pallets", "setShipmentPalletsCount", shipments.set_pallets),
+    _route("GET", _S + r"/act", "downloadShipmentAct", acts.act),
+    _route("GET", _S + r"/inbound-act", "downloadShipmentInboundAct", acts.inbound_act),
+    _route("GET", _S + r"/discrepancy-act", "downloadShipmentDiscrepancyAct", acts.discrepancy_act),
+    _route("GET", _S + r"/transportation-waybill", "downloadShipmentTransportationWaybill", acts.waybill),
+    _route("GET", _S + r"/pallet/labels", "downloadShipmentPalletLabels", acts.pallet_labels),
+    _route("GET", _C + r"/shipments/reception-transfer-act", "downloadShipmentReceptionTransferAct",
+           acts.reception_transfer_act),
+    _route("POST", r"/v2/reports/documents/labels/generate", "generateMassOrderLabelsReport", reports.mass_labels),
+    _route("POST", r"/v2/reports/documents/shipment-list/generate", "generateShipmentListDocumentReport",
+           reports.shipment_list),
+    _route("GET", r"/v2/reports/info/(?P<reportId>[^/]+)", "getReportInfo", reports.report_info),
 )
 
 
 def resolve(method: str, path: str) -> tuple[str, Route | None, dict[str, int]]:
     """The operation the path names ("unknown" for none), its route for this method (None: 405 or
-    404), and the path's ids."""
+    404), and the path's ids (numbers; a report's id may be text and stays so)."""
     operation = "unknown"
     for route in ROUTES:
         match = route.pattern.match(path)
         if match:
             operation = route.operation
             if route.method == method:
-                return operation, route, {k: int(v) for k, v in match.groupdict().items()}
+                return operation, route, {k: int(v) if v.isdigit() else v  # type: ignore[misc]
+                                          for k, v in match.groupdict().items()}
     return operation, None, {}

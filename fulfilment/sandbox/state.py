@@ -1,10 +1,12 @@
-"""What every handler shares: the store, the clock that stamps changes, and the order a path names."""
+"""What every handler shares: the store, the clock that stamps changes, the Market's "now" for
+time rules, and the order a path names."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from .clock import UpdateClock
+from .clock import UpdateClock, now_utc
 from .protocol import ApiError, Request
 from .store import Store
 
@@ -19,6 +21,11 @@ class MarketState:
     def touch(self, order: dict[str, Any]) -> None:
         """Bump the order's updateDate (see ``UpdateClock``)."""
         self.clock.touch(order)
+
+    def now(self) -> dt.datetime:
+        """The Market's present for its time rules (cutoffs, reports): the real time moved by the
+        control plane's clock offset (``clock_offset`` seconds). ``updateDate`` stamps keep real time."""
+        return now_utc() + dt.timedelta(seconds=float(self.store.get_setting("clock_offset", 0)))
 
     def load(self, req: Request, conn: Any = None) -> dict[str, Any]:
         """The order of the path's ``orderId``, if it belongs to the path's campaign; 404 otherwise."""

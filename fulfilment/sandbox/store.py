@@ -43,6 +43,12 @@ CREATE TABLE IF NOT EXISTS offer (
     business_id INTEGER NOT NULL REFERENCES business(id), offer_id TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (business_id, offer_id)
 );
+CREATE INDEX IF NOT EXISTS market_order_shipment ON market_order(campaign_id, shipment_date);
+CREATE TABLE IF NOT EXISTS shipment (      -- first-mile shipments: a campaign's orders of one date and warehouse
+    id INTEGER PRIMARY KEY, campaign_id INTEGER NOT NULL, warehouse_id INTEGER NOT NULL,
+    shipment_date TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (campaign_id, warehouse_id, shipment_date)
+);
+CREATE TABLE IF NOT EXISTS report (id TEXT PRIMARY KEY, business_id INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS id_seq (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
@@ -179,6 +185,49 @@ class Store:
 
     def order_count(self) -> int:
         return self.query("SELECT count(*) AS n FROM market_order")[0]["n"]
+
+    def orders_shipping(self, campaign_id: int, date_from: str, date_to: str,
+                        conn: sqlite3.Connection | None = None) -> list[dict[str, Any]]:
+        """The campaign's orders with a shipment date in [date_from, date_to] (ISO dates), oldest first."""
+        sql = ("SELECT data FROM market_order WHERE campaign_id = ? AND shipment_date BETWEEN ? AND ? "
+               "ORDER BY created_at, id")
+        params = (campaign_id, date_from, date_to)
+        rows = conn.execute(sql, params).fetchall() if conn is not None else self.query(sql, params)
+        return [json.loads(r["data"]) for r in rows]
+
+    # --- first-mile shipments and reports -------------------------------------------------------
+    def shipment(self, shipment_id: int, conn: sqlite3.Connection | None = None) -> dict[str, Any] | None:
+        sql, params = "SELECT data FROM shipment WHERE id = ?", (shipment_id,)
+        rows = conn.execute(sql, params).fetchall() if conn is not None else self.query(sql, params)
+        return json.loads(rows[0]["data"]) if rows else None
+
+    def shipment_for(self, campaign_id: int, warehouse_id: int, date: str,
+                     conn: sqlite3.Connection | None = None) -> dict[str, Any] | None:
+        sql = "SELECT data FROM shipment WHERE campaign_id = ? AND warehouse_id = ? AND shipment_date = ?"
+        params = (campaign_id, warehouse_id, date)
+        rows = conn.execute(sql, params).fetchall() if conn is not None else self.query(sql, params)
+        return json.loads(rows[0]["data"]) if rows else None
+
+    def shipments(self, campaign_id: int, date_from: str, date_to: str) -> list[dict[str, Any]]:
+        rows = self.query("SELECT data FROM shipment WHERE campaign_id = ? AND shipment_date BETWEEN ? AND ? "
+                          "ORDER BY shipment_date, id", (campaign_id, date_from, date_to))
+        return [json.loads(r["data"]) for r in rows]
+
+    def save_shipment(self, shipment: dict[str, Any], conn: sqlite3.Connection | None = None) -> None:
+        row = (shipment["id"], shipment["campaignId"], shipment["warehouseId"], shipment["date"],
+               json.dumps(shipment, ensure_ascii=False))
+        sql = "INSERT OR REPLACE INTO shipment(id, campaign_id, warehouse_id, shipment_date, data) VALUES (?,?,?,?,?)"
+        with self.tx() as c:
+            (conn or c).execute(sql, row)
+
+    def report(self, report_id: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT data FROM report WHERE id = ?", (report_id,))
+        return json.loads(rows[0]["data"]) if rows else None
+
+    def save_report(self, report: dict[str, Any]) -> None:
+        with self.tx() as c:
+            c.execute("INSERT OR REPLACE INTO report(id, business_id, data) VALUES (?,?,?)",
+                      (report["id"], report["businessId"], json.dumps(report, ensure_ascii=False)))
 
     # --- what the sandbox received (tests assert on it) -----------------------------------------
     def log_request(self, at: str, method: str, path: str, operation: str, body: str | None, status: int) -> None:

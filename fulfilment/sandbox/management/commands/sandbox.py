@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from fulfilment.sandbox.app import SandboxMarket
 from fulfilment.sandbox.chaos import Chaos
 from fulfilment.sandbox.seed import DEMO_API_KEY, Seeder
 from fulfilment.sandbox.server import make_sandbox_server
+from fulfilment.sandbox.shipment_rules import at
 from fulfilment.sandbox.store import Store
 
 
@@ -40,6 +42,8 @@ class Command(BaseCommand):
                             help="seconds an identifier check stays IN_PROGRESS")
         parser.add_argument("--failing-code", action="append", default=[],
                             help="a code (or prefix) the identifier check rejects; repeatable")
+        parser.add_argument("--shipment-cutoff", default=None, metavar="HH:MM",
+                            help="when new shipments are formed, Moscow time (default 10:00)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         db = opts["db"]
@@ -56,6 +60,9 @@ class Command(BaseCommand):
             seeder.accounts(opts["api_key"])
             seeder.load(opts["load"])
         store.set_setting("check_delay", opts["check_delay"])
+        if opts["shipment_cutoff"]:
+            at(dt.date.today(), opts["shipment_cutoff"])  # refuses a malformed HH:MM before serving
+            store.set_setting("shipment_cutoff", opts["shipment_cutoff"])
         chaos = Chaos(opts["latency_ms"], opts["error_rate"], opts["burst_after"], opts["burst_period"])
         app = SandboxMarket(store, chaos, failing_codes=opts["failing_code"], check_delay=opts["check_delay"])
         server = make_sandbox_server(app, opts["host"], opts["port"])
