@@ -115,7 +115,7 @@ def test_loading_the_settings_and_models_writes_no_key(tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_encrypts_existing_plain_tokens_and_reverses():
     executor = MigrationExecutor(connection)
-    before, after = [("orders", "0006_fewer_indexes")], [("orders", "0007_business_api_token_encrypted")]
+    before, after = [("orders", "0008_notifications")], [("orders", "0009_business_api_token_encrypted")]
     try:
         executor.migrate(before)
         with connection.cursor() as cursor:

@@ -26,7 +26,7 @@ def decrypt_tokens(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0006_fewer_indexes'),
+        ('orders', '0008_notifications'),
     ]
 
     operations = [
