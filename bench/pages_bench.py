@@ -5,8 +5,8 @@
     ... bench/pages_bench.py --sizes 10000 --explain # any sizes; EXPLAIN (ANALYZE, BUFFERS) of slow queries
     ... bench/pages_bench.py --drop                  # drop the database at the end (1 000 000 orders: GBs)
 
-PostgreSQL only (the history is written with COPY, see pages_history.py); the database is created
-when missing. Per size the tables are emptied and the history built again: the same day's work
+PostgreSQL only (the history is written with COPY, see pages_history.py); the database is dropped
+and created again, then migrated. Per size the tables are emptied and the history built again: the same day's work
 (5 000 orders in PROCESSING across 20 shops, the newest ids) over ``size`` orders in all. Each page
 is requested through Django's full stack in process, interleaved with a trivial logged-in view
 (``/queue/open/`` without a code: login check, session, message, redirect), in ``--passes``
@@ -122,14 +122,16 @@ def explain(sql: str) -> str:
         return "\n".join(row[0] for row in cur.fetchall())
 
 
-def ensure_database(url: str, jit_off: bool) -> None:
+def fresh_database(url: str, jit_off: bool) -> None:
+    """A new database, so the schema is exactly what the migrations make (indexes included)."""
     import psycopg
 
     dbname = url.rsplit("/", 1)[1].split("?")[0]
     with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{dbname}"')
-        conn.execute(f'ALTER DATABASE "{dbname}" ' + ("SET jit = off" if jit_off else "RESET jit"))
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+        if jit_off:
+            conn.execute(f'ALTER DATABASE "{dbname}" SET jit = off')
 
 
 def drop_database(url: str) -> None:
@@ -163,7 +165,7 @@ def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("BENCH_DATABASE_URL must point to PostgreSQL (the history is written with COPY)")
-    ensure_database(url, jit_off=args.jit == "off")
+    fresh_database(url, jit_off=args.jit == "off")
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(Path(tmp))

@@ -178,6 +178,7 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
         cur.execute("SET session_replication_role = replica")  # no foreign-key triggers while loading
         cur.execute("SET maintenance_work_mem = '512MB'")
         dropped = _indexes(cur, tables)
+        assert len(dropped) > len(tables), "the tables have lost their indexes: run with a fresh database"
         for drop, _create in dropped:
             cur.execute(drop)
         try:
