@@ -1,0 +1,130 @@
+"""Queries per page do not grow with the orders: the start page, the queue's filters and searches, the
+order panel, the supervisor's pages, the report form and the admin changelists. By URL path, so the
+checks hold whichever module serves a page (the queue and the order screen have theirs in
+test_packing.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from fulfilment.orders.models import AuditEvent, Box, Campaign, Order, OutboxAction, Problem
+
+from .builders import make_campaign, make_order
+
+pytestmark = pytest.mark.django_db
+
+
+def queries(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        resp = client.get(path)
+    assert resp.status_code == 200, (path, resp.status_code)
+    return len(ctx.captured_queries)
+
+
+def history(campaign: Campaign, n: int) -> None:
+    """Orders that left the queue long ago, each with its box, delivered actions and audit trail."""
+    for i in range(n):
+        status = "CANCELLED" if i % 5 == 0 else "DELIVERED"
+        order = make_order(campaign=campaign, items=(("A", 1), ("B", 2)), status=status, substatus="",
+                           shipment_date=dt.date(2025, 1, 1) + dt.timedelta(days=i))
+        Box.objects.create(order=order, number=1, barcode=f"{order.market_id}-1")
+        OutboxAction.objects.create(campaign=campaign, order=order, kind=OutboxAction.Kind.LAYOUT,
+                                    state=OutboxAction.State.DELIVERED)
+        for action in ("scan", "pack.finish", "pack.ready"):
+            AuditEvent.objects.create(order=order, action=action, request_id=uuid.uuid4() if action == "scan" else None)
+
+
+def work(campaign: Campaign, n: int, user) -> list[Order]:
+    """Today's orders, with each kind of trouble a page lists: a problem, a flag, a refused action,
+    a buyer's cancellation request."""
+    orders = []
+    for i in range(n):
+        order = make_order(campaign=campaign, items=(("A", 1), ("B", 2)), shipment_date=timezone.localdate(),
+                           flag_reason="Позвонить покупателю" if i % 3 == 0 else "", buyer_type="BUSINESS")
+        if i % 2 == 0:
+            Order.objects.filter(pk=order.pk).update(problem=Problem.MISSING, problem_by=user,
+                                                     problem_item=order.items.first(), problem_at=timezone.now())
+        OutboxAction.objects.create(campaign=campaign, order=order, kind=OutboxAction.Kind.STATUS,
+                                    state=OutboxAction.State.FAILED if i % 4 == 0 else OutboxAction.State.DELIVERED,
+                                    created_by=user)
+        AuditEvent.objects.create(order=order, user=user, action="scan", request_id=uuid.uuid4())
+        make_order(campaign=campaign, status="DELIVERY", substatus="", cancel_requested=True,
+                   cancel_requested_at=timezone.now())
+        orders.append(order)
+    return orders
+
+
+@pytest.fixture
+def shop() -> Campaign:
+    return make_campaign()
+
+
+def grows(client, paths: list[str], more) -> dict[str, tuple[int, int]]:
+    """The pages whose query count changed after ``more()`` added orders: {path: (before, after)}."""
+    client.get("/queue/")  # a session's first request also loads the user's language once
+    before = {p: queries(client, p) for p in paths}
+    more()
+    after = {p: queries(client, p) for p in paths}
+    return {p: (before[p], after[p]) for p in paths if before[p] != after[p]}
+
+
+def test_queue_filters_and_searches_do_not_grow_with_the_orders(client, packer, shop):
+    first = work(shop, 4, packer)[-1]  # every filter finds one: an empty page is read with one query less
+    client.force_login(packer)
+    paths = [f"/queue/?campaign={shop.pk}", "/queue/?status=PROCESSING/READY_TO_SHIP", "/queue/?status=PROCESSING",
+             f"/queue/?date={timezone.localdate().isoformat()}", "/queue/?buyer=BUSINESS", "/queue/?codes=1",
+             "/queue/?flagged=1", f"/queue/?q={first.market_id}", "/queue/?q=A", "/queue/?page=2"]
+    assert grows(client, paths, lambda: (history(shop, 12), work(shop, 12, packer))) == {}
+
+
+def test_the_order_panel_does_not_grow_with_the_orders_history(client, packer, shop):
+    order = work(shop, 1, packer)[0]
+    client.force_login(packer)
+    paths = [f"/orders/{order.pk}/panel/"]
+    assert grows(client, paths, lambda: (history(shop, 12), work(shop, 12, packer))) == {}
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17: the start page reads each listed problem's reporter one by one "
+                   "(select_related('problem_by') missing in the attention list)")
+def test_the_start_page_does_not_grow_with_the_orders(client, packer, shop):
+    work(shop, 1, packer)
+    client.force_login(packer)
+    assert grows(client, ["/"], lambda: (history(shop, 12), work(shop, 12, packer))) == {}
+
+
+def test_the_start_page_does_not_grow_with_the_orders_history(client, packer, shop):
+    work(shop, 1, packer)
+    client.force_login(packer)
+    assert grows(client, ["/"], lambda: history(shop, 12)) == {}
+
+
+def test_the_supervisors_pages_do_not_grow_with_the_orders(client, supervisor, shop):
+    order = work(shop, 1, supervisor)[0]
+    client.force_login(supervisor)
+    paths = ["/supervisor/", f"/supervisor/orders/{order.pk}/", "/supervisor/reports/"]
+
+    def more():
+        history(shop, 12)
+        work(shop, 12, supervisor)
+        for _ in range(10):
+            AuditEvent.objects.create(order=order, user=supervisor, action="scan", request_id=uuid.uuid4())
+            OutboxAction.objects.create(campaign=shop, order=order, kind=OutboxAction.Kind.LAYOUT,
+                                        state=OutboxAction.State.DELIVERED, created_by=supervisor)
+        make_campaign(business=shop.business)
+
+    assert grows(client, paths, more) == {}
+
+
+def test_the_admin_changelists_do_not_grow_with_the_orders(client, admin_user, shop):
+    order = work(shop, 1, admin_user)[0]
+    client.force_login(admin_user)
+    paths = ["/admin/orders/order/", "/admin/orders/order/?status__exact=PROCESSING",
+             f"/admin/orders/order/?q={order.market_id}", "/admin/orders/auditevent/",
+             "/admin/orders/auditevent/?action__exact=scan", f"/admin/orders/auditevent/?q={order.market_id}"]
+    assert grows(client, paths, lambda: (history(make_campaign(), 12), work(shop, 12, admin_user))) == {}
