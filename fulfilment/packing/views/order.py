@@ -45,8 +45,9 @@ def _label_format(request: HtmxHttpRequest) -> str:
 
 
 def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedback] | None = None,
-                  state: PackState | None = None) -> dict[str, Any]:
-    """Everything the order's panel shows: items, boxes, codes, what blocks finishing, the actions sent."""
+                  state: PackState | None = None, swapped: bool = False) -> dict[str, Any]:
+    """Everything the order's panel shows: items, boxes, codes, what blocks finishing, the actions sent.
+    ``swapped``: the answer is swapped into the page by JavaScript (htmx, or the scan queue)."""
     state = state if state is not None else PackState(order)
     actions = list(order.outbox.order_by("-id")[:20])
     layout_action = next((a for a in actions if a.kind in (OutboxAction.Kind.LAYOUT, OutboxAction.Kind.CARGO_PLACES)),
@@ -72,13 +73,14 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
         "label_formats": settings.LABEL_FORMATS, "label_format": _label_format(request),
         "problem_choices": Problem.choices, "part_choices": range(2, 7),
         "sent_current": order.layout_sent_version is not None and order.layout_sent_version == order.layout_version,
+        "swapped": swapped,
     }
 
 
 def render_panel(request: HtmxHttpRequest, order_id: int, feedback: list[Feedback] | None = None,
                  partial: str = "panel") -> HttpResponse:
-    """The order page's panel (or its body) alone, as htmx swaps it."""
-    return render(request, f"{PAGE}#{partial}", panel_context(request, get_order(order_id), feedback))
+    """The order page's panel (or its body) alone, as JavaScript swaps it."""
+    return render(request, f"{PAGE}#{partial}", panel_context(request, get_order(order_id), feedback, swapped=True))
 
 
 def _page(request: HtmxHttpRequest, order: Order, feedback: list[Feedback] | None = None) -> HttpResponse:
@@ -147,10 +149,10 @@ def order_scan(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     if applied:
         state = applied[-1].state
         assert state is not None
-        ctx = panel_context(request, state.order, feedback, state)
+        ctx = panel_context(request, state.order, feedback, state, swapped=True)
     else:
         assert order is not None
-        ctx = panel_context(request, order, feedback)
+        ctx = panel_context(request, order, feedback, swapped=True)
         state = ctx["state"]
     items = set().union(*(f.items for f in feedback))
     lines: dict[int, bool] = {}
