@@ -118,12 +118,10 @@ def test_the_migration_encrypts_existing_plain_tokens_and_reverses():
     before, after = [("orders", "0008_notifications")], [("orders", "0009_business_api_token_encrypted")]
     try:
         executor.migrate(before)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO orders_business (market_id, name, api_base_url, auth_scheme, api_token, is_active,"
-                " credentials_error, last_sync_error, last_sync_orders) VALUES (7, 'Old', 'https://x', 'API_KEY',"
-                " %s, %s, '', '', 0), (8, 'No token', 'https://x', 'API_KEY', '', %s, '', '', 0)",
-                [SECRET, True, True])
+        # The model as it was before the migration (plain text token), whatever columns came since.
+        old_business = executor.loader.project_state(before).apps.get_model("orders", "Business")
+        old_business.objects.create(market_id=7, name="Old", api_base_url="https://x", api_token=SECRET)
+        old_business.objects.create(market_id=8, name="No token", api_base_url="https://x", api_token="")
         executor = MigrationExecutor(connection)
         executor.migrate(after)
         old = Business.objects.get(market_id=7)
