@@ -44,28 +44,25 @@ from .errors import (
     MarketRateLimited,
     MarketUnavailable,
 )
+from .labels import LabelsApi
 from .limits import MAX_PAGE_SIZE, MAX_STATUS_UPDATES
 from .ratelimit import MemoryBackend, RateLimiter
 from .shipments import ShipmentsApi
+from .stats import StatsApi
 from .types import (
-    BoxLabel,
     BoxLine,
-    BuyerInfo,
     Campaign,
     CancellationReason,
     DigitalItem,
     IdentifierStatus,
     Instance,
     ItemsModificationReason,
-    LabelsData,
     LayoutBox,
     Operation,
     Order,
     OrdersFilter,
     OrdersPage,
-    PageFormat,
     ParcelBox,
-    StatsOrder,
     StatusUpdateResult,
 )
 
@@ -111,7 +108,7 @@ def _retry_after(headers: Any) -> float:
     return 60.0
 
 
-class MarketClient(CatalogueApi, ShipmentsApi, DocumentsApi):
+class MarketClient(LabelsApi, StatsApi, CatalogueApi, ShipmentsApi, DocumentsApi):
     def __init__(self, credentials: Credentials, base_url: str = DEFAULT_BASE_URL, *, timeout: float = 30.0,
                  limiter: RateLimiter | None = None, session: requests.Session | None = None) -> None:
         self.credentials = credentials
@@ -346,58 +343,7 @@ class MarketClient(CatalogueApi, ShipmentsApi, DocumentsApi):
                       f"/v2/campaigns/{campaign_id}/orders/{order_id}/deliverDigitalGoods", key=campaign_id,
                       body=DigitalCodes(tuple(items)).body())
 
-    # --- labels and buyer -------------------------------------------------------------------------
-    def generate_order_labels(self, campaign_id: int, order_id: int, page_format: PageFormat = PageFormat.A7
-                              ) -> bytes:
-        """generateOrderLabels: GET .../orders/{orderId}/delivery/labels — a PDF, one label per box."""
-        return self._request("generateOrderLabels", "GET",
-                             f"/v2/campaigns/{campaign_id}/orders/{order_id}/delivery/labels", key=campaign_id,
-                             params={"format": str(page_format)}, expect="pdf")
-
-    def generate_order_label(self, campaign_id: int, order_id: int, shipment_id: int, box_id: int,
-                             page_format: PageFormat = PageFormat.A7) -> bytes:
-        """generateOrderLabel: GET .../delivery/shipments/{shipmentId}/boxes/{boxId}/label — one box."""
-        return self._request("generateOrderLabel", "GET",
-                             f"/v2/campaigns/{campaign_id}/orders/{order_id}/delivery/shipments/{shipment_id}"
-                             f"/boxes/{box_id}/label", key=campaign_id, params={"format": str(page_format)},
-                             expect="pdf")
-
-    def get_order_labels_data(self, campaign_id: int, order_id: int) -> LabelsData:
-        """getOrderLabelsData: GET .../orders/{orderId}/delivery/labels/data."""
-        data = self._request("getOrderLabelsData", "GET",
-                             f"/v2/campaigns/{campaign_id}/orders/{order_id}/delivery/labels/data", key=campaign_id)
-        r = self._result(data, "getOrderLabelsData")
-        return LabelsData(int(r["orderId"]), int(r["placesNumber"]), r["url"], tuple(
-            BoxLabel(int(b["boxId"]), b["fulfilmentId"], b["place"], b["url"], b["deliveryServiceName"],
-                     b["recipientName"]) for b in r.get("parcelBoxLabels") or ()))
-
-    def get_order_buyer_info(self, campaign_id: int, order_id: int) -> BuyerInfo:
-        """getOrderBuyerInfo: GET .../orders/{orderId}/buyer."""
-        data = self._request("getOrderBuyerInfo", "GET", f"/v2/campaigns/{campaign_id}/orders/{order_id}/buyer",
-                             key=campaign_id)
-        r = self._result(data, "getOrderBuyerInfo")
-        return BuyerInfo(r.get("type", ""), r.get("firstName", ""), r.get("lastName", ""), r.get("middleName", ""),
-                         r.get("phone", ""))
-
-    # --- statistics and order changes -------------------------------------------------------------
-    def iter_orders_stats(self, campaign_id: int, date_from: dt.date, date_to: dt.date, limit: int = 200
-                          ) -> Iterator[StatsOrder]:
-        """getOrdersStats (seed 002): POST v2/campaigns/{campaignId}/stats/orders, streamed."""
-        token: str | None = None
-        while True:
-            params: dict[str, Any] = {"limit": limit}
-            if token:
-                params["page_token"] = token
-            data = self._request("getOrdersStats", "POST", f"/v2/campaigns/{campaign_id}/stats/orders",
-                                 key=campaign_id, params=params,
-                                 body={"dateFrom": date_from.isoformat(), "dateTo": date_to.isoformat()})
-            result = self._result(data, "getOrdersStats")
-            for o in result.get("orders") or ():
-                yield StatsOrder.from_json(o)
-            token = (result.get("paging") or {}).get("nextPageToken")
-            if not token or not result.get("orders"):
-                return
-
+    # --- order changes ----------------------------------------------------------------------------
     def update_order(self, campaign_id: int, order_id: int, *, customer: dict[str, str] | None = None,
                      delivery_dates: tuple[dt.date, dt.date] | None = None,
                      delivery_times: tuple[str, str] | None = None) -> list[Operation]:

@@ -10,86 +10,40 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from .dates import parse_date, parse_datetime
+from .enums import (
+    BuyerType as BuyerType,
+)
+from .enums import (
+    CancellationReason as CancellationReason,
+)
+from .enums import (  # re-exported: types is where callers look for the Market's vocabulary
+    E as E,
+)
+from .enums import (
+    InstanceType as InstanceType,
+)
+from .enums import (
+    ItemsModificationReason as ItemsModificationReason,
+)
+from .enums import (
+    OrderStatus as OrderStatus,
+)
+from .enums import (
+    OrderSubstatus as OrderSubstatus,
+)
+from .enums import (
+    PageFormat as PageFormat,
+)
+from .enums import (
+    PlacementType as PlacementType,
+)
+from .enums import (
+    enum_or_str as enum_or_str,
+)
 from .errors import MarketProtocolError
-
-E = TypeVar("E", bound=StrEnum)
-
-
-def enum_or_str(kind: type[E], value: Any) -> E | str:
-    """The enum member for a documented value, else the value itself (kept, not refused)."""
-    if value is None:
-        return ""
-    try:
-        return kind(value)
-    except ValueError:
-        return str(value)
-
-
-class OrderStatus(StrEnum):
-    PLACING = "PLACING"
-    RESERVED = "RESERVED"
-    UNPAID = "UNPAID"
-    PROCESSING = "PROCESSING"
-    DELIVERY = "DELIVERY"
-    PICKUP = "PICKUP"
-    DELIVERED = "DELIVERED"
-    CANCELLED = "CANCELLED"
-    PENDING = "PENDING"
-    PARTIALLY_RETURNED = "PARTIALLY_RETURNED"
-    RETURNED = "RETURNED"
-    UNKNOWN = "UNKNOWN"
-
-
-class OrderSubstatus(StrEnum):
-    """The substatuses the dashboard acts on; the Market has over a hundred more (kept as str)."""
-
-    STARTED = "STARTED"
-    PACKAGING = "PACKAGING"
-    READY_TO_SHIP = "READY_TO_SHIP"
-    SHIPPED = "SHIPPED"
-    SHOP_FAILED = "SHOP_FAILED"
-    USER_CHANGED_MIND = "USER_CHANGED_MIND"
-
-
-class InstanceType(StrEnum):
-    CIS = "CIS"
-    CIS_OPTIONAL = "CIS_OPTIONAL"
-    UIN = "UIN"
-    RNPT = "RNPT"
-    GTD = "GTD"
-
-
-class PlacementType(StrEnum):
-    FBS = "FBS"
-    FBY = "FBY"
-    DBS = "DBS"
-    LAAS = "LAAS"
-
-
-class BuyerType(StrEnum):
-    PERSON = "PERSON"
-    BUSINESS = "BUSINESS"
-
-
-class PageFormat(StrEnum):
-    A9_HORIZONTALLY = "A9_HORIZONTALLY"
-    A9 = "A9"
-    A7 = "A7"
-    A4 = "A4"
-
-
-class CancellationReason(StrEnum):
-    ORDER_DELIVERED = "ORDER_DELIVERED"
-    ORDER_IN_DELIVERY = "ORDER_IN_DELIVERY"
-
-
-class ItemsModificationReason(StrEnum):
-    PARTNER_REQUESTED_REMOVE = "PARTNER_REQUESTED_REMOVE"
-    USER_REQUESTED_REMOVE = "USER_REQUESTED_REMOVE"
 
 
 def _dec(value: Any) -> Decimal:
@@ -461,30 +415,3 @@ class DigitalItem:
     def to_json(self) -> dict[str, Any]:
         return {"id": self.item_id, "codes": list(self.codes), "slip": self.slip,
                 "activate_till": self.activate_till.isoformat()}
-
-
-@dataclass(frozen=True)
-class StatsItem:
-    offer_name: str
-    shop_sku: str
-    count: int
-    total: Decimal
-
-
-@dataclass(frozen=True)
-class StatsOrder:
-    id: int
-    created: dt.date | None
-    status: str
-    fake: bool
-    items: tuple[StatsItem, ...]
-    raw: dict[str, Any] = field(repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> StatsOrder:
-        items = []
-        for it in d.get("items") or ():
-            total = sum((_dec(p.get("total")) for p in it.get("prices") or () if p.get("type") == "BUYER"), Decimal(0))
-            items.append(StatsItem(it.get("offerName", ""), it.get("shopSku", ""), int(it.get("count", 0)), total))
-        return cls(int(d["id"]), parse_date(d.get("creationDate")), d.get("status", ""), bool(d.get("fake")),
-                   tuple(items), d)

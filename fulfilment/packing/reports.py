@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from fulfilment.market.types import StatsOrder
+from fulfilment.market.stats import StatsOrder
 from fulfilment.orders.clients import client_for
 from fulfilment.orders.models import Campaign
 
