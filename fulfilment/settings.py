@@ -206,6 +206,10 @@ _CELERY_FS = VAR_DIR / "celery"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 # Redeliver an unacknowledged task (acks_late) taken by a worker that is still alive but stuck.
 _VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+CELERY_VISIBILITY_TIMEOUT = _VISIBILITY_TIMEOUT  # orders/scheduling.py keeps countdowns below it
+# A task that runs past these is stopped before the broker would give it to another worker.
+CELERY_TASK_SOFT_TIME_LIMIT = max(1, _VISIBILITY_TIMEOUT - 100)
+CELERY_TASK_TIME_LIMIT = max(2, _VISIBILITY_TIMEOUT - 60)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT = "fulfilment.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

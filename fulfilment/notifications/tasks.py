@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from fulfilment.orders import scheduling
+
 from . import refreshing
 
 
@@ -12,7 +14,7 @@ def refresh_from_notifications_task(business_id: int) -> int:
     """Refresh the orders the business's waiting events name; again later when the Market failed."""
     outcome = refreshing.refresh_pending(business_id)
     if outcome.retry_in is not None:
-        refresh_from_notifications_task.apply_async((business_id,), countdown=outcome.retry_in)
+        refresh_from_notifications_task.apply_async((business_id,), countdown=scheduling.countdown(outcome.retry_in))
     return outcome.events
 
 

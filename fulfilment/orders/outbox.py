@@ -23,6 +23,7 @@ from fulfilment.market import types as mt
 from fulfilment.market.client import MarketClient
 from fulfilment.market.errors import MarketBadRequest, MarketCredentialsError, MarketError, MarketRateLimited
 
+from . import scheduling
 from .clients import client_for
 from .models import AuditEvent, Box, Business, Campaign, Order, OrderItem, OutboxAction
 from .verification import check_identifiers_task
@@ -307,7 +308,7 @@ def deliver_action_task(action_id: int) -> str:
     """Send one outbox action; schedule itself again when the Market asks to wait."""
     state, retry_in = deliver(action_id)
     if retry_in is not None:
-        deliver_action_task.apply_async((action_id,), countdown=retry_in)
+        deliver_action_task.apply_async((action_id,), countdown=scheduling.countdown(retry_in))
     return state
 
 
