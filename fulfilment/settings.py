@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "fulfilment.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -242,6 +243,9 @@ CELERY_BEAT_SCHEDULE = {
     "sync-all-businesses": {"task": "fulfilment.orders.tasks.sync_all_task", "schedule": SYNC_INTERVAL_SECONDS},
     "sweep-outbox": {"task": "fulfilment.orders.tasks.sweep_outbox_task",
                      "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=30.0)},
+    # /readyz: the beat schedules it, a worker runs it; not run within the limit, it is dropped.
+    "heartbeat": {"task": "fulfilment.orders.tasks.heartbeat_task", "schedule": 30.0,
+                  "options": {"expires": env.int("READY_HEARTBEAT_SECONDS", default=120)}},
     "sweep-notifications": {"task": "fulfilment.notifications.tasks.sweep_notifications_task", "schedule": 60.0},
 }
 
@@ -270,11 +274,25 @@ MARKET_NOTIFICATION_HEALTHY_MINUTES = env.float("MARKET_NOTIFICATION_HEALTHY_MIN
 MARKET_NOTIFICATION_COALESCE_SECONDS = env.float("MARKET_NOTIFICATION_COALESCE_SECONDS", default=2.0)
 
 # --- Logging ------------------------------------------------------------------------------------
+# LOG_FORMAT=json (compose sets it): one JSON object a line, for a log collector; plain text otherwise.
+# Every line carries the request id (or the Celery task id): fulfilment/request_ids.py.
+# /readyz's limits: older than these, the check fails (503).
+READY_HEARTBEAT_SECONDS = env.int("READY_HEARTBEAT_SECONDS", default=120)
+READY_SYNC_LAG_SECONDS = env.int("READY_SYNC_LAG_SECONDS", default=900)
+READY_OUTBOX_AGE_SECONDS = env.int("READY_OUTBOX_AGE_SECONDS", default=600)
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "fulfilment.request_ids.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain",
+                             "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # urllib3 logs full URLs at DEBUG; never headers, so tokens stay out of logs.

@@ -11,6 +11,7 @@ admin.site.site_header = "Fulfilment"
 
 urlpatterns = [
     path("healthz", site.health, name="health"),
+    path("readyz", site.ready, name="ready"),
     path("login/", login_not_required(auth_views.LoginView.as_view(
         authentication_form=LoginForm, redirect_authenticated_user=True)), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -7,12 +7,14 @@ Celery's autodiscovery looks, under the names they always had.
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.utils import timezone
 
 from fulfilment.market.errors import MarketError
 
-from . import catalogue, sync
+from . import catalogue, readiness, sync
 from .models import Business
 from .outbox import deliver_action_task, sweep_outbox_task
 from .verification import check_identifiers_task
@@ -48,5 +50,18 @@ def sync_all_task() -> int:
     return len(ids)
 
 
-__all__ = ["check_identifiers_task", "deliver_action_task", "sweep_outbox_task", "sync_all_task", "sync_business_task",
-           "sync_catalogue_task"]
+@shared_task(bind=True, ignore_result=True)
+def heartbeat_task(self: Any) -> None:
+    """Beat, every 30 s: proof for /readyz that the beat schedules and a worker runs."""
+    readiness.beat_heartbeat(self.request.hostname or "")
+
+
+__all__ = [
+    "check_identifiers_task",
+    "deliver_action_task",
+    "heartbeat_task",
+    "sweep_outbox_task",
+    "sync_all_task",
+    "sync_business_task",
+    "sync_catalogue_task",
+]

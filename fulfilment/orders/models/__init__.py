@@ -6,6 +6,7 @@ and an unknown one must be kept, not refused.
 """
 
 from .accounts import Business, Campaign, NotificationState, SyncState, new_notification_secret
+from .health import Heartbeat
 from .orders import Order, OrderItem, OrderQuerySet, attention_condition, to_pack_condition
 from .packing import Box, BoxLine, CatalogueOffer, Instance, ProductBarcode
 from .records import AuditEvent, OutboxAction
@@ -26,7 +27,8 @@ from .vocabulary import (
 
 __all__ = [
     "CANCELLATION_DEADLINE", "DIGITAL_WINDOW", "PACKING_SUBSTATUSES", "AuditEvent", "Box", "BoxLine", "Business",
-    "Campaign", "CatalogueOffer", "DeliveryType", "Instance", "InstanceKind", "InstanceType", "NotificationState",
+    "Campaign", "CatalogueOffer", "DeliveryType", "Heartbeat", "Instance", "InstanceKind", "InstanceType",
+    "NotificationState",
     "Order", "OrderItem", "OrderQuerySet", "OrderStatus", "OrderSubstatus", "OutboxAction", "OutboxState",
     "PlacementModel", "Problem",
     "ProductBarcode", "SyncState", "Verification", "attention_condition", "new_notification_secret",

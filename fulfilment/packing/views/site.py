@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fulfilment.accounts.roles import is_packer, is_supervisor
 from fulfilment.orders.models import Business, Campaign, Order, attention_condition, to_pack_condition
+from fulfilment.orders.readiness import readiness
 from fulfilment.orders.tasks import sync_business_task
 
 from ..access import packer_required
@@ -36,6 +37,16 @@ def health(request: HtmxHttpRequest) -> JsonResponse:
     except Exception:
         db_ok = False
     return JsonResponse({"status": "ok" if db_ok else "error", "database": db_ok}, status=200 if db_ok else 503)
+
+
+@login_not_required
+@require_GET
+@never_cache
+def ready(request: HtmxHttpRequest) -> JsonResponse:
+    """Readiness for an operator or a load balancer: every check with its figure; 503 when one fails."""
+    report = readiness()
+    return JsonResponse({"status": "ok" if report.ok else "error", "checks": report.checks},
+                        status=200 if report.ok else 503)
 
 
 @require_GET
