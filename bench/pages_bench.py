@@ -88,7 +88,8 @@ def measure(client: Any, paths: list[tuple[str, str]], passes: int, requests: in
                         "slowest_ms": float(slowest["time"]) * 1000, "p50": [], "p95": []}
     result["trivial"] = {"path": TRIVIAL, "queries": 0, "p50": [], "p95": []}
     trivial_all: list[float] = []
-    for _ in range(passes):
+    for n in range(passes):
+        print(f"  pass {n + 1} of {passes}", flush=True)
         trivial: list[float] = []
         for name, path in paths:
             samples: list[float] = []
@@ -158,6 +159,7 @@ def main() -> None:
                     "each page that misses a target")
     ap.add_argument("--jit", choices=("server", "off"), default="server",
                     help="off: ALTER DATABASE ... SET jit = off (PostgreSQL compiles costly plans otherwise)")
+    ap.add_argument("--reuse", action="store_true", help="measure the history the last run built (one size)")
     ap.add_argument("--drop", action="store_true", help="drop the database at the end")
     args = ap.parse_args()
     if args.quick:
@@ -165,13 +167,14 @@ def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("BENCH_DATABASE_URL must point to PostgreSQL (the history is written with COPY)")
-    fresh_database(url, jit_off=args.jit == "off")
+    if not args.reuse:
+        fresh_database(url, jit_off=args.jit == "off")
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(Path(tmp))
         from django.test import Client
         from django.test.utils import override_settings
-        from pages_history import build
+        from pages_history import build, built
 
         results: dict[int, dict[str, dict[str, Any]]] = {}
         # No collectstatic for a benchmark: static URLs from the source folders, as the tests do.
@@ -180,7 +183,7 @@ def main() -> None:
         with override_settings(ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, DEBUG=False,
                                STORAGES=storages):
             for size in sizes:
-                ids = build(size, args.work, args.shops)
+                ids = built() if args.reuse else build(size, args.work, args.shops)
                 client = Client()
                 client.force_login(ids["user"])
                 res = results[size] = measure(client, pages(ids), args.passes, args.requests, args.budget)

@@ -293,3 +293,18 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
     picked["build_s"] = done - t0
     return picked
 
+
+
+def built() -> dict[str, Any]:
+    """The ids ``build`` returned, read back from the history it left."""
+    from django.contrib.auth.models import User
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from fulfilment.orders.models import Campaign, Order
+
+    order = (Order.objects.filter(status="PROCESSING", substatus="STARTED", problem="").annotate(n=Count("items"))
+             .filter(n__gte=3).order_by("id").first())
+    return {"user": User.objects.get(username="bench"), "order": order.pk, "market_id": order.market_id,
+            "sku": order.items.order_by("id").first().offer_id, "campaign": Campaign.objects.order_by("id")[0].pk,
+            "today": timezone.localdate()}
