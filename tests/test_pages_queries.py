@@ -90,8 +90,6 @@ def test_the_order_panel_does_not_grow_with_the_orders_history(client, packer, s
     assert grows(client, paths, lambda: (history(shop, 12), work(shop, 12, packer))) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17: the start page reads each listed problem's reporter one by one "
-                   "(select_related('problem_by') missing in the attention list)")
 def test_the_start_page_does_not_grow_with_the_orders(client, packer, shop):
     work(shop, 1, packer)
     client.force_login(packer)

@@ -61,7 +61,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             flagged=Count("orders", filter=attention_condition("orders__"), distinct=True),
         )
     )
-    attention = (Order.objects.needing_attention().select_related("campaign")
+    attention = (Order.objects.needing_attention().select_related("campaign", "problem_by")
                  .order_by("shipment_date", "market_id")[:50])
     return render(
         request,
