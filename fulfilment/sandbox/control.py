@@ -1,18 +1,24 @@
 """The control plane under ``/_sandbox/...`` for tests and training: health, the requests received,
-chaos knobs, settings, reading and editing an order, and a buyer's cancellation. No auth, no limits,
-not logged: bind the server to localhost."""
+chaos knobs, settings, placing a new order, reading and editing an order, a buyer's cancellation,
+and the push notifications (each business's URL, a PING, what was sent and answered). No auth, no
+limits, not logged: bind the server to localhost."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import random
 import re
 from urllib.parse import unquote
 
 from .cancellation import buyer_cancels
 from .chaos import ChaosGate
-from .protocol import Response
+from .events import ping
+from .protocol import ApiError, Response, bad
 from .render import to_v1
+from .seed import CATALOG, DBS_CAMPAIGN_ID, EXPRESS_CAMPAIGN_ID, FBS_CAMPAIGN_ID, Seeder
 from .state import MarketState
+from .store import Store
 
 
 def control(market: MarketState, gate: ChaosGate, method: str, path: str, raw: bytes) -> Response:
@@ -33,6 +39,13 @@ def control(market: MarketState, gate: ChaosGate, method: str, path: str, raw: b
         for key, value in body.items():
             store.set_setting(key, value)
         return Response(body={"status": "OK"})
+    if path == "/_sandbox/notifications" and method == "GET":
+        return Response(body={"notifications": store.notifications()})
+    m = re.match(r"^/_sandbox/businesses/(\d+)/(notification-url|ping)$", path)
+    if m and method in ("PUT", "POST"):
+        return _notifications(store, int(m.group(1)), m.group(2), body)
+    if path == "/_sandbox/orders" and method == "POST":
+        return _place(store, body)
     m = re.match(r"^/_sandbox/businesses/(\d+)/offers/([^/]+)$", path)
     if m and method == "PUT":  # a catalogue entry replaced whole (barcodes for a training or test case)
         store.save_offer(int(m.group(1)), {**body, "offerId": unquote(m.group(2))})
@@ -56,3 +69,37 @@ def control(market: MarketState, gate: ChaosGate, method: str, path: str, raw: b
             store.save_order(order, conn=conn)
         return Response(body=to_v1(order))
     return Response(404, {"status": "ERROR", "errors": [{"code": "NOT_FOUND", "message": path}]})
+
+
+def _notifications(store: Store, business_id: int, what: str, body: dict) -> Response:
+    """PUT .../notification-url ``{"url": base or null}``; POST .../ping queues a PING."""
+    if what == "notification-url":
+        store.set_notification_url(business_id, body.get("url") or None)
+        return Response(body={"status": "OK", "url": store.notification_url(business_id)})
+    queued = store.queue_notification(business_id, ping())
+    if queued is None:
+        return Response(400, {"status": "ERROR", "errors": [
+            {"code": "NO_NOTIFICATION_URL", "message": f"Business {business_id} has no notification URL"}]})
+    return Response(body={"status": "OK", "id": queued})
+
+
+def _place(store: Store, body: dict) -> Response:
+    """A buyer places a new order now: ``{"items": [{"offerId", "count"}], "campaignId"}`` (one mug
+    in the FBS shop by default); ORDER_CREATED follows as at the Market."""
+    lines = [(i.get("offerId"), int(i.get("count") or 1)) for i in body.get("items") or [{"offerId": "MUG-001"}]]
+    try:
+        unknown = [offer for offer, _count in lines if offer not in CATALOG]
+        if unknown or any(count < 1 for _offer, count in lines):
+            raise bad(f"Unknown offers or counts below 1: {unknown or lines}")
+        campaign_id = int(body.get("campaignId") or FBS_CAMPAIGN_ID)
+        if campaign_id not in (FBS_CAMPAIGN_ID, EXPRESS_CAMPAIGN_ID, DBS_CAMPAIGN_ID):
+            raise bad(f"Campaign {campaign_id} is not one of the demo business's")
+    except ApiError as exc:
+        return Response(exc.status, {"status": "ERROR", "errors": exc.errors})
+    program, delivery = {EXPRESS_CAMPAIGN_ID: ("EXPRESS", "DELIVERY"), DBS_CAMPAIGN_ID: ("DBS", "DELIVERY")}.get(
+        campaign_id, ("FBS", "PICKUP"))
+    seeder = Seeder(store, random.Random())
+    order = seeder.order(lines, campaign_id=campaign_id, program=program, delivery_type=delivery,
+                         created_ago=dt.timedelta(0))
+    store.save_orders([order])
+    return Response(body=to_v1(order))
