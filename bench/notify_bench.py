@@ -116,17 +116,24 @@ def business_orders_calls(sandbox_url: str, after: int) -> tuple[int, list[dict]
     return (received[-1]["id"] if received else after), calls
 
 
-def wait_listed(session: requests.Session, web_url: str, order_ids: list[int], timeout: float = 60) -> float:
-    """Poll the queue until it lists every order; the moment the last one appeared."""
-    waiting = list(order_ids)
+def wait_listed(session: requests.Session, web_url: str, order_ids: list[int],
+                timeout: float = 60) -> tuple[dict[int, float], float]:
+    """Poll the queue until it lists every order: when each one was first seen, and the mean
+    duration of one round of polls (what a seen time may lag behind the order's arrival)."""
+    seen: dict[int, float] = {}
+    rounds: list[float] = []
     deadline = time.monotonic() + timeout
-    while waiting:
+    while len(seen) < len(order_ids):
         if time.monotonic() > deadline:
-            raise SystemExit(f"orders {waiting} not on the queue after {timeout:.0f} s")
-        waiting = [o for o in waiting if not listed(session, web_url, o)]
-        if waiting:
+            raise SystemExit(f"orders {set(order_ids) - set(seen)} not on the queue after {timeout:.0f} s")
+        started = time.monotonic()
+        for order_id in order_ids:
+            if order_id not in seen and listed(session, web_url, order_id):
+                seen[order_id] = time.monotonic()
+        rounds.append(time.monotonic() - started)
+        if len(seen) < len(order_ids):
             time.sleep(POLL)
-    return time.monotonic()
+    return seen, statistics.mean(rounds)
 
 
 def settle(demo: Demo, session: requests.Session) -> None:
@@ -165,13 +172,17 @@ def main() -> None:
             for _ in range(args.orders):
                 started = time.monotonic()
                 order_id = place(demo.sandbox_url)
-                latencies.append(wait_listed(session, demo.web_url, [order_id]) - started)
+                seen, _round = wait_listed(session, demo.web_url, [order_id])
+                latencies.append(seen[order_id] - started)
             mark, calls = business_orders_calls(demo.sandbox_url, mark)
             one_by_one = describe(calls)
 
-            started = time.monotonic()
-            burst_ids = [place(demo.sandbox_url) for _ in range(args.burst)]
-            burst_took = wait_listed(session, demo.web_url, burst_ids) - started
+            placed_at = {}
+            for _ in range(args.burst):
+                placed_at[place(demo.sandbox_url)] = time.monotonic()
+            seen, burst_round = wait_listed(session, demo.web_url, list(placed_at))
+            burst_latencies = [seen[o] - placed_at[o] for o in placed_at]
+            burst_took = max(seen.values()) - min(placed_at.values())
             time.sleep(3)  # anything still on its way to the Market is counted too
             _mark, calls = business_orders_calls(demo.sandbox_url, mark)
             burst = describe(calls)
@@ -185,7 +196,9 @@ def main() -> None:
           f"p95 {percentile(latencies, 95):.2f} s, max {max(latencies):.2f} s")
     print(f"  getBusinessOrders: {one_by_one[0]} targeted for {one_by_one[1]} orders "
           f"({one_by_one[0] / max(1, len(latencies)):.2f} per event), {one_by_one[2]} other (syncs)")
-    print(f"burst of {args.burst}: all on the queue {burst_took:.2f} s after the first was placed")
+    print(f"burst of {args.burst}: all on the queue {burst_took:.2f} s after the first was placed; per order "
+          f"p50 {statistics.median(burst_latencies):.2f} s, max {max(burst_latencies):.2f} s "
+          f"(one round of {args.burst} polls: {burst_round:.2f} s)")
     print(f"  getBusinessOrders: {burst[0]} targeted for {burst[1]} orders, {burst[2]} other (syncs)")
     print(f"notifications sent: {len(sent)}, answers: {len(answers)} ({answers.count(200)} × 200)")
 
