@@ -7,10 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import requests
@@ -20,6 +23,8 @@ from fulfilment.sandbox import seed
 from fulfilment.sandbox.notifier import GIVE_UP_AFTER, is_final_refusal, retry_delay
 
 from .worker import wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Receiver:
@@ -208,3 +213,11 @@ def test_it_gives_up_fourteen_days_after_the_first_attempt(sandbox):
     assert {a["status"] for a in note["answers"]} == {None}  # nobody listens on port 9
     # 60 a minute apart, 92 a quarter-hour apart, 312 hourly: never more than the schedule allows.
     assert note["attempts"] <= 60 + 92 + 13 * 24 + 2
+
+
+def test_the_sandbox_knows_nothing_of_the_dashboard():
+    code = ("import sys, fulfilment.sandbox.server, fulfilment.sandbox.notifier, fulfilment.sandbox.control\n"
+            "print([m for m in sys.modules if m.startswith(('fulfilment.orders', 'fulfilment.packing',"
+            " 'fulfilment.notifications'))])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
