@@ -102,6 +102,22 @@ def test_a_new_order_sends_order_created_to_the_base_url_plus_notification(wired
     assert receiver.received == [("/market/notifications/some-secret/notification", note["body"])]
 
 
+@pytest.mark.parametrize("body", [{"items": [{"offerId": "NO-SUCH", "count": 1}]},
+                                  {"items": [{"offerId": "MUG-001", "count": 0}]},
+                                  {"items": [{"offerId": "MUG-001", "count": "2"}]},
+                                  {"items": ["MUG-001"]}, {"campaignId": 1}])
+def test_a_new_order_the_sandbox_cannot_place_is_refused(wired, body):
+    resp = control(wired, "POST", "orders", body)
+    assert resp.status_code == 400 and resp.json()["errors"][0]["code"] == "BAD_REQUEST"
+    assert wired.store.order_count() == 0 and sent(wired) == []
+
+
+def test_a_notification_url_must_be_http(sandbox):
+    resp = control(sandbox, "PUT", f"businesses/{seed.DEMO_BUSINESS_ID}/notification-url", {"url": "file:///etc"})
+    assert resp.status_code == 400
+    assert sandbox.store.notification_url(seed.DEMO_BUSINESS_ID) is None
+
+
 def test_a_shop_cancellation_through_the_api_sends_the_status_and_the_cancellation(wired):
     order = wired.place([("MUG-001", 1)])
     resp = wired.client().update_order_status(seed.FBS_CAMPAIGN_ID, order["orderId"], "CANCELLED", "SHOP_FAILED")

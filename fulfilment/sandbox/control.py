@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from .cancellation import buyer_cancels
 from .chaos import ChaosGate
 from .events import ping
-from .protocol import ApiError, Response, bad
+from .protocol import Response
 from .render import to_v1
 from .seed import CATALOG, DBS_CAMPAIGN_ID, EXPRESS_CAMPAIGN_ID, FBS_CAMPAIGN_ID, Seeder
 from .state import MarketState
@@ -71,35 +71,37 @@ def control(market: MarketState, gate: ChaosGate, method: str, path: str, raw: b
     return Response(404, {"status": "ERROR", "errors": [{"code": "NOT_FOUND", "message": path}]})
 
 
+def _refused(code: str, message: str) -> Response:
+    return Response(400, {"status": "ERROR", "errors": [{"code": code, "message": message}]})
+
+
 def _notifications(store: Store, business_id: int, what: str, body: dict) -> Response:
     """PUT .../notification-url ``{"url": base or null}``; POST .../ping queues a PING."""
     if what == "notification-url":
-        store.set_notification_url(business_id, body.get("url") or None)
+        url = body.get("url") or None
+        if url is not None and not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+            return _refused("BAD_REQUEST", f"The notification URL must be http(s): {url!r}")
+        store.set_notification_url(business_id, url)
         return Response(body={"status": "OK", "url": store.notification_url(business_id)})
     queued = store.queue_notification(business_id, ping())
     if queued is None:
-        return Response(400, {"status": "ERROR", "errors": [
-            {"code": "NO_NOTIFICATION_URL", "message": f"Business {business_id} has no notification URL"}]})
+        return _refused("NO_NOTIFICATION_URL", f"Business {business_id} has no notification URL")
     return Response(body={"status": "OK", "id": queued})
 
 
 def _place(store: Store, body: dict) -> Response:
     """A buyer places a new order now: ``{"items": [{"offerId", "count"}], "campaignId"}`` (one mug
     in the FBS shop by default); ORDER_CREATED follows as at the Market."""
-    lines = [(i.get("offerId"), int(i.get("count") or 1)) for i in body.get("items") or [{"offerId": "MUG-001"}]]
-    try:
-        unknown = [offer for offer, _count in lines if offer not in CATALOG]
-        if unknown or any(count < 1 for _offer, count in lines):
-            raise bad(f"Unknown offers or counts below 1: {unknown or lines}")
-        campaign_id = int(body.get("campaignId") or FBS_CAMPAIGN_ID)
-        if campaign_id not in (FBS_CAMPAIGN_ID, EXPRESS_CAMPAIGN_ID, DBS_CAMPAIGN_ID):
-            raise bad(f"Campaign {campaign_id} is not one of the demo business's")
-    except ApiError as exc:
-        return Response(exc.status, {"status": "ERROR", "errors": exc.errors})
-    program, delivery = {EXPRESS_CAMPAIGN_ID: ("EXPRESS", "DELIVERY"), DBS_CAMPAIGN_ID: ("DBS", "DELIVERY")}.get(
-        campaign_id, ("FBS", "PICKUP"))
-    seeder = Seeder(store, random.Random())
-    order = seeder.order(lines, campaign_id=campaign_id, program=program, delivery_type=delivery,
-                         created_ago=dt.timedelta(0))
+    items = body.get("items") or [{"offerId": "MUG-001", "count": 1}]
+    lines = [(i.get("offerId"), i.get("count", 1)) for i in items if isinstance(i, dict)]
+    if len(lines) != len(items) or any(o not in CATALOG or not isinstance(n, int) or n < 1 for o, n in lines):
+        return _refused("BAD_REQUEST", f"items must name the sandbox's offers with counts ≥ 1: {items!r}")
+    campaign_id = body.get("campaignId") or FBS_CAMPAIGN_ID
+    program, delivery = {FBS_CAMPAIGN_ID: ("FBS", "PICKUP"), EXPRESS_CAMPAIGN_ID: ("EXPRESS", "DELIVERY"),
+                         DBS_CAMPAIGN_ID: ("DBS", "DELIVERY")}.get(campaign_id, ("", ""))
+    if not program:
+        return _refused("BAD_REQUEST", f"Campaign {campaign_id!r} is not one of the demo business's")
+    order = Seeder(store, random.Random()).order(lines, campaign_id=campaign_id, program=program,
+                                                 delivery_type=delivery, created_ago=dt.timedelta(0))
     store.save_orders([order])
     return Response(body=to_v1(order))
