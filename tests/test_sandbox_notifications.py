@@ -153,6 +153,26 @@ def test_a_dbs_buyer_in_delivery_asks_to_cancel_and_the_unanswered_request_expir
     assert wired.stored(order["orderId"])["status"] == "CANCELLED"
 
 
+def test_a_status_or_a_date_changed_through_the_control_plane_is_notified(wired):
+    order = wired.place([("MUG-001", 1)], campaign_id=seed.DBS_CAMPAIGN_ID, program="DBS", delivery_type="DELIVERY")
+    delivery = control(wired, "GET", f"orders/{order['orderId']}").json()["delivery"]
+    delivery["shipment"]["shipmentDate"] = "2030-01-02"
+    delivery["dates"] = {"fromDate": "2030-01-03", "toDate": "2030-01-04"}
+    control(wired, "POST", f"orders/{order['orderId']}", {"delivery": delivery})
+    control(wired, "POST", f"orders/{order['orderId']}", {"status": "DELIVERY", "substatus": "COURIER_SEARCH"})
+    events = [mn.parse_notification(n["body"]) for n in settled(wired, 4)]
+    assert [(e.type, getattr(e, "update_type", "")) for e in events[1:3]] == [
+        ("ORDER_UPDATED", "SHIPMENT_DATE_UPDATED"), ("ORDER_UPDATED", "DELIVERY_DATE_UPDATED")]
+    assert isinstance(events[3], mn.OrderStatusUpdated)
+    assert (events[3].status, events[3].substatus) == ("DELIVERY", "COURIER_SEARCH")
+
+
+def test_the_demo_orders_are_announced_when_seeded(wired):
+    orders = wired.seeder.demo()
+    events = [mn.parse_notification(n["body"]) for n in settled(wired, len(orders))]
+    assert {(e.type, e.order_id) for e in events} == {("ORDER_CREATED", o["orderId"]) for o in orders}
+
+
 def test_a_ping_is_sent_on_demand(wired):
     assert control(wired, "POST", f"businesses/{seed.DEMO_BUSINESS_ID}/ping").status_code == 200
     [note] = settled(wired, 1)

@@ -4,8 +4,9 @@
 Source: https://yandex.ru/dev/market/partner-api/doc/ru/push-notifications/reference/sendNotification
 A new order → ORDER_CREATED; a status or substatus change → ORDER_STATUS_UPDATED, and when it is
 CANCELLED also ORDER_CANCELLED; a buyer's cancellation request (DBS, in delivery) →
-ORDER_CANCELLATION_REQUEST. Assumption where the documentation is silent: a cancellation sends both
-the status event and ORDER_CANCELLED (the Market documents both types and not which it sends).
+ORDER_CANCELLATION_REQUEST; a new shipment or delivery date → ORDER_UPDATED. Assumption where the
+documentation is silent: a cancellation sends both the status event and ORDER_CANCELLED (the Market
+documents both types and not which it sends).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fulfilment.market.notification_values import NotificationType
+from fulfilment.market.notification_values import NotificationType, OrderUpdateType
 from fulfilment.market.notifications import format_time
 
 from .clock import now_utc
@@ -28,6 +29,14 @@ def _time(iso: str | None) -> str:
 def _items(order: dict[str, Any]) -> list[dict[str, Any]]:
     """``NotificationOrderItemDTO``: the offer and its count."""
     return [{"offerId": item["offerId"], "count": item["count"]} for item in order.get("items", [])]
+
+
+def _shipment_date(order: dict[str, Any]) -> Any:
+    return ((order.get("delivery") or {}).get("shipment") or {}).get("shipmentDate")
+
+
+def _delivery_dates(order: dict[str, Any]) -> Any:
+    return (order.get("delivery") or {}).get("dates")
 
 
 def _about(kind: NotificationType, order: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -49,6 +58,11 @@ def order_events(before: dict[str, Any] | None, after: dict[str, Any]) -> list[d
         if after["status"] == "CANCELLED":
             events.append(_about(NotificationType.ORDER_CANCELLED, after, cancelledAt=changed_at,
                                  items=_items(after)))
+    for update_type, date in ((OrderUpdateType.SHIPMENT_DATE_UPDATED, _shipment_date),
+                              (OrderUpdateType.DELIVERY_DATE_UPDATED, _delivery_dates)):
+        if date(before) != date(after):
+            events.append(_about(NotificationType.ORDER_UPDATED, after, updateType=str(update_type),
+                                 updatedAt=changed_at))
     if after.get("cancelRequested") and not before.get("cancelRequested"):
         events.append(_about(NotificationType.ORDER_CANCELLATION_REQUEST, after,
                              requestedAt=_time(extra.get("cancelRequestedAt") or extra.get("updatedUtc"))))
