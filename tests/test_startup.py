@@ -1,6 +1,7 @@
 """The README's first command: it starts everything, serves the login page, and stops cleanly."""
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -121,6 +122,20 @@ def test_the_demo_starts_serves_the_login_page_and_stops_on_ctrl_c(tmp_path):
                 synced = conn.execute("SELECT count(*) FROM orders_order").fetchone()[0]
             time.sleep(1)
         assert synced >= 10, demo.out(40)
+        # An order placed in the sandbox is pushed to the dashboard and is there in seconds.
+        with urllib.request.urlopen(f"http://127.0.0.1:{demo.sandbox}/_sandbox/orders", data=b"{}", timeout=10) as resp:
+            order_id = json.loads(resp.read())["orderId"]
+        deadline = time.monotonic() + 20
+        arrived = 0
+        while time.monotonic() < deadline and not arrived:
+            with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
+                arrived = conn.execute("SELECT count(*) FROM orders_order WHERE market_id = ?",
+                                       (order_id,)).fetchone()[0]
+            time.sleep(0.5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{demo.sandbox}/_sandbox/notifications", timeout=10) as resp:
+            pushed = [n for n in json.loads(resp.read())["notifications"] if n["orderId"] == order_id]
+        assert [a["status"] for n in pushed for a in n["answers"]] == [200], pushed
+        assert arrived, demo.out(40)
 
         demo.stop()
     finally:

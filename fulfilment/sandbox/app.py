@@ -24,6 +24,7 @@ from .auth import authenticate
 from .chaos import Chaos, ChaosGate
 from .clock import now_utc
 from .control import control
+from .notifier import Notifier
 from .protocol import ApiError, Request, Response, bad, serve_wsgi
 from .rate_limits import RateLimiter
 from .routes import resolve
@@ -42,6 +43,7 @@ class SandboxMarket:
         self.market = MarketState(store)
         self.gate = ChaosGate(chaos or Chaos())
         self.limits = RateLimiter(store)
+        self.notifier = Notifier(store)  # started by whoever serves the application
         if failing_codes:
             self.store.set_setting("failing_codes", list(failing_codes))
         self.store.set_setting("check_delay", self.store.get_setting("check_delay", check_delay))

@@ -1,24 +1,29 @@
 """The control plane under ``/_sandbox/...`` for tests and training: health, the requests received,
-chaos knobs, settings, reading and editing an order, a buyer's cancellation, the Market's clock
-(an offset for the shipment and report rules), a shipment's status (what the sorting centre does)
-and the reports' files. No auth, no limits, not logged: bind the server to localhost."""
+chaos knobs, settings, placing a new order, reading and editing an order, a buyer's cancellation,
+the Market's clock (an offset for the shipment and report rules), a shipment's status (what the
+sorting centre does), the reports' files and the push notifications (each business's URL, a PING,
+what was sent and answered). No auth, no limits, not logged: bind the server to localhost."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import re
 from urllib.parse import unquote
 
 from .cancellation import buyer_cancels
 from .chaos import ChaosGate
 from .clock import now_utc
+from .events import ping
 from .protocol import ApiError, Response
 from .render import to_v1
 from .reports import report_file
+from .seed import CATALOG, DBS_CAMPAIGN_ID, EXPRESS_CAMPAIGN_ID, FBS_CAMPAIGN_ID, Seeder
 from .shipment_control import set_shipment_status
 from .shipments import to_json
 from .state import MarketState
+from .store import Store
 
 
 def control(market: MarketState, gate: ChaosGate, method: str, path: str, raw: bytes) -> Response:
@@ -39,6 +44,13 @@ def control(market: MarketState, gate: ChaosGate, method: str, path: str, raw: b
         for key, value in body.items():
             store.set_setting(key, value)
         return Response(body={"status": "OK"})
+    if path == "/_sandbox/notifications" and method == "GET":
+        return Response(body={"notifications": store.notifications()})
+    m = re.match(r"^/_sandbox/businesses/(\d+)/(notification-url|ping)$", path)
+    if m and method in ("PUT", "POST"):
+        return _notifications(store, int(m.group(1)), m.group(2), body)
+    if path == "/_sandbox/orders" and method == "POST":
+        return _place(store, body)
     m = re.match(r"^/_sandbox/businesses/(\d+)/offers/([^/]+)$", path)
     if m and method == "PUT":  # a catalogue entry replaced whole (barcodes for a training or test case)
         store.save_offer(int(m.group(1)), {**body, "offerId": unquote(m.group(2))})
@@ -92,3 +104,39 @@ def _clock(market: MarketState, body: dict) -> Response:
     elif "offsetSeconds" in body:
         store.set_setting("clock_offset", float(body["offsetSeconds"]))
     return Response(body={"now": market.now().isoformat(), "offsetSeconds": store.get_setting("clock_offset", 0)})
+
+
+def _refused(code: str, message: str) -> Response:
+    return Response(400, {"status": "ERROR", "errors": [{"code": code, "message": message}]})
+
+
+def _notifications(store: Store, business_id: int, what: str, body: dict) -> Response:
+    """PUT .../notification-url ``{"url": base or null}``; POST .../ping queues a PING."""
+    if what == "notification-url":
+        url = body.get("url") or None
+        if url is not None and not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+            return _refused("BAD_REQUEST", f"The notification URL must be http(s): {url!r}")
+        store.set_notification_url(business_id, url)
+        return Response(body={"status": "OK", "url": store.notification_url(business_id)})
+    queued = store.queue_notification(business_id, ping())
+    if queued is None:
+        return _refused("NO_NOTIFICATION_URL", f"Business {business_id} has no notification URL")
+    return Response(body={"status": "OK", "id": queued})
+
+
+def _place(store: Store, body: dict) -> Response:
+    """A buyer places a new order now: ``{"items": [{"offerId", "count"}], "campaignId"}`` (one mug
+    in the FBS shop by default); ORDER_CREATED follows as at the Market."""
+    items = body.get("items") or [{"offerId": "MUG-001", "count": 1}]
+    lines = [(i.get("offerId"), i.get("count", 1)) for i in items if isinstance(i, dict)]
+    if len(lines) != len(items) or any(o not in CATALOG or not isinstance(n, int) or n < 1 for o, n in lines):
+        return _refused("BAD_REQUEST", f"items must name the sandbox's offers with counts ≥ 1: {items!r}")
+    campaign_id = body.get("campaignId") or FBS_CAMPAIGN_ID
+    program, delivery = {FBS_CAMPAIGN_ID: ("FBS", "PICKUP"), EXPRESS_CAMPAIGN_ID: ("EXPRESS", "DELIVERY"),
+                         DBS_CAMPAIGN_ID: ("DBS", "DELIVERY")}.get(campaign_id, ("", ""))
+    if not program:
+        return _refused("BAD_REQUEST", f"Campaign {campaign_id!r} is not one of the demo business's")
+    order = Seeder(store, random.Random()).order(lines, campaign_id=campaign_id, program=program,
+                                                 delivery_type=delivery, created_ago=dt.timedelta(0))
+    store.save_orders([order])
+    return Response(body=to_v1(order))

@@ -237,6 +237,7 @@ class Seeder:
                 age = dt.timedelta(minutes=self.rng.randrange(10, 25 * 24 * 60))
                 chunk.append(self.order([(p, self.rng.randint(1, 3)) for p in picks], created_ago=age,
                                         shipment_in_days=self.rng.randint(0, 2), updated_now=False))
-            self.store.save_orders(chunk)
+            # Historical orders: the Market told the seller of them long ago, when they were new.
+            self.store.save_orders(chunk, notify=False)
             made += len(chunk)
         return made

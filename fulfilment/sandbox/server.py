@@ -40,9 +40,11 @@ class SandboxThread:
 
     def __enter__(self) -> str:
         self._thread.start()
+        self.app.notifier.start()
         return self.url
 
     def __exit__(self, *exc: object) -> None:
+        self.app.notifier.stop()
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=5)

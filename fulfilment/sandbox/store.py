@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from .clock import now_utc
+from .events import order_events
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS business (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -50,6 +54,21 @@ CREATE TABLE IF NOT EXISTS shipment (      -- first-mile shipments: a campaign's
 );
 CREATE TABLE IF NOT EXISTS report (id TEXT PRIMARY KEY, business_id INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Push notifications: where each business wants them, what was queued and every answer to it.
+CREATE TABLE IF NOT EXISTS notification_url (business_id INTEGER PRIMARY KEY, url TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS notification (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, business_id INTEGER NOT NULL, url TEXT NOT NULL,
+    type TEXT NOT NULL, order_id INTEGER, body TEXT NOT NULL,
+    queued_at TEXT NOT NULL,                  -- ISO 8601, UTC
+    state TEXT NOT NULL,                      -- PENDING, DELIVERED, REFUSED, GAVE_UP
+    attempts INTEGER NOT NULL DEFAULT 0,
+    first_attempt REAL, next_attempt REAL     -- epoch seconds
+);
+CREATE INDEX IF NOT EXISTS notification_due ON notification(state, next_attempt);
+CREATE TABLE IF NOT EXISTS notification_answer (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, notification_id INTEGER NOT NULL REFERENCES notification(id),
+    at TEXT NOT NULL, status INTEGER, body TEXT, ms REAL
+);
 CREATE TABLE IF NOT EXISTS id_seq (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
@@ -65,6 +84,7 @@ class Store:
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.executescript(SCHEMA)
+        self.on_notification: Callable[[], None] | None = None  # the notifier's wake-up
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
@@ -145,7 +165,9 @@ class Store:
             return value
 
     # --- orders ---------------------------------------------------------------------------------
-    def save_order(self, order: dict[str, Any], conn: sqlite3.Connection | None = None) -> None:
+    def save_order(self, order: dict[str, Any], conn: sqlite3.Connection | None = None, notify: bool = True) -> None:
+        """Insert or replace the order; the notifications its change makes are queued in the same
+        transaction (when its business asked for them), so a rolled-back change sends nothing."""
         extra = order.get("_sandbox", {})
         row = (
             order["orderId"],
@@ -164,16 +186,17 @@ class Store:
             "INSERT OR REPLACE INTO market_order(id, campaign_id, business_id, status, substatus, created_at,"
             " updated_at, shipment_date, fake, cancel_requested, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
         )
-        if conn is not None:
-            conn.execute(sql, row)
-        else:
-            with self.tx() as c:
-                c.execute(sql, row)
+        with self.tx() as c:  # ``conn`` is this store's connection: joined, not a second one
+            if notify and self.notification_url(extra["businessId"]):
+                previous = c.execute("SELECT data FROM market_order WHERE id = ?", (order["orderId"],)).fetchone()
+                for body in order_events(json.loads(previous["data"]) if previous else None, order):
+                    self.queue_notification(extra["businessId"], body)
+            c.execute(sql, row)
 
-    def save_orders(self, orders: list[dict[str, Any]]) -> None:
+    def save_orders(self, orders: list[dict[str, Any]], notify: bool = True) -> None:
         with self.tx() as c:
             for order in orders:
-                self.save_order(order, conn=c)
+                self.save_order(order, conn=c, notify=notify)
 
     def order(self, order_id: int, conn: sqlite3.Connection | None = None) -> dict[str, Any] | None:
         if conn is not None:
@@ -253,3 +276,60 @@ class Store:
     def set_setting(self, key: str, value: Any) -> None:
         with self.tx() as c:
             c.execute("INSERT OR REPLACE INTO setting(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    # --- push notifications (``notifier`` delivers them) -----------------------------------------
+    def notification_url(self, business_id: int) -> str | None:
+        rows = self.query("SELECT url FROM notification_url WHERE business_id = ?", (business_id,))
+        return rows[0]["url"] if rows else None
+
+    def set_notification_url(self, business_id: int, url: str | None) -> None:
+        """Where the business's notifications go (the base URL; ``/notification`` is appended); None: nowhere."""
+        with self.tx() as c:
+            c.execute("DELETE FROM notification_url WHERE business_id = ?", (business_id,))
+            if url:
+                c.execute("INSERT INTO notification_url(business_id, url) VALUES (?, ?)", (business_id, url))
+
+    def queue_notification(self, business_id: int, body: dict[str, Any]) -> int | None:
+        """Queue one notification for the business's URL, due now; None when it has no URL."""
+        url = self.notification_url(business_id)
+        if not url:
+            return None
+        with self.tx() as c:
+            cur = c.execute(
+                "INSERT INTO notification(business_id, url, type, order_id, body, queued_at, state, next_attempt)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?)",
+                (business_id, url, body["notificationType"], body.get("orderId"), json.dumps(body, ensure_ascii=False),
+                 now_utc().isoformat(), time.time()))
+        if self.on_notification:
+            self.on_notification()
+        return cur.lastrowid
+
+    def due_notifications(self, now: float, limit: int = 50) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM notification WHERE state = 'PENDING' AND next_attempt <= ?"
+                          " ORDER BY next_attempt, id LIMIT ?", (now, limit))
+
+    def next_notification_at(self) -> float | None:
+        """When the next pending notification is due (epoch seconds)."""
+        return self.query("SELECT min(next_attempt) AS t FROM notification WHERE state = 'PENDING'")[0]["t"]
+
+    def record_answer(self, notification_id: int, status: int | None, body: str, ms: float, state: str,
+                      first_attempt: float, next_attempt: float | None) -> None:
+        """One attempt's answer (``status`` None: no HTTP answer at all) and what follows it."""
+        with self.tx() as c:
+            c.execute("INSERT INTO notification_answer(notification_id, at, status, body, ms) VALUES (?, ?, ?, ?, ?)",
+                      (notification_id, now_utc().isoformat(), status, body[:2000], round(ms, 1)))
+            c.execute("UPDATE notification SET state = ?, attempts = attempts + 1, first_attempt = ?,"
+                      " next_attempt = ? WHERE id = ?", (state, first_attempt, next_attempt, notification_id))
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Every notification queued, oldest first, each with its answers (tests and training read them)."""
+        answers: dict[int, list[dict[str, Any]]] = {}
+        for a in self.query("SELECT * FROM notification_answer ORDER BY id"):
+            answers.setdefault(a["notification_id"], []).append(
+                {"at": a["at"], "status": a["status"], "body": a["body"], "ms": a["ms"]})
+        out = []
+        for n in self.query("SELECT * FROM notification ORDER BY id"):
+            out.append({"id": n["id"], "businessId": n["business_id"], "url": n["url"], "type": n["type"],
+                        "orderId": n["order_id"], "body": json.loads(n["body"]), "queuedAt": n["queued_at"],
+                        "state": n["state"], "attempts": n["attempts"], "answers": answers.get(n["id"], [])})
+        return out

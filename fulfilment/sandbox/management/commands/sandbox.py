@@ -1,4 +1,5 @@
-"""Run the sandbox Market: ``python manage.py sandbox --port 8001 [--seed-demo] [--load N]``."""
+"""Run the sandbox Market: ``python manage.py sandbox --port 8001 [--seed-demo] [--load N]
+[--notify-url URL]``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.core.management.base import BaseCommand
 
 from fulfilment.sandbox.app import SandboxMarket
 from fulfilment.sandbox.chaos import Chaos
-from fulfilment.sandbox.seed import DEMO_API_KEY, Seeder
+from fulfilment.sandbox.seed import DEMO_API_KEY, DEMO_BUSINESS_ID, Seeder
 from fulfilment.sandbox.server import make_sandbox_server
 from fulfilment.sandbox.shipment_rules import at
 from fulfilment.sandbox.store import Store
@@ -44,6 +45,12 @@ class Command(BaseCommand):
                             help="a code (or prefix) the identifier check rejects; repeatable")
         parser.add_argument("--shipment-cutoff", default=None, metavar="HH:MM",
                             help="when new shipments are formed, Moscow time (default 10:00)")
+        parser.add_argument("--notify-url", help="where the business's push notifications go (the base URL, as "
+                            "pasted into the Market's cabinet; /notification is appended); '' stops them")
+        parser.add_argument("--notify-business", type=int, default=DEMO_BUSINESS_ID,
+                            help="the business --notify-url is for (the demo business by default)")
+        parser.add_argument("--notify-time-scale", type=float,
+                            help="shrink the notifications' retry schedule (0.01: a minute is 0.6 s)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         db = opts["db"]
@@ -63,6 +70,10 @@ class Command(BaseCommand):
         if opts["shipment_cutoff"]:
             at(dt.date.today(), opts["shipment_cutoff"])  # refuses a malformed HH:MM before serving
             store.set_setting("shipment_cutoff", opts["shipment_cutoff"])
+        if opts["notify_url"] is not None:
+            store.set_notification_url(opts["notify_business"], opts["notify_url"])
+        if opts["notify_time_scale"]:
+            store.set_setting("notify_time_scale", opts["notify_time_scale"])
         chaos = Chaos(opts["latency_ms"], opts["error_rate"], opts["burst_after"], opts["burst_period"])
         app = SandboxMarket(store, chaos, failing_codes=opts["failing_code"], check_delay=opts["check_delay"])
         server = make_sandbox_server(app, opts["host"], opts["port"])
@@ -70,10 +81,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Sandbox Market on http://{opts['host']}:{server.server_port} "
                           f"({store.order_count()} orders, storage {db})", ending="\n")
         self.stdout.flush()
+        app.notifier.start()
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
+            app.notifier.stop()
             server.server_close()
             store.close()
