@@ -115,3 +115,10 @@ def test_a_recipient_is_the_markets_customer():
     assert dict(ch.Recipient("Anna", "Petrova", "+79990001122").fields()) == {
         "firstName": "Anna", "lastName": "Petrova", "phone": "+79990001122"}
     assert dict(ch.Recipient("Anna", "Petrova", "+7999", "Ivanovna").fields())["middleName"] == "Ivanovna"
+
+
+def test_a_recipient_reads_back_whatever_order_the_column_keeps_its_keys_in():
+    change = ch.OrderUpdate(42, ch.Recipient("Anna", "Petrova", "+79990001122", "Ivanovna").fields())
+    stored = change.to_json()
+    stored["order"]["customer"] = dict(reversed(list(stored["order"]["customer"].items())))  # as jsonb may
+    assert ch.OrderUpdate.from_json(stored) == change

@@ -247,11 +247,11 @@ class Recipient:
     middle_name: str = ""
 
     def fields(self) -> tuple[tuple[str, str], ...]:
-        """The fields as ``OrderUpdate.customer`` holds them."""
+        """The fields as ``OrderUpdate.customer`` holds them (sorted by name)."""
         out = [("firstName", self.first_name), ("lastName", self.last_name), ("phone", self.phone)]
         if self.middle_name:
             out.append(("middleName", self.middle_name))
-        return tuple(out)
+        return tuple(sorted(out))
 
 
 @dataclass(frozen=True)
@@ -259,7 +259,7 @@ class OrderUpdate:
     """updateOrder (seed 003): a new recipient and/or a new delivery interval."""
 
     order_id: int
-    customer: tuple[tuple[str, str], ...] = ()  # CustomerDTO's fields, in the order given
+    customer: tuple[tuple[str, str], ...] = ()  # CustomerDTO's fields, sorted by name (jsonb reorders keys)
     delivery_dates: tuple[dt.date, dt.date] | None = None
     delivery_times: tuple[str, str] | None = None
 
@@ -285,7 +285,7 @@ class OrderUpdate:
         order = d["order"]
         interval = order.get("deliveryInterval") or {}
         dates, times = interval.get("deliveryDateInterval"), interval.get("deliveryTimeInterval")
-        return cls(int(order["id"]), tuple((order.get("customer") or {}).items()),
+        return cls(int(order["id"]), tuple(sorted((order.get("customer") or {}).items())),
                    (dt.date.fromisoformat(dates["fromDate"]), dt.date.fromisoformat(dates["toDate"]))
                    if dates else None,
                    (times["fromTime"], times["toTime"]) if times else None)

@@ -64,7 +64,7 @@ def _old_to_change(kind, p, order_market_id):
             return None
         dates, times = p.get("deliveryDates"), p.get("deliveryTimes")
         return kind, ch.OrderUpdate(
-            order_market_id, tuple((p.get("customer") or {}).items()),
+            order_market_id, tuple(sorted((p.get("customer") or {}).items())),
             (dt.date.fromisoformat(dates[0]), dt.date.fromisoformat(dates[1])) if dates else None,
             (times[0], times[1]) if times else None)
     return None
