@@ -87,3 +87,38 @@ def test_the_client_sends_exactly_the_stored_body(sandbox):
 def test_the_client_refuses_what_is_not_a_change(sandbox):
     with pytest.raises(TypeError):
         sandbox.client().send_change(1, 2, {"boxes": []})  # type: ignore[arg-type]
+
+
+REMOVALS = [
+    ch.ItemRemoval(ch.BoxLayout(((BoxLine(1, 1),),), allow_remove=True), 2, 0),
+    ch.ItemRemoval(ch.ItemCounts((ch.ItemCount(7, 1), ch.ItemCount(8, 2))), 7, 1),
+]
+
+
+@pytest.mark.parametrize("removal", REMOVALS, ids=lambda r: r.operation)
+def test_a_stored_removal_reads_back_with_the_change_that_does_it(removal):
+    stored = json.loads(json.dumps(removal.to_json()))
+    assert ch.ItemRemoval.from_json(stored) == removal
+    assert removal.body() == removal.change.body() and removal.operation == removal.change.operation
+
+
+def test_a_removal_needs_a_change_that_removes():
+    with pytest.raises(ValueError):
+        ch.ItemRemoval(ch.BoxLayout(((BoxLine(1, 1),),)), 2, 0)  # no allowRemove: the Market would refuse
+    with pytest.raises(ValueError):
+        ch.ItemRemoval(ch.StatusChange("PROCESSING"), 2, 0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        ch.ItemRemoval(ch.ItemCounts((ch.ItemCount(7, 0),)), 7, -1)
+
+
+def test_a_recipient_is_the_markets_customer():
+    assert dict(ch.Recipient("Anna", "Petrova", "+79990001122").fields()) == {
+        "firstName": "Anna", "lastName": "Petrova", "phone": "+79990001122"}
+    assert dict(ch.Recipient("Anna", "Petrova", "+7999", "Ivanovna").fields())["middleName"] == "Ivanovna"
+
+
+def test_a_recipient_reads_back_whatever_order_the_column_keeps_its_keys_in():
+    change = ch.OrderUpdate(42, ch.Recipient("Anna", "Petrova", "+79990001122", "Ivanovna").fields())
+    stored = change.to_json()
+    stored["order"]["customer"] = dict(reversed(list(stored["order"]["customer"].items())))  # as jsonb may
+    assert ch.OrderUpdate.from_json(stored) == change

@@ -4,6 +4,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
+from fulfilment.market.changes import BoxLayout
 from fulfilment.orders import outbox
 from fulfilment.orders.models import OutboxAction
 
@@ -20,7 +21,7 @@ def order():
 @pytest.fixture
 def failed(order):
     with transaction.atomic():
-        action = outbox.enqueue(order.campaign, OutboxAction.Kind.LAYOUT, {"boxes": []}, order=order)
+        action = outbox.enqueue(order.campaign, BoxLayout(()), order=order)
     OutboxAction.objects.filter(pk=action.pk).update(
         state=OutboxAction.State.FAILED, market_errors=[{"code": "INVALID_BOX_LAYOUT", "message": "1 of 2 units"}])
     return action
@@ -108,7 +109,7 @@ def test_the_start_page_counts_as_needing_attention_every_order_it_lists(client,
     make_order(campaign=campaign)  # nothing to look at
     for _ in range(2):  # two refused actions are still one order
         with transaction.atomic():
-            action = outbox.enqueue(campaign, OutboxAction.Kind.LAYOUT, {"boxes": []}, order=orders[2])
+            action = outbox.enqueue(campaign, BoxLayout(()), order=orders[2])
         OutboxAction.objects.filter(pk=action.pk).update(state=OutboxAction.State.FAILED)
     client.force_login(packer)
     resp = client.get(reverse("home"))

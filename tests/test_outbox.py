@@ -1,11 +1,14 @@
 """The outbox: written with the change, delivered in order, retried when transient, never lost."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from fulfilment.market import changes as ch
+from fulfilment.market.types import BoxLine, PartialCount
 from fulfilment.orders import outbox
 from fulfilment.orders.models import Box, Order, OutboxAction
 from fulfilment.orders.sync import sync_business
@@ -25,16 +28,19 @@ def synced(market):
     return market
 
 
-def layout_payload(order: Order, split: bool = False) -> dict:
+def layout_of(order: Order, split: bool = False) -> ch.BoxLayout:
     item = order.items.get()
     if split:
-        return {"boxes": [[{"id": item.market_item_id, "partialCount": {"current": c, "total": 2}}] for c in (1, 2)]}
-    return {"boxes": [[{"id": item.market_item_id, "fullCount": item.count}]]}
+        return ch.BoxLayout(tuple((BoxLine(item.market_item_id, partial=PartialCount(c, 2)),) for c in (1, 2)))
+    return ch.BoxLayout(((BoxLine(item.market_item_id, item.count),),))
 
 
-def add(order: Order, kind: str, payload: dict) -> OutboxAction:
+READY = ch.StatusChange("PROCESSING", "READY_TO_SHIP")
+
+
+def add(order: Order, change: ch.Change) -> OutboxAction:
     with transaction.atomic():
-        return outbox.enqueue(order.campaign, kind, payload, order=order)
+        return outbox.enqueue(order.campaign, change, order=order)
 
 
 def deliver(sandbox, action: OutboxAction):
@@ -45,14 +51,14 @@ def deliver(sandbox, action: OutboxAction):
 def test_enqueue_belongs_inside_the_changes_transaction(synced):
     order = Order.objects.first()
     with pytest.raises(RuntimeError):
-        outbox.enqueue(order.campaign, Kind.LAYOUT, layout_payload(order), order=order)
+        outbox.enqueue(order.campaign, layout_of(order), order=order)
 
 
 def test_a_layout_is_delivered_and_the_box_ids_stored(synced):
     order = Order.objects.get(items__offer_id="AC-SPLIT-9")
     Box.objects.create(order=order, number=1)
     Box.objects.create(order=order, number=2)
-    action = add(order, Kind.LAYOUT, layout_payload(order, split=True))
+    action = add(order, layout_of(order, split=True))
     assert deliver(synced, action) == (State.DELIVERED, None)
     action.refresh_from_db()
     assert action.delivered_at and len(action.result["boxIds"]) == 2
@@ -64,8 +70,8 @@ def test_a_layout_is_delivered_and_the_box_ids_stored(synced):
 
 def test_a_newer_layout_supersedes_an_unsent_one(synced):
     order = Order.objects.get(items__offer_id="MUG-001")
-    first = add(order, Kind.LAYOUT, layout_payload(order))
-    second = add(order, Kind.LAYOUT, layout_payload(order))
+    first = add(order, layout_of(order))
+    second = add(order, layout_of(order))
     first.refresh_from_db()
     assert first.state == State.SUPERSEDED
     assert deliver(synced, first)[0] == State.SUPERSEDED
@@ -75,8 +81,8 @@ def test_a_newer_layout_supersedes_an_unsent_one(synced):
 
 def test_ready_to_ship_waits_for_the_layout_before_it(synced):
     order = Order.objects.get(items__offer_id="MUG-001")
-    layout = add(order, Kind.LAYOUT, layout_payload(order))
-    status = add(order, Kind.STATUS, {"status": "PROCESSING", "substatus": "READY_TO_SHIP"})
+    layout = add(order, layout_of(order))
+    status = add(order, READY)
     state, again_in = deliver(synced, status)
     assert state == State.PENDING and again_in >= 2  # the layout is not there yet: look again later
     assert synced.store.received("updateOrderStatus") == []
@@ -89,8 +95,8 @@ def test_ready_to_ship_waits_for_the_layout_before_it(synced):
 def test_a_refused_action_stops_with_the_markets_message_and_blocks_later_ones(synced):
     order = Order.objects.get(items__offer_id="MUG-001")
     item = order.items.get()
-    bad = add(order, Kind.LAYOUT, {"boxes": [[{"id": item.market_item_id, "fullCount": 1}]]})
-    status = add(order, Kind.STATUS, {"status": "PROCESSING", "substatus": "READY_TO_SHIP"})
+    bad = add(order, ch.BoxLayout(((BoxLine(item.market_item_id, 1),),)))
+    status = add(order, READY)
     assert deliver(synced, bad)[0] == State.FAILED
     assert deliver(synced, status) == (State.PENDING, None)  # waits for staff to retry the refused one
     bad.refresh_from_db()
@@ -102,7 +108,7 @@ def test_a_refused_action_stops_with_the_markets_message_and_blocks_later_ones(s
 def test_a_failed_action_can_be_retried(synced):
     order = Order.objects.get(items__offer_id="MUG-001")
     synced.app.chaos.error_rate = 1.0
-    action = add(order, Kind.LAYOUT, layout_payload(order))
+    action = add(order, layout_of(order))
     action.attempts = outbox.MAX_ATTEMPTS - 1
     action.save()
     assert deliver(synced, action)[0] == State.FAILED
@@ -115,7 +121,7 @@ def test_a_failed_action_can_be_retried(synced):
 def test_a_5xx_is_retried_later_with_backoff(synced):
     order = Order.objects.get(items__offer_id="MUG-001")
     synced.app.chaos.error_rate = 1.0
-    action = add(order, Kind.LAYOUT, layout_payload(order))
+    action = add(order, layout_of(order))
     state, wait = deliver(synced, action)
     assert state == State.PENDING and wait == outbox.backoff(1)
     action.refresh_from_db()
@@ -128,7 +134,7 @@ def test_a_420_waits_as_long_as_the_market_says(synced):
     order = Order.objects.get(items__offer_id="MUG-001")
     synced.app.chaos.burst_after = 1
     synced.client().get_campaigns()
-    action = add(order, Kind.LAYOUT, layout_payload(order))
+    action = add(order, layout_of(order))
     state, wait = deliver(synced, action)
     assert state == State.PENDING and 1 <= wait <= 61
     action.refresh_from_db()
@@ -137,7 +143,7 @@ def test_a_420_waits_as_long_as_the_market_says(synced):
 
 def test_rejected_credentials_flag_the_campaign(synced):
     order = Order.objects.get(items__offer_id="MUG-001")
-    action = add(order, Kind.LAYOUT, layout_payload(order))
+    action = add(order, layout_of(order))
     assert outbox.deliver(action.pk, client=synced.client("revoked"))[0] == State.FAILED
     order.campaign.refresh_from_db()
     assert order.campaign.credentials_error
@@ -145,16 +151,16 @@ def test_rejected_credentials_flag_the_campaign(synced):
 
 def test_two_workers_never_send_one_action_twice(synced):
     order = Order.objects.get(items__offer_id="MUG-001")
-    action = add(order, Kind.LAYOUT, layout_payload(order))
+    action = add(order, layout_of(order))
     assert outbox.claim(action.pk)[0] is not None
     assert outbox.claim(action.pk) == (None, None)
 
 
 def test_a_send_interrupted_by_a_dead_worker_is_resent_and_counted_once(synced):
     order = Order.objects.get(items__offer_id="MUG-001")
-    add(order, Kind.LAYOUT, layout_payload(order))
+    add(order, layout_of(order))
     outbox.deliver(OutboxAction.objects.get(kind=Kind.LAYOUT).pk, client=synced.client())
-    status = add(order, Kind.STATUS, {"status": "PROCESSING", "substatus": "READY_TO_SHIP"})
+    status = add(order, READY)
     # The worker sent the status, then died before writing down the answer.
     outbox.claim(status.pk)
     synced.client().update_order_status(seed.FBS_CAMPAIGN_ID, order.market_id, "PROCESSING", "READY_TO_SHIP")
@@ -167,11 +173,30 @@ def test_a_send_interrupted_by_a_dead_worker_is_resent_and_counted_once(synced):
 
 def test_bulk_status_and_dbs_actions(synced):
     mug = Order.objects.get(items__offer_id="MUG-001")
-    add(mug, Kind.LAYOUT, layout_payload(mug))
+    add(mug, layout_of(mug))
     deliver(synced, OutboxAction.objects.get(kind=Kind.LAYOUT))
     with transaction.atomic():
-        bulk = outbox.enqueue(mug.campaign, Kind.BULK_STATUS, {"orders": [
-            {"id": mug.market_id, "status": "PROCESSING", "substatus": "READY_TO_SHIP"}]})
+        bulk = outbox.enqueue(mug.campaign, ch.StatusChanges((ch.OrderStatusChange(mug.market_id, "PROCESSING",
+                                                                                   "READY_TO_SHIP"),)))
     assert deliver(synced, bulk)[0] == State.DELIVERED
     bulk.refresh_from_db()
     assert bulk.result["orders"][0]["ok"] is True
+
+
+def test_a_removal_is_its_own_kind_and_no_newer_layout_supersedes_it(synced):
+    synced.place([("MUG-001", 3), ("TEA-GREEN-100", 2)])
+    sync_business(synced.business.pk, client=synced.client())
+    order = Order.objects.get(items__offer_id="TEA-GREEN-100")
+    mug, tea = order.items.get(offer_id="MUG-001"), order.items.get(offer_id="TEA-GREEN-100")
+    reduced = ch.BoxLayout(((BoxLine(mug.market_item_id, 1), BoxLine(tea.market_item_id, 2)),), allow_remove=True)
+    removal = add(order, ch.ItemRemoval(reduced, mug.market_item_id, 1))
+    layout = add(order, ch.BoxLayout(((BoxLine(mug.market_item_id, 1), BoxLine(tea.market_item_id, 2)),)))
+    removal.refresh_from_db()
+    assert (removal.kind, removal.state, layout.kind) == (Kind.REMOVAL, State.PENDING, Kind.LAYOUT)
+    assert deliver(synced, removal)[0] == State.DELIVERED
+    sent = synced.store.received("setOrderBoxLayout")[-1]
+    assert json.loads(sent["body"]) == reduced.body() and json.loads(sent["body"])["allowRemove"] is True
+    mug.refresh_from_db()
+    assert mug.count == 1 and order.audit_events.get(action="item.removed").payload == {
+        "item": mug.market_item_id, "count": 1}
+    assert deliver(synced, layout)[0] == State.DELIVERED

@@ -11,6 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from fulfilment.market.changes import BoxLayout
+from fulfilment.market.types import BoxLine as MarketBoxLine
+from fulfilment.market.types import Instance as MarketInstance
+from fulfilment.market.types import PartialCount
+from fulfilment.orders import outbox
 from fulfilment.orders.models import AuditEvent, Box, BoxLine, Instance, OutboxAction, ProductBarcode
 from fulfilment.packing import boxes, finishing, scanning
 from fulfilment.packing.kernel import attempt
@@ -167,17 +172,18 @@ def test_split_a_big_item_across_boxes_with_its_code_in_each(packer):
     assert fb.ok and "3" in fb.message  # a part travels alone: a new box was opened
     st = state(order)
     assert st.layout_problems() == []
-    payload = st.layout_payload()
-    assert payload == {"boxes": [
-        [{"id": shoes.market_item_id, "partialCount": {"current": 1, "total": 2}, "instances": [{"cis": SHOES}]}],
-        [{"id": shoes.market_item_id, "partialCount": {"current": 2, "total": 2}, "instances": [{"cis": SHOES}]}],
-        [{"id": mug.market_item_id, "fullCount": 1}],
-    ]}
+    layout = st.layout()
+    assert layout == BoxLayout((
+        (MarketBoxLine(shoes.market_item_id, partial=PartialCount(1, 2), instances=(MarketInstance(cis=SHOES),)),),
+        (MarketBoxLine(shoes.market_item_id, partial=PartialCount(2, 2), instances=(MarketInstance(cis=SHOES),)),),
+        (MarketBoxLine(mug.market_item_id, 1),),
+    ))
+    payload = layout.body()
     # The Market's own rules (the sandbox's implementation of seed 001) accept it.
     market_order = {"buyerType": "BUSINESS", "items": [
         {"id": i.market_item_id, "count": i.count, "requiredInstanceTypes": i.required_instance_types}
         for i in order.items.all()]}
-    errors, counts = rules.check_box_layout(market_order, {"boxes": [{"items": b} for b in payload["boxes"]]})
+    errors, counts = rules.check_box_layout(market_order, payload)
     assert errors == [] and counts == {shoes.market_item_id: 1, mug.market_item_id: 1}
     assert json.dumps(payload).count("\\u001d") == 4
 
@@ -209,7 +215,7 @@ def test_finish_sends_the_layout_through_the_outbox_once(packer):
     fb = attempt(order.pk, packer, "finish", finishing.finish)
     assert fb.ok, fb.message
     action = OutboxAction.objects.get(order=order)
-    assert action.kind == "LAYOUT" and action.payload["boxes"][0][0]["instances"] == [{"cis": MILK}]
+    assert action.kind == "LAYOUT" and outbox.change_of(action).boxes[0][0].instances == (MarketInstance(cis=MILK),)
     assert attempt(order.pk, packer, "finish", finishing.finish).ok
     assert OutboxAction.objects.filter(order=order).count() == 1
     ready = attempt(order.pk, packer, "ready", finishing.ready)
@@ -307,7 +313,7 @@ def test_queue_queries_do_not_grow_with_the_number_of_orders(client, packer):
 
 def _snapshot(st: PackState) -> dict:
     return {
-        "payload": st.layout_payload(), "problems": st.layout_problems(), "current": st.order.current_box,
+        "layout": st.layout(), "problems": st.layout_problems(), "current": st.order.current_box,
         "version": (st.order.version, st.order.layout_version),
         "items": {pk: (it.placed, it.progress(), sorted((c.pk, c.unit, c.kind, c.box_number, c.value, c.box_id)
                                                         for c in it.code_list)) for pk, it in st.items.items()},

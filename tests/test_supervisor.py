@@ -163,7 +163,9 @@ def test_bulk_ready_to_ship_goes_in_requests_of_30_with_each_orders_result(marke
     html = resp.content.decode()
     assert str(orders[31].market_id) in html  # refused, with the reason
     actions = list(OutboxAction.objects.filter(kind=Kind.BULK_STATUS).order_by("id"))
-    assert [len(a.payload["orders"]) for a in actions] == [30, 1]
+    assert [len(outbox.change_of(a).orders) for a in actions] == [30, 1]
+    waiting = client.get(reverse("supervisor")).content.decode()
+    assert f"{orders[30].market_id} </td>" in waiting  # the orders of a bulk action not yet answered
     _deliver_all(market)
     assert len(market.store.received("updateOrderStatuses")) == 2
     for o in orders[:31]:

@@ -6,6 +6,8 @@ from collections import Counter
 import pytest
 from django.db import connection, transaction
 
+from fulfilment.market.changes import BoxLayout, StatusChange
+from fulfilment.market.types import BoxLine
 from fulfilment.orders import outbox
 from fulfilment.orders.models import Business, Campaign, Order, OrderItem, OutboxAction, PlacementModel
 from fulfilment.orders.sync import sync_business
@@ -66,10 +68,9 @@ def test_a_chaotic_market_still_converges_and_gets_every_action_once(sandbox, bu
         # Every order gets its layout, then READY_TO_SHIP: sixty actions, order kept per order.
         for order in orders:
             with transaction.atomic():
-                outbox.enqueue(order.campaign, OutboxAction.Kind.LAYOUT, {"boxes": [
-                    [{"id": i.market_item_id, "fullCount": i.count} for i in order.items.all()]]}, order=order)
-                outbox.enqueue(order.campaign, OutboxAction.Kind.STATUS,
-                               {"status": "PROCESSING", "substatus": "READY_TO_SHIP"}, order=order)
+                outbox.enqueue(order.campaign, BoxLayout((tuple(
+                    BoxLine(i.market_item_id, i.count) for i in order.items.all()),)), order=order)
+                outbox.enqueue(order.campaign, StatusChange("PROCESSING", "READY_TO_SHIP"), order=order)
         for _ in range(40):  # the Market moves on meanwhile: new orders arrive
             sandbox.place([("MUG-001", 1), ("SOCKS-3P", 2)])
         sync_business_task.delay(business.pk)

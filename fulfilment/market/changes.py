@@ -238,11 +238,28 @@ class DigitalCodes:
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """``CustomerDTO``: the new recipient of a DBS order (seed 003)."""
+
+    first_name: str
+    last_name: str
+    phone: str
+    middle_name: str = ""
+
+    def fields(self) -> tuple[tuple[str, str], ...]:
+        """The fields as ``OrderUpdate.customer`` holds them (sorted by name)."""
+        out = [("firstName", self.first_name), ("lastName", self.last_name), ("phone", self.phone)]
+        if self.middle_name:
+            out.append(("middleName", self.middle_name))
+        return tuple(sorted(out))
+
+
+@dataclass(frozen=True)
 class OrderUpdate:
     """updateOrder (seed 003): a new recipient and/or a new delivery interval."""
 
     order_id: int
-    customer: tuple[tuple[str, str], ...] = ()  # CustomerDTO's fields, in the order given
+    customer: tuple[tuple[str, str], ...] = ()  # CustomerDTO's fields, sorted by name (jsonb reorders keys)
     delivery_dates: tuple[dt.date, dt.date] | None = None
     delivery_times: tuple[str, str] | None = None
 
@@ -268,14 +285,49 @@ class OrderUpdate:
         order = d["order"]
         interval = order.get("deliveryInterval") or {}
         dates, times = interval.get("deliveryDateInterval"), interval.get("deliveryTimeInterval")
-        return cls(int(order["id"]), tuple((order.get("customer") or {}).items()),
+        return cls(int(order["id"]), tuple(sorted((order.get("customer") or {}).items())),
                    (dt.date.fromisoformat(dates["fromDate"]), dt.date.fromisoformat(dates["toDate"]))
                    if dates else None,
                    (times["fromTime"], times["toTime"]) if times else None)
 
 
+@dataclass(frozen=True)
+class ItemRemoval:
+    """An item removed (``count`` 0) or reduced: the change that does it at the Market (a layout with
+    ``allow_remove`` for FBS/Express, the item counts for DBS) and which item ends with what count,
+    so that the order here can follow once the Market accepts."""
+
+    change: BoxLayout | ItemCounts
+    item_id: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.change, BoxLayout) and not self.change.allow_remove:
+            raise ValueError("a layout removes units only with allow_remove")
+        if not isinstance(self.change, BoxLayout | ItemCounts):
+            raise ValueError("an item is removed by a box layout or by item counts")
+        if self.count < 0:
+            raise ValueError("a count cannot be negative")
+
+    @property
+    def operation(self) -> str:
+        return self.change.operation
+
+    def body(self) -> dict[str, Any]:
+        return self.change.body()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"operation": self.change.operation, "change": self.change.to_json(),
+                "item": self.item_id, "count": self.count}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ItemRemoval:
+        inner = {BoxLayout.operation: BoxLayout, ItemCounts.operation: ItemCounts}[d["operation"]]
+        return cls(inner.from_json(d["change"]), int(d["item"]), int(d["count"]))
+
+
 Change = (BoxLayout | StatusChange | StatusChanges | Identifiers | ItemCounts | CargoPlaces | CancellationDecision
-          | DigitalCodes | OrderUpdate)
+          | DigitalCodes | OrderUpdate | ItemRemoval)
 CHANGES: dict[str, type[Change]] = {c.operation: c for c in (  # type: ignore[misc]
     BoxLayout, StatusChange, StatusChanges, Identifiers, ItemCounts, CargoPlaces, CancellationDecision, DigitalCodes,
     OrderUpdate)}

@@ -28,6 +28,7 @@ from .changes import (
     ItemCount,
     ItemCounts,
     ItemInstances,
+    ItemRemoval,
     OrderStatusChange,
     OrderUpdate,
     StatusChange,
@@ -384,6 +385,8 @@ class MarketClient(LabelsApi, StatsApi, CatalogueApi, ShipmentsApi, DocumentsApi
             case OrderUpdate():
                 return self.update_order(campaign_id, order_id, customer=dict(change.customer) or None,
                                          delivery_dates=change.delivery_dates, delivery_times=change.delivery_times)
+            case ItemRemoval():
+                return self.send_change(campaign_id, order_id, change.change)
         raise TypeError(f"not a change the client can send: {change!r}")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from celery import shared_task
 from django.contrib.auth.models import AbstractBaseUser
@@ -20,6 +20,19 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from fulfilment.market import types as mt
+from fulfilment.market.changes import (
+    BoxLayout,
+    CancellationDecision,
+    CargoPlaces,
+    Change,
+    DigitalCodes,
+    Identifiers,
+    ItemCounts,
+    ItemRemoval,
+    OrderUpdate,
+    StatusChange,
+    StatusChanges,
+)
 from fulfilment.market.client import MarketClient
 from fulfilment.market.errors import MarketBadRequest, MarketCredentialsError, MarketError, MarketRateLimited
 
@@ -36,16 +49,27 @@ MAX_ATTEMPTS = 15
 OPEN_STATES = (State.PENDING, State.SENDING, State.FAILED)
 
 
-def enqueue(campaign: Campaign, kind: str, payload: dict[str, Any], *, order: Order | None = None,
+# The kind of each change, stored beside it; the change's class reads the payload back.
+KIND_OF: dict[type[Change], str] = {
+    BoxLayout: Kind.LAYOUT, StatusChange: Kind.STATUS, StatusChanges: Kind.BULK_STATUS, Identifiers: Kind.IDENTIFIERS,
+    ItemCounts: Kind.ITEMS, CargoPlaces: Kind.CARGO_PLACES, CancellationDecision: Kind.CANCELLATION,
+    DigitalCodes: Kind.DIGITAL_CODES, OrderUpdate: Kind.UPDATE_ORDER, ItemRemoval: Kind.REMOVAL,
+}
+CHANGE_OF: dict[str, type[Change]] = {kind: cls for cls, kind in KIND_OF.items()}
+C = TypeVar("C", bound=Change)
+
+
+def enqueue(campaign: Campaign, change: Change, *, order: Order | None = None,
             user: AbstractBaseUser | None = None) -> OutboxAction:
-    """Record an action; call inside the transaction of the local change. Sent after commit."""
+    """Record a change for the Market; call inside the transaction of the local change. Sent after commit."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("enqueue() belongs inside the transaction of the change it reports")
+    kind = KIND_OF[type(change)]
     if kind == Kind.LAYOUT and order is not None:
-        # A removal rides on a layout but is not superseded by the next one: it must reach the Market.
-        OutboxAction.objects.filter(order=order, kind=Kind.LAYOUT, state=State.PENDING).exclude(
-            payload__has_key="removal").update(state=State.SUPERSEDED)
-    action = OutboxAction.objects.create(campaign=campaign, order=order, kind=kind, payload=payload,
+        # Only the newest layout matters; a removal is a kind of its own and always reaches the Market.
+        OutboxAction.objects.filter(order=order, kind=Kind.LAYOUT, state=State.PENDING).update(
+            state=State.SUPERSEDED)
+    action = OutboxAction.objects.create(campaign=campaign, order=order, kind=kind, payload=change.to_json(),
                                          created_by=user if user and user.is_authenticated else None,
                                          next_attempt_at=timezone.now())
     if order is not None:
@@ -53,6 +77,26 @@ def enqueue(campaign: Campaign, kind: str, payload: dict[str, Any], *, order: Or
                                   payload={"action": action.pk})
     transaction.on_commit(lambda: deliver_action_task.delay(action.pk))
     return action
+
+
+def change_of(action: OutboxAction) -> Change:
+    """The change an action carries, read back with its own type."""
+    return CHANGE_OF[action.kind].from_json(action.payload)
+
+
+def sent_change(action: OutboxAction) -> Change | None:
+    """As ``change_of``, or None for an action finished before payloads were stored as changes
+    (migration 0010 converted only those still to be sent; the others keep the shape they had)."""
+    try:
+        return change_of(action)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def open_changes(order: Order, change_type: type[C]) -> list[C]:
+    """The changes of this type still to reach the Market for this order."""
+    actions = OutboxAction.objects.filter(order=order, kind=KIND_OF[change_type], state__in=OPEN_STATES)
+    return [change_of(a) for a in actions.order_by("id")]  # type: ignore[misc]
 
 
 def _blocked_by_earlier(action: OutboxAction) -> OutboxAction | None:
@@ -100,15 +144,16 @@ def deliver(action_id: int, client: MarketClient | None = None) -> tuple[str, fl
         return current or "MISSING", None
     business = action.campaign.business
     client = client or client_for(business)
+    change = change_of(action)
     try:
-        result = _send(client, action)
+        result = _send(client, action, change)
     except MarketRateLimited as exc:
         # Waiting our turn is not a failure: it does not count towards the backoff or the give-up limit.
         action.attempts -= 1
         return _retry(action, max(exc.retry_after, 1.0), "; ".join(exc.messages))
     except MarketBadRequest as exc:
-        if _already_applied(client, action):
-            return _delivered(action, {"note": "already applied at the Market"})
+        if _already_applied(client, action, change):
+            return _delivered(action, change, {"note": "already applied at the Market"})
         return _failed(action, exc)
     except MarketCredentialsError as exc:
         message = "; ".join(exc.messages)
@@ -119,67 +164,30 @@ def deliver(action_id: int, client: MarketClient | None = None) -> tuple[str, fl
         if exc.retryable and action.attempts < MAX_ATTEMPTS:
             return _retry(action, backoff(action.attempts), "; ".join(exc.messages))
         return _failed(action, exc)
-    return _delivered(action, result)
+    return _delivered(action, change, result)
 
 
-def _send(client: MarketClient, action: OutboxAction) -> dict[str, Any]:
-    p = action.payload
-    cid = action.campaign.market_id
-    oid = action.order.market_id if action.order else 0
-    kind = action.kind
-    if kind == Kind.LAYOUT:
-        boxes = [[_line(line) for line in box] for box in p["boxes"]]
-        layout = client.set_order_box_layout(cid, oid, boxes, allow_remove=bool(p.get("allowRemove")))
-        return {"boxIds": [b.box_id for b in layout]}
-    if kind == Kind.STATUS:
-        order = client.update_order_status(cid, oid, p["status"], p.get("substatus"))
-        return {"status": str(order.status), "substatus": str(order.substatus)}
-    if kind == Kind.BULK_STATUS:
-        results = client.update_order_statuses(cid, [(c["id"], c["status"], c.get("substatus")) for c in p["orders"]])
-        return {"orders": [{"id": r.order_id, "ok": r.ok, "status": r.status, "substatus": r.substatus,
-                            "error": r.error} for r in results]}
-    if kind == Kind.IDENTIFIERS:
-        client.provide_order_item_identifiers(cid, oid, {int(k): [_instance(i) for i in v]
-                                                         for k, v in p["items"].items()})
-        return {}
-    if kind == Kind.CANCELLATION:
-        reason = mt.CancellationReason(p["reason"]) if p.get("reason") else None
-        client.accept_order_cancellation(cid, oid, bool(p["accepted"]), reason)
-        return {}
-    if kind == Kind.ITEMS:
-        client.update_order_items(cid, oid, {int(k): int(v) for k, v in p["counts"].items()})
-        return {}
-    if kind == Kind.CARGO_PLACES:
-        boxes = client.set_order_shipment_boxes(cid, oid, int(p["shipmentId"]), int(p["places"]))
-        return {"boxIds": [b.id for b in boxes]}
-    if kind == Kind.DIGITAL_CODES:
-        client.provide_order_digital_codes(cid, oid, [
-            mt.DigitalItem(int(i["id"]), tuple(i["codes"]), i["slip"], dt.date.fromisoformat(i["activate_till"]))
-            for i in p["items"]])
-        return {}
-    if kind == Kind.UPDATE_ORDER:
-        dates = p.get("deliveryDates")
-        ops = client.update_order(
-            cid, oid, customer=p.get("customer"),
-            delivery_dates=(dt.date.fromisoformat(dates[0]), dt.date.fromisoformat(dates[1])) if dates else None,
-            delivery_times=tuple(p["deliveryTimes"]) if p.get("deliveryTimes") else None)
-        return {"operations": [{"id": o.id, "type": o.type} for o in ops]}
-    raise ValueError(f"unknown outbox action kind {kind}")
+def _send(client: MarketClient, action: OutboxAction, change: Change) -> dict[str, Any]:
+    """Send the change; what the Market answered, summarised for the row (box ids, statuses, operations)."""
+    answer = client.send_change(action.campaign.market_id, action.order.market_id if action.order else 0, change)
+    if isinstance(change, ItemRemoval):
+        change = change.change
+    match change:
+        case BoxLayout():
+            return {"boxIds": [b.box_id for b in answer]}
+        case StatusChange():
+            return {"status": str(answer.status), "substatus": str(answer.substatus)}
+        case StatusChanges():
+            return {"orders": [{"id": r.order_id, "ok": r.ok, "status": r.status, "substatus": r.substatus,
+                                "error": r.error} for r in answer]}
+        case CargoPlaces():
+            return {"boxIds": [b.id for b in answer]}
+        case OrderUpdate():
+            return {"operations": [{"id": o.id, "type": o.type} for o in answer]}
+    return {}
 
 
-def _line(d: dict[str, Any]) -> mt.BoxLine:
-    part = d.get("partialCount")
-    return mt.BoxLine(int(d["id"]), d.get("fullCount"),
-                      mt.PartialCount(int(part["current"]), int(part["total"])) if part else None,
-                      tuple(_instance(i) for i in d.get("instances") or ()))
-
-
-def _instance(d: dict[str, Any]) -> mt.Instance:
-    return mt.Instance(cis=d.get("cis"), uin=d.get("uin"), rnpt=d.get("rnpt"), gtd=d.get("gtd"),
-                       country_code=d.get("countryCode"))
-
-
-def _already_applied(client: MarketClient, action: OutboxAction) -> bool:
+def _already_applied(client: MarketClient, action: OutboxAction, change: Change) -> bool:
     """After a redelivery, a 400 may only mean "done already": look at the order to be sure."""
     if action.kind not in (Kind.STATUS, Kind.CANCELLATION) or action.order is None or action.attempts < 2:
         return False
@@ -191,8 +199,8 @@ def _already_applied(client: MarketClient, action: OutboxAction) -> bool:
     if not page.orders:
         return False
     remote = page.orders[0]
-    if action.kind == Kind.STATUS:
-        want = (action.payload["status"], action.payload.get("substatus") or str(remote.substatus))
+    if isinstance(change, StatusChange):
+        want = (change.status, change.substatus or str(remote.substatus))
         return (str(remote.status), str(remote.substatus)) == want
     return not remote.cancel_requested
 
@@ -216,33 +224,33 @@ def _failed(action: OutboxAction, exc: MarketError) -> tuple[str, None]:
 
 
 @transaction.atomic
-def _delivered(action: OutboxAction, result: dict[str, Any]) -> tuple[str, None]:
+def _delivered(action: OutboxAction, change: Change, result: dict[str, Any]) -> tuple[str, None]:
     updated = OutboxAction.objects.filter(pk=action.pk, state=State.SENDING).update(
         state=State.DELIVERED, attempts=action.attempts, claimed_at=None, result=result, last_error="",
         market_errors=[], delivered_at=timezone.now())
     if not updated:
         return OutboxAction.objects.get(pk=action.pk).state, None
-    if action.kind == Kind.LAYOUT and action.order_id and result.get("boxIds"):
+    layout = change.change if isinstance(change, ItemRemoval) else change
+    if isinstance(layout, BoxLayout) and action.order_id and result.get("boxIds"):
         # The Market's box ids, in the order the boxes were sent; labels need them.
         for number, box_id in enumerate(result["boxIds"], start=1):
             Box.objects.filter(order_id=action.order_id, number=number).update(market_box_id=box_id)
-        if any("cis" in i or "uin" in i for box in action.payload["boxes"] for line in box
-               for i in line.get("instances") or ()):
+        if layout.has_checked_codes():
             order_id = action.order_id
             transaction.on_commit(lambda: check_identifiers_task.delay(order_id))
-    if action.kind == Kind.STATUS and action.order_id:
-        Order.objects.filter(pk=action.order_id).update(status=result.get("status", action.payload["status"]),
+    if isinstance(change, StatusChange) and action.order_id:
+        Order.objects.filter(pk=action.order_id).update(status=result.get("status", change.status),
                                                         substatus=result.get("substatus", ""))
-    if action.kind == Kind.CANCELLATION and action.order_id:
+    if isinstance(change, CancellationDecision) and action.order_id:
         # Decided: off the list of requests; an accepted one is cancelled (sync confirms it later).
         changes: dict[str, Any] = {"cancel_requested": False}
-        if action.payload.get("accepted"):
+        if change.accepted:
             changes["status"] = "CANCELLED"
         Order.objects.filter(pk=action.order_id).update(**changes)
-    if action.kind == Kind.BULK_STATUS:
+    if isinstance(change, StatusChanges):
         _bulk_delivered(action, result)
-    if action.order_id and action.payload.get("removal"):
-        _removal_delivered(action)
+    if isinstance(change, ItemRemoval) and action.order_id:
+        _removal_delivered(action, change)
     if action.order_id:
         AuditEvent.objects.create(order_id=action.order_id, action="outbox.delivered",
                                   payload={"action": action.pk, "kind": action.kind})
@@ -253,16 +261,16 @@ def _delivered(action: OutboxAction, result: dict[str, Any]) -> tuple[str, None]
     return State.DELIVERED, None
 
 
-def _removal_delivered(action: OutboxAction) -> None:
+def _removal_delivered(action: OutboxAction, removal: ItemRemoval) -> None:
     """The Market removed or reduced the item: the order here follows (its boxes must be finished again)."""
-    removal = action.payload["removal"]
-    items = OrderItem.objects.filter(order_id=action.order_id, market_item_id=int(removal["item"]))
-    if int(removal["count"]) == 0:
+    items = OrderItem.objects.filter(order_id=action.order_id, market_item_id=removal.item_id)
+    if removal.count == 0:
         items.delete()
     else:
-        items.update(count=int(removal["count"]))
+        items.update(count=removal.count)
     Order.objects.filter(pk=action.order_id).update(version=F("version") + 1, layout_version=F("layout_version") + 1)
-    AuditEvent.objects.create(order_id=action.order_id, action="item.removed", payload=removal)
+    AuditEvent.objects.create(order_id=action.order_id, action="item.removed",
+                              payload={"item": removal.item_id, "count": removal.count})
 
 
 def _bulk_delivered(action: OutboxAction, result: dict[str, Any]) -> None:

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fulfilment.market.changes import DigitalCodes, OrderUpdate, Recipient
+from fulfilment.market.types import DigitalItem
 from fulfilment.orders import outbox
 from fulfilment.orders.models import AuditEvent, Order, OrderItem, OrderStatus, OutboxAction
 
@@ -74,10 +76,10 @@ class DigitalKeysForm(forms.Form):
                 self.add_error(f"till-{item.pk}", _("The activation date has passed."))
         return data
 
-    def payload(self) -> list[dict[str, Any]]:
+    def change(self) -> DigitalCodes:
         d = self.cleaned_data
-        return [{"id": i.market_item_id, "codes": d[f"codes-{i.pk}"], "slip": d[f"slip-{i.pk}"].strip(),
-                 "activate_till": d[f"till-{i.pk}"].isoformat()} for i in self.items]
+        return DigitalCodes(tuple(DigitalItem(i.market_item_id, tuple(d[f"codes-{i.pk}"]), d[f"slip-{i.pk}"].strip(),
+                                              d[f"till-{i.pk}"]) for i in self.items))
 
 
 def send_digital_keys(order_id: int, user: AbstractBaseUser | None, form: DigitalKeysForm) -> Feedback:
@@ -93,11 +95,11 @@ def send_digital_keys(order_id: int, user: AbstractBaseUser | None, form: Digita
                               % {"s": o.get_status_display()})
             if digital_sent(o) is not None:
                 raise Refused(_("The keys of this order are already sent."))
-            items = form.payload()
-            outbox.enqueue(o.campaign, Kind.DIGITAL_CODES, {"items": items}, order=o, user=ctx.user)
+            keys = form.change()
+            outbox.enqueue(o.campaign, keys, order=o, user=ctx.user)
             AuditEvent.objects.create(order=o, user=ctx.user, action="digital.codes", payload={
-                "items": [{"id": i["id"], "keys": len(i["codes"]), "activate_till": i["activate_till"]}
-                          for i in items]})
+                "items": [{"id": i.item_id, "keys": len(i.codes), "activate_till": i.activate_till.isoformat()}
+                          for i in keys.items]})
             deadline = o.digital_deadline()
             if deadline and timezone.now() > deadline:
                 return Feedback(True, _("The keys are sent, later than 30 minutes after processing began: "
@@ -179,18 +181,14 @@ class OrderUpdateForm(forms.Form):
                 self.add_error("to_time", _("The interval ends before it starts."))
         return d
 
-    def payload(self) -> dict[str, Any]:
+    def change(self) -> OrderUpdate:
         d = self.cleaned_data
-        out: dict[str, Any] = {}
-        if d.get("phone"):
-            out["customer"] = {"firstName": d["first_name"].strip(), "lastName": d["last_name"].strip(),
-                               "phone": d["phone"]}
-            if d.get("middle_name"):
-                out["customer"]["middleName"] = d["middle_name"].strip()
-        if d.get("from_date"):
-            out["deliveryDates"] = [d["from_date"].isoformat(), d["to_date"].isoformat()]
-            out["deliveryTimes"] = [d["from_time"], d["to_time"]]
-        return out
+        recipient = Recipient(d["first_name"].strip(), d["last_name"].strip(), d["phone"],
+                              (d.get("middle_name") or "").strip()) if d.get("phone") else None
+        interval = bool(d.get("from_date"))
+        return OrderUpdate(self.order.market_id, recipient.fields() if recipient else (),
+                           (d["from_date"], d["to_date"]) if interval else None,
+                           (d["from_time"], d["to_time"]) if interval else None)
 
 
 def can_update(order: Order) -> bool:
@@ -205,11 +203,12 @@ def update_order(order_id: int, user: AbstractBaseUser | None, form: OrderUpdate
             o = ctx.order
             if not can_update(o):
                 raise Refused(_("Only a DBS order that is not delivered or cancelled can be changed."))
-            payload = form.payload()
-            outbox.enqueue(o.campaign, Kind.UPDATE_ORDER, payload, order=o, user=ctx.user)
+            change = form.change()
+            outbox.enqueue(o.campaign, change, order=o, user=ctx.user)
             AuditEvent.objects.create(order=o, user=ctx.user, action="order.update", payload={
-                "recipient": "customer" in payload, "dates": payload.get("deliveryDates"),
-                "times": payload.get("deliveryTimes")})
+                "recipient": bool(change.customer),
+                "dates": [d.isoformat() for d in change.delivery_dates] if change.delivery_dates else None,
+                "times": list(change.delivery_times) if change.delivery_times else None})
             return Feedback(True, _("The change is sent; the Market applies it within minutes. "
                                     "Its operation numbers appear below once it answers."))
     except Refused as exc:

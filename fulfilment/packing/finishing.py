@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fulfilment.market.changes import CargoPlaces, Identifiers, ItemInstances, StatusChange
 from fulfilment.orders import outbox
 from fulfilment.orders.models import (
     AuditEvent,
@@ -32,8 +33,8 @@ from .state import PackState
 def finish(op: Operation) -> Feedback:
     """Send the layout (FBS/Express) or the codes and cargo places (DBS) through the outbox."""
     op.check_open()
-    if OutboxAction.objects.filter(order=op.order, state__in=outbox.OPEN_STATES,
-                                   payload__has_key="removal").exists():
+    if OutboxAction.objects.filter(order=op.order, kind=OutboxAction.Kind.REMOVAL,
+                                   state__in=outbox.OPEN_STATES).exists():
         raise Refused(_("An item is being removed at the Market: finish when that is done."))
     state = op.state
     problems = state.layout_problems()
@@ -43,18 +44,14 @@ def finish(op: Operation) -> Feedback:
     if o.layout_sent_version == o.layout_version:
         return op.ok(_("This layout was already sent."))
     if state.is_dbs:
-        items = {}
-        for st in state.items.values():
-            insts = [state._instance(i) for k in st.accepted for i in st.codes[k]]
-            if insts:
-                items[str(st.item.market_item_id)] = insts
+        items = tuple(ItemInstances(st.item.market_item_id, insts) for st in state.items.values()
+                      if (insts := state.item_instances(st)))
         if items:
-            outbox.enqueue(o.campaign, OutboxAction.Kind.IDENTIFIERS, {"items": items}, order=o, user=op.user)
+            outbox.enqueue(o.campaign, Identifiers(items), order=o, user=op.user)
         if o.shipment_id:
-            outbox.enqueue(o.campaign, OutboxAction.Kind.CARGO_PLACES,
-                           {"shipmentId": o.shipment_id, "places": len(state.boxes)}, order=o, user=op.user)
+            outbox.enqueue(o.campaign, CargoPlaces(o.shipment_id, len(state.boxes)), order=o, user=op.user)
     else:
-        outbox.enqueue(o.campaign, OutboxAction.Kind.LAYOUT, state.layout_payload(), order=o, user=op.user)
+        outbox.enqueue(o.campaign, state.layout(), order=o, user=op.user)
         Instance.objects.filter(order=o).exclude(verification=Verification.OK).update(
             verification=Verification.NOT_SENT, verification_message="")
     Order.objects.filter(pk=o.pk).update(layout_sent_version=o.layout_version)
@@ -83,12 +80,9 @@ def ready(op: Operation) -> Feedback:
     if problems:
         raise Refused(problems[0])
     o = op.order
-    if OutboxAction.objects.filter(order=o, kind=OutboxAction.Kind.STATUS,
-                                   payload__substatus=OrderSubstatus.READY_TO_SHIP,
-                                   state__in=outbox.OPEN_STATES).exists():
+    if any(c.substatus == OrderSubstatus.READY_TO_SHIP for c in outbox.open_changes(o, StatusChange)):
         return op.ok(_("Ready to ship is already being sent."))
-    outbox.enqueue(o.campaign, OutboxAction.Kind.STATUS,
-                   {"status": OrderStatus.PROCESSING, "substatus": OrderSubstatus.READY_TO_SHIP},
+    outbox.enqueue(o.campaign, StatusChange(OrderStatus.PROCESSING, OrderSubstatus.READY_TO_SHIP),
                    order=o, user=op.user)
     return op.ok(_("Marked ready to ship."))
 

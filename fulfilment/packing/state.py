@@ -19,6 +19,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from fulfilment.market import types as mt
+from fulfilment.market.changes import BoxLayout
 from fulfilment.orders.models import (
     Box,
     Instance,
@@ -31,8 +33,6 @@ from fulfilment.orders.models import (
 # requiredInstanceTypes value → the kind of code that satisfies it.
 KIND_FOR_TYPE = {"CIS": InstanceKind.CIS, "CIS_OPTIONAL": InstanceKind.CIS, "UIN": InstanceKind.UIN,
                  "RNPT": InstanceKind.RNPT, "GTD": InstanceKind.GTD}
-FIELD_FOR_KIND = {InstanceKind.CIS: "cis", InstanceKind.UIN: "uin", InstanceKind.RNPT: "rnpt",
-                  InstanceKind.GTD: "gtd"}
 # Codes the Market checks asynchronously (POST .../identifiers/status).
 CHECKED_KINDS = (InstanceKind.CIS, InstanceKind.UIN)
 
@@ -321,15 +321,24 @@ class PackState:
 
     # --- what goes to the Market ----------------------------------------------------------------
     @staticmethod
-    def _instance(inst: Code) -> dict[str, str]:
-        d = {FIELD_FOR_KIND[InstanceKind(inst.kind)]: inst.value}
-        if inst.country_code:
-            d["countryCode"] = inst.country_code
-        return d
+    def market_instance(code: Code) -> mt.Instance:
+        """The code as the Market's ``Instance`` of its kind (with the country for a GTD or RNPT)."""
+        country = code.country_code or None
+        if code.kind == InstanceKind.CIS:
+            return mt.Instance(cis=code.value, country_code=country)
+        if code.kind == InstanceKind.UIN:
+            return mt.Instance(uin=code.value, country_code=country)
+        if code.kind == InstanceKind.RNPT:
+            return mt.Instance(rnpt=code.value, country_code=country)
+        return mt.Instance(gtd=code.value, country_code=country)
 
-    def layout_payload(self) -> dict[str, Any]:
-        """The outbox's LAYOUT payload: boxes in number order, each a list of ``OrderBoxLayoutItemDTO``
-        (the client wraps them as ``{"boxes": [{"items": [...]}]}``), each unit's codes in its box(es)."""
+    def item_instances(self, st: ItemState) -> tuple[mt.Instance, ...]:
+        """Every code of an item, of each kind it accepts (what DBS sends for the item)."""
+        return tuple(self.market_instance(i) for k in st.accepted for i in st.codes[k])
+
+    def layout(self, allow_remove: bool = False) -> BoxLayout:
+        """The layout for the Market: boxes in number order, each unit's codes in its box(es).
+        Built when the order is finished (or an item removed), not on every scan."""
         boxes = []
         for box in self.boxes.values():
             lines = []
@@ -338,17 +347,16 @@ class PackState:
                 assert st is not None
                 mid = st.item.market_item_id
                 if line.full_count is not None:
-                    insts = [self._instance(i) for k in st.accepted for i in st.codes[k]
-                             if i.box_number == box.number and i.unit not in st.split]
-                    entry: dict[str, Any] = {"id": mid, "fullCount": line.full_count}
+                    insts = tuple(self.market_instance(i) for k in st.accepted for i in st.codes[k]
+                                  if i.box_number == box.number and i.unit not in st.split)
+                    lines.append(mt.BoxLine(mid, line.full_count, instances=insts))
                 else:
-                    insts = [self._instance(i) for k in st.accepted for i in st.codes[k] if i.unit == line.unit]
-                    entry = {"id": mid, "partialCount": {"current": line.part_current, "total": line.part_total}}
-                if insts:
-                    entry["instances"] = insts
-                lines.append(entry)
-            boxes.append(lines)
-        return {"boxes": boxes}
+                    insts = tuple(self.market_instance(i) for k in st.accepted for i in st.codes[k]
+                                  if i.unit == line.unit)
+                    lines.append(mt.BoxLine(mid, partial=mt.PartialCount(line.part_current or 0, line.part_total or 0),
+                                            instances=insts))
+            boxes.append(tuple(lines))
+        return BoxLayout(tuple(boxes), allow_remove)
 
     def codes_to_check(self) -> list[Code]:
         return [i for st in self.items.values() for k in CHECKED_KINDS if k in st.accepted for i in st.codes[k]]

@@ -19,8 +19,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fulfilment.market.changes import (
+    BoxLayout,
+    CancellationDecision,
+    ItemCount,
+    ItemCounts,
+    ItemRemoval,
+    OrderStatusChange,
+    StatusChange,
+    StatusChanges,
+)
 from fulfilment.market.errors import MarketError
-from fulfilment.market.types import CancellationReason
+from fulfilment.market.types import BoxLine, CancellationReason
 from fulfilment.orders import outbox
 from fulfilment.orders.clients import client_for
 from fulfilment.orders.models import (
@@ -77,11 +87,10 @@ def decide_cancellation(order_id: int, user: AbstractBaseUser | None, accept: bo
             if used >= CANCELLATION_LIMIT:
                 raise Refused(_("The Market takes %(limit)s decisions an hour per shop and %(used)s were sent in the "
                                 "last hour: try again in a few minutes.") % {"limit": CANCELLATION_LIMIT, "used": used})
-            payload: dict[str, Any] = {"accepted": accept}
-            if not accept:
-                payload["reason"] = reason
-            outbox.enqueue(o.campaign, Kind.CANCELLATION, payload, order=o, user=ctx.user)
-            _audit(o, user, "cancellation.accept" if accept else "cancellation.reject", payload)
+            decision = CancellationDecision(accept, None if accept else reason)
+            outbox.enqueue(o.campaign, decision, order=o, user=ctx.user)
+            _audit(o, user, "cancellation.accept" if accept else "cancellation.reject",
+                   {"accepted": accept, **({} if accept else {"reason": reason})})
             if accept:
                 return Feedback(True, _("Cancellation of order %(n)s accepted.") % {"n": o.market_id})
             return Feedback(True, _("Cancellation of order %(n)s rejected.") % {"n": o.market_id})
@@ -114,9 +123,9 @@ def _value(item: OrderItem) -> Decimal:
     return Decimal(value) if value else item.price * item.count
 
 
-def _one_box_layout(items: list[OrderItem], counts: dict[int, int]) -> dict[str, Any]:
-    return {"boxes": [[{"id": i.market_item_id, "fullCount": counts[i.pk]} for i in items if counts[i.pk] > 0]],
-            "allowRemove": True}
+def _one_box_layout(items: list[OrderItem], counts: dict[int, int]) -> BoxLayout:
+    return BoxLayout((tuple(BoxLine(i.market_item_id, counts[i.pk]) for i in items if counts[i.pk] > 0),),
+                     allow_remove=True)
 
 
 def _refresh_promos(order_id: int) -> None:
@@ -151,18 +160,13 @@ def remove_item(order_id: int, user: AbstractBaseUser | None, item_id: int, new_
             why = removal_refusal(o, item, new_count, items)
             if why:
                 raise Refused(why + " " + _("If it cannot be shipped, cancel the order as the shop (SHOP_FAILED)."))
-            if _open_action(o, Kind.ITEMS) or _open_action(o, Kind.LAYOUT):
+            if _open_action(o, Kind.REMOVAL) or _open_action(o, Kind.LAYOUT):
                 raise Refused(_("Boxes or items of this order are being sent to the Market: wait until they are."))
             counts = {i.pk: i.count for i in items}
             counts[item.pk] = new_count
-            removal = {"item": item.market_item_id, "count": new_count}
-            if o.is_dbs:
-                outbox.enqueue(o.campaign, Kind.ITEMS, {"counts": {str(i.market_item_id): counts[i.pk] for i in items},
-                                                        "removal": removal}, order=o, user=ctx.user)
-            else:
-                payload = _layout_after_removal(ctx.state, counts, items)
-                payload["removal"] = removal
-                outbox.enqueue(o.campaign, Kind.LAYOUT, payload, order=o, user=ctx.user)
+            change = (ItemCounts(tuple(ItemCount(i.market_item_id, counts[i.pk]) for i in items)) if o.is_dbs
+                      else _layout_after_removal(ctx.state, counts, items))
+            outbox.enqueue(o.campaign, ItemRemoval(change, item.market_item_id, new_count), order=o, user=ctx.user)
             _audit(o, user, "item.remove" if new_count == 0 else "item.reduce",
                    {"item": item.market_item_id, "sku": item.offer_id, "from": item.count, "to": new_count})
             if new_count == 0:
@@ -174,19 +178,16 @@ def remove_item(order_id: int, user: AbstractBaseUser | None, item_id: int, new_
         return Feedback(False, str(exc))
 
 
-def _layout_after_removal(state: PackState, counts: dict[int, int], items: list[OrderItem]) -> dict[str, Any]:
+def _layout_after_removal(state: PackState, counts: dict[int, int], items: list[OrderItem]) -> BoxLayout:
     """The layout the Market needs with ``allowRemove``: the packed boxes when they hold exactly the
     new quantities; otherwise every remaining unit in one box (the packer's finish sends the real
     layout later, as for any change)."""
-    layout = state.layout_payload()
     whole_ok = bool(state.boxes) and all(
         st.placed == counts.get(pk, 0) and not st.split for pk, st in state.items.items())
     if whole_ok:
-        layout["boxes"] = [[line for line in box if counts.get(_item_pk(state, line["id"]), 0) > 0]
-                           for box in layout["boxes"]]
-        layout["boxes"] = [box for box in layout["boxes"] if box]
-        layout["allowRemove"] = True
-        return layout
+        boxes = (tuple(line for line in box if counts.get(_item_pk(state, line.item_id), 0) > 0)
+                 for box in state.layout().boxes)
+        return BoxLayout(tuple(box for box in boxes if box), allow_remove=True)
     return _one_box_layout(items, counts)
 
 
@@ -205,11 +206,9 @@ def cancel_as_shop(order_id: int, user: AbstractBaseUser | None, confirmed: bool
             if o.status not in (OrderStatus.PROCESSING, OrderStatus.UNPAID, OrderStatus.PENDING):
                 raise Refused(_("The shop can cancel only an order that is not yet shipped (now %(s)s).")
                               % {"s": o.get_status_display()})
-            if OutboxAction.objects.filter(order=o, kind=Kind.STATUS, payload__status=OrderStatus.CANCELLED,
-                                           state__in=outbox.OPEN_STATES).exists():
+            if any(c.status == OrderStatus.CANCELLED for c in outbox.open_changes(o, StatusChange)):
                 raise Refused(_("The cancellation of this order is already being sent."))
-            outbox.enqueue(o.campaign, Kind.STATUS,
-                           {"status": OrderStatus.CANCELLED, "substatus": OrderSubstatus.SHOP_FAILED},
+            outbox.enqueue(o.campaign, StatusChange(OrderStatus.CANCELLED, OrderSubstatus.SHOP_FAILED),
                            order=o, user=ctx.user)
             _audit(o, user, "order.cancel", {"substatus": OrderSubstatus.SHOP_FAILED})
             return Feedback(True, _("Order %(n)s is being cancelled (SHOP_FAILED).") % {"n": o.market_id})
@@ -246,7 +245,7 @@ def bulk_ready(order_ids: list[int], user: AbstractBaseUser | None) -> BulkResul
         orders = list(Order.objects.select_for_update(of=("self",)).select_related("campaign")
                       .filter(pk__in=order_ids).order_by("campaign_id", "market_id"))
         layouts = {a.order_id: a for a in OutboxAction.objects.filter(
-            order__in=orders, kind__in=(Kind.LAYOUT, Kind.CARGO_PLACES, Kind.IDENTIFIERS)).order_by("id")}
+            order__in=orders, kind__in=(Kind.LAYOUT, Kind.REMOVAL, Kind.CARGO_PLACES, Kind.IDENTIFIERS)).order_by("id")}
         busy = set(OutboxAction.objects.filter(order__in=orders, kind=Kind.STATUS, state__in=outbox.OPEN_STATES)
                    .values_list("order_id", flat=True))
         by_campaign: dict[int, list[Order]] = {}
@@ -264,10 +263,9 @@ def bulk_ready(order_ids: list[int], user: AbstractBaseUser | None) -> BulkResul
         for group in by_campaign.values():
             for start in range(0, len(group), BULK_CHUNK):
                 chunk = group[start:start + BULK_CHUNK]
-                action = outbox.enqueue(chunk[0].campaign, Kind.BULK_STATUS, {"orders": [
-                    {"id": o.market_id, "status": OrderStatus.PROCESSING, "substatus": OrderSubstatus.READY_TO_SHIP}
-                    for o in chunk]},
-                    user=user)
+                action = outbox.enqueue(chunk[0].campaign, StatusChanges(tuple(
+                    OrderStatusChange(o.market_id, OrderStatus.PROCESSING, OrderSubstatus.READY_TO_SHIP)
+                    for o in chunk)), user=user)
                 result.actions.append(action)
                 for o in chunk:
                     _audit(o, user, "order.ready.bulk", {"action": action.pk})

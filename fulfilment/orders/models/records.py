@@ -39,7 +39,8 @@ class OutboxAction(models.Model):
     """A change for the Market, written in the same transaction as the local change that caused it.
 
     Delivered by a Celery task; per order strictly in creation order (a layout before its
-    ready-to-ship). A newer layout of an order supersedes an older one not yet sent.
+    ready-to-ship). A newer layout of an order supersedes an older one not yet sent. The payload is
+    a ``market.changes`` change of the kind's type (``outbox.KIND_OF``), encoded and read by it.
     """
 
     class Kind(models.TextChoices):
@@ -48,10 +49,11 @@ class OutboxAction(models.Model):
         BULK_STATUS = "BULK_STATUS", _("status change of several orders")
         IDENTIFIERS = "IDENTIFIERS", _("marking codes (DBS)")
         CANCELLATION = "CANCELLATION", _("cancellation decision")
-        ITEMS = "ITEMS", _("item removal (DBS)")
+        ITEMS = "ITEMS", _("item quantities (DBS)")
         CARGO_PLACES = "CARGO_PLACES", _("cargo places (DBS)")
         DIGITAL_CODES = "DIGITAL_CODES", _("digital goods keys")
         UPDATE_ORDER = "UPDATE_ORDER", _("recipient or delivery interval")
+        REMOVAL = "REMOVAL", _("item removed or reduced")
 
     State = OutboxState  # defined with the vocabulary: the queue's "needs attention" counts refused ones
 

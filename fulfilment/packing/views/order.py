@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from fulfilment.market.changes import StatusChange
 from fulfilment.market.errors import MarketError
 from fulfilment.market.types import PageFormat
 from fulfilment.orders import outbox
@@ -44,16 +45,21 @@ def _label_format(request: HtmxHttpRequest) -> str:
     return fmt if fmt in settings.LABEL_FORMATS else settings.LABEL_FORMATS[0]
 
 
+def _is_ready_to_ship(action: OutboxAction) -> bool:
+    change = outbox.sent_change(action) if action.kind == OutboxAction.Kind.STATUS else None
+    return isinstance(change, StatusChange) and change.substatus == OrderSubstatus.READY_TO_SHIP
+
+
 def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedback] | None = None,
                   state: PackState | None = None, swapped: bool = False) -> dict[str, Any]:
     """Everything the order's panel shows: items, boxes, codes, what blocks finishing, the actions sent.
     ``swapped``: the answer is swapped into the page by JavaScript (htmx, or the scan queue)."""
     state = state if state is not None else PackState(order)
     actions = list(order.outbox.order_by("-id")[:20])
-    layout_action = next((a for a in actions if a.kind in (OutboxAction.Kind.LAYOUT, OutboxAction.Kind.CARGO_PLACES)),
-                         None)
-    ready_action = next((a for a in actions if a.kind == OutboxAction.Kind.STATUS
-                         and a.payload.get("substatus") == OrderSubstatus.READY_TO_SHIP), None)
+    # A removal sends boxes (FBS/Express) or items (DBS) too: finishing waits for it like for a layout.
+    layout_action = next((a for a in actions if a.kind in (OutboxAction.Kind.LAYOUT, OutboxAction.Kind.REMOVAL,
+                                                           OutboxAction.Kind.CARGO_PLACES)), None)
+    ready_action = next((a for a in actions if _is_ready_to_ship(a)), None)
     feedback = feedback or []
     last = feedback[-1] if feedback else None
     boxes_sent = (order.layout_sent_version is not None and layout_action is not None

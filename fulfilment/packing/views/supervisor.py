@@ -17,8 +17,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from fulfilment.market.changes import StatusChanges
 from fulfilment.market.errors import MarketError
 from fulfilment.market.types import CancellationReason
+from fulfilment.orders import outbox
 from fulfilment.orders.models import Campaign, Order, OrderStatus, OutboxAction
 
 from .. import dbs, reports, supervision
@@ -50,8 +52,12 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
                                                  outbox__created_at__gte=since))))
     for c in limits:
         c.near = c.used >= supervision.CANCELLATION_LIMIT * 0.9  # type: ignore[attr-defined]
-    bulk = (OutboxAction.objects.filter(kind=OutboxAction.Kind.BULK_STATUS).select_related("campaign", "created_by")
-            .order_by("-id")[:10])
+    bulk = list(OutboxAction.objects.filter(kind=OutboxAction.Kind.BULK_STATUS).select_related("campaign", "created_by")
+                .order_by("-id")[:10])
+    for a in bulk:
+        change = outbox.sent_change(a)
+        ids = [o.order_id for o in change.orders] if isinstance(change, StatusChanges) else []
+        a.order_ids = ids  # type: ignore[attr-defined]
     return render(request, "packing/supervisor.html", {
         "problems": problems, "requests": requests, "limits": limits, "limit": supervision.CANCELLATION_LIMIT,
         "reasons": CancellationReason, "bulk": bulk, "now": now,
