@@ -19,6 +19,7 @@ from fulfilment.market.errors import MarketError
 from fulfilment.market.types import PageFormat
 from fulfilment.orders import outbox
 from fulfilment.orders.clients import client_for
+from fulfilment.orders.mirror import market_layout
 from fulfilment.orders.models import Order, OrderSubstatus, OutboxAction, Problem
 from fulfilment.orders.sync import refresh_order
 from fulfilment.orders.verification import check_identifiers
@@ -73,6 +74,8 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
         "label_formats": settings.LABEL_FORMATS, "label_format": _label_format(request),
         "problem_choices": Problem.choices, "part_choices": range(2, 7),
         "sent_current": order.layout_sent_version is not None and order.layout_sent_version == order.layout_version,
+        # A layout the Market holds that was not sent from here: shown as the Market's, never as packed.
+        "market_boxes": len(market_layout(order)) if order.layout_sent_version is None else 0,
         "swapped": swapped,
     }
 
