@@ -173,3 +173,36 @@ def test_a_packer_scans_each_unit_then_splits_it_and_no_box_is_left_empty(page, 
     item = placed["items"][0]["id"]
     assert json.loads(layouts[-1]["body"]) == {"boxes": [
         {"items": [{"id": item, "partialCount": {"current": part, "total": 2}}]} for part in (1, 2, 1, 2)]}
+
+
+def test_after_ready_to_ship_the_screen_stays_green_shows_the_status_and_opens_the_next_order(
+        page, live_server, sandbox, business, packer):
+    later = sandbox.place([("MUG-001", 1)], shipment_in_days=2)
+    this = sandbox.place([("MUG-001", 1)])
+    sooner = sandbox.place([("MUG-001", 1)], shipment_in_days=1)
+    sync_business(business.pk, client=sandbox.client())
+    order = Order.objects.get(market_id=this["orderId"])
+    nxt = Order.objects.get(market_id=sooner["orderId"])
+    ProductBarcode.objects.create(campaign=order.campaign, gtin="0" + CATALOG["MUG-001"].ean13, offer_id="MUG-001")
+    with Worker(concurrency=1) as worker:
+        login(page, live_server)
+        page.goto(f"{live_server.url}/orders/{order.pk}/")
+        page.focus("#scan")
+        scanner_type(page, CATALOG["MUG-001"].ean13, "ctrl")
+        page.wait_for_selector("#feedback[data-state=ok]")
+        scanner_type(page, "CMD-FINISH", "ctrl")
+        page.wait_for_selector("button.ready:not([disabled])", timeout=60_000)
+        scanner_type(page, "CMD-READY", "ctrl")
+        page.wait_for_selector("#done", timeout=60_000)
+        wait_for(lambda: sandbox.stored(order.market_id)["substatus"] == "READY_TO_SHIP", 30, "ready", worker)
+        # Green, the header follows the Market, and no red "not being packed".
+        assert "READY_TO_SHIP" in page.locator("#order-status").inner_text()
+        assert page.locator(".banner.error").count() == 0
+        assert page.locator("#feedback p.error").count() == 0 and page.locator("#feedback p.ok").count() >= 1
+        link = page.locator("#done a.next-order")
+        assert link.get_attribute("data-order") == str(nxt.market_id)
+        assert str(later["orderId"]) not in page.locator("#done").inner_text()
+        # Scanning the next order's number opens it.
+        page.focus("#scan")
+        scanner_type(page, str(nxt.market_id), "ctrl")
+        page.wait_for_url(f"{live_server.url}/orders/{nxt.pk}/")

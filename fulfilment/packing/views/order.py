@@ -62,9 +62,13 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
     waiting = bool((layout_action and layout_action.state in (OutboxAction.State.PENDING, OutboxAction.State.SENDING))
                    or (ready_action and ready_action.state in (OutboxAction.State.PENDING, OutboxAction.State.SENDING))
                    or (boxes_sent and not state.is_dbs and state.verification_pending()))
+    # Made ready here: READY_TO_SHIP is the success, said in green with the way to the next order,
+    # not a red "not being packed".
+    done = finishing.done_here(order)
     return {
         "order": order, "state": state, "items": list(state.items.values()), "boxes": list(state.boxes.values()),
-        "blockers": state.blockers(), "problems": state.layout_problems(),
+        "blockers": state.blockers(status=not done), "problems": state.layout_problems(),
+        "done": done, "next_order": finishing.next_order(order) if done else None,
         "ready_problems": finishing.ready_problems(state), "actions": actions, "layout_action": layout_action,
         "ready_action": ready_action, "boxes_sent": boxes_sent, "waiting": waiting,
         "labels_stale": order.labels_printed_version not in (None, order.layout_version),
