@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from fulfilment.orders.models import Business, Campaign, Instance, Order, OutboxAction, PlacementModel
+from fulfilment.orders.models import (
+    Business,
+    Campaign,
+    Instance,
+    Order,
+    OutboxAction,
+    PlacementModel,
+    ProductBarcode,
+)
 from fulfilment.orders.sync import sync_business
 from fulfilment.sandbox import seed
 from fulfilment.sandbox.seed import CATALOG, make_cis
@@ -94,7 +102,9 @@ def test_a_packer_packs_an_order_at_scanner_speed(page, live_server, sandbox, bu
         assert page.locator("tr.item.done").count() == 2
         assert page.locator("#codes tr").count() == 32
 
-        # The air conditioner travels in two boxes: split it.
+        # The air conditioner travels in two boxes: scan it, then split it.
+        scanner_type(page, CATALOG["AC-SPLIT-9"].ean13, "ctrl")
+        page.wait_for_selector("#feedback[data-state=ok]:has-text('AC-SPLIT-9')")
         split = page.locator("#split-form")
         split.locator("select[name=item]").select_option(label="AC-SPLIT-9")
         split.locator("select[name=parts]").select_option("2")
@@ -130,3 +140,69 @@ def test_a_packer_packs_an_order_at_scanner_speed(page, live_server, sandbox, bu
     assert len(statuses) == 1 and statuses[0]["id"] > layouts[0]["id"]
     assert not OutboxAction.objects.exclude(state=OutboxAction.State.DELIVERED).exists()
     assert sorted(Instance.objects.filter(order=order).values_list("value", flat=True)) == sorted(water + milk)
+
+
+def test_a_packer_scans_each_unit_then_splits_it_and_no_box_is_left_empty(page, live_server, sandbox, business,
+                                                                           packer):
+    placed = sandbox.place([("AC-SPLIT-9", 2)])
+    sync_business(business.pk, client=sandbox.client())
+    order = Order.objects.get(market_id=placed["orderId"])
+    ProductBarcode.objects.create(campaign=order.campaign, gtin="0" + CATALOG["AC-SPLIT-9"].ean13,
+                                  offer_id="AC-SPLIT-9")
+    ac = CATALOG["AC-SPLIT-9"].ean13
+    with Worker(concurrency=1) as worker:
+        login(page, live_server)
+        page.goto(f"{live_server.url}/orders/{order.pk}/")
+        split = page.locator("#split-form")
+        # Split before any scan: refused, nothing counts as packed.
+        split.locator("button").click()
+        page.wait_for_selector("#feedback[data-state=error]:has-text('Сначала отсканируйте')")
+        assert page.locator(f"#item-{order.items.get().pk} .placed").inner_text() == "0"
+        for n in (1, 2):  # each physical unit: scanned into the current box, then split
+            page.focus("#scan")
+            scanner_type(page, ac, "ctrl")
+            page.wait_for_selector(f"#feedback[data-state=ok]:has-text('({n} из 2)')")
+            page.locator("#split-form button").click()
+            page.wait_for_selector(f"#box-{2 * n}")
+        assert page.locator(".box").count() == 4
+        assert page.locator(".problems").count() == 0
+        page.click("button:has-text('Завершить упаковку')")
+        wait_for(lambda: OutboxAction.objects.filter(order=order, state=OutboxAction.State.DELIVERED).exists(),
+                 60, "the layout delivered", worker)
+    layouts = [r for r in sandbox.store.received("setOrderBoxLayout") if r["status"] == 200]
+    item = placed["items"][0]["id"]
+    assert json.loads(layouts[-1]["body"]) == {"boxes": [
+        {"items": [{"id": item, "partialCount": {"current": part, "total": 2}}]} for part in (1, 2, 1, 2)]}
+
+
+def test_after_ready_to_ship_the_screen_stays_green_shows_the_status_and_opens_the_next_order(
+        page, live_server, sandbox, business, packer):
+    later = sandbox.place([("MUG-001", 1)], shipment_in_days=2)
+    this = sandbox.place([("MUG-001", 1)])
+    sooner = sandbox.place([("MUG-001", 1)], shipment_in_days=1)
+    sync_business(business.pk, client=sandbox.client())
+    order = Order.objects.get(market_id=this["orderId"])
+    nxt = Order.objects.get(market_id=sooner["orderId"])
+    ProductBarcode.objects.create(campaign=order.campaign, gtin="0" + CATALOG["MUG-001"].ean13, offer_id="MUG-001")
+    with Worker(concurrency=1) as worker:
+        login(page, live_server)
+        page.goto(f"{live_server.url}/orders/{order.pk}/")
+        page.focus("#scan")
+        scanner_type(page, CATALOG["MUG-001"].ean13, "ctrl")
+        page.wait_for_selector("#feedback[data-state=ok]")
+        scanner_type(page, "CMD-FINISH", "ctrl")
+        page.wait_for_selector("button.ready:not([disabled])", timeout=60_000)
+        scanner_type(page, "CMD-READY", "ctrl")
+        page.wait_for_selector("#done", timeout=60_000)
+        wait_for(lambda: sandbox.stored(order.market_id)["substatus"] == "READY_TO_SHIP", 30, "ready", worker)
+        # Green, the header follows the Market, and no red "not being packed".
+        assert "READY_TO_SHIP" in page.locator("#order-status").inner_text()
+        assert page.locator(".banner.error").count() == 0
+        assert page.locator("#feedback p.error").count() == 0 and page.locator("#feedback p.ok").count() >= 1
+        link = page.locator("#done a.next-order")
+        assert link.get_attribute("data-order") == str(nxt.market_id)
+        assert str(later["orderId"]) not in page.locator("#done").inner_text()
+        # Scanning the next order's number opens it.
+        page.focus("#scan")
+        scanner_type(page, str(nxt.market_id), "ctrl")
+        page.wait_for_url(f"{live_server.url}/orders/{nxt.pk}/")

@@ -166,8 +166,8 @@ def test_split_a_big_item_across_boxes_with_its_code_in_each(packer):
     order = coded_order((("SHOES-RUN-42", 1, ["CIS"]), ("MUG-001", 1, [])))
     shoes = order.items.get(offer_id="SHOES-RUN-42")
     mug = order.items.get(offer_id="MUG-001")
+    assert scan(order, SHOES).ok  # the unit is scanned, then split: its code goes into every part
     assert attempt(order.pk, packer, "split", boxes.split, item=shoes.pk, parts=2).ok
-    assert scan(order, SHOES).ok
     fb = scan(order, MUG)
     assert fb.ok and "3" in fb.message  # a part travels alone: a new box was opened
     st = state(order)
@@ -261,8 +261,8 @@ def test_the_scan_endpoint_takes_a_batch_and_renders_the_panel(client, packer):
 
 def test_the_order_screen_renders(client, packer):
     order = coded_order((("SHOES-RUN-42", 1, ["CIS"]), ("MUG-001", 2, [])))
-    attempt(order.pk, packer, "split", boxes.split, item=order.items.get(offer_id="SHOES-RUN-42").pk, parts=2)
     scan(order, SHOES)
+    attempt(order.pk, packer, "split", boxes.split, item=order.items.get(offer_id="SHOES-RUN-42").pk, parts=2)
     client.force_login(packer)
     html = client.get(reverse("order", args=[order.pk])).content.decode()
     assert 'id="scan"' in html and "SHOES-RUN-42" in html and "Коробка 2" in html

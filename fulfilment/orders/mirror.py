@@ -3,7 +3,9 @@
 New orders go in through the raw bulk writer (``bulk``), changed ones through the ORM under a row
 lock. A remote change that invalidates local work (cancelled while packing, an item removed or
 reduced below what is packed, READY_TO_SHIP set elsewhere) flags the order with a visible reason.
-The Market's box ids and barcodes are kept; an order with no local boxes takes the Market's layout.
+A layout the Market holds is never taken as packed boxes: packing progress comes only from scans
+here. The Market's layout stays in the order's ``raw`` (``market_layout`` reads it for the screen),
+and its box ids and barcodes go onto the local boxes once a layout sent from here matches it.
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ def apply_page(campaigns: dict[int, Campaign], remote: Sequence[mt.Order]) -> tu
 
 
 def _create(campaigns: dict[int, Campaign], campaign_pks: list[int], new: list[mt.Order], now: dt.datetime) -> None:
-    """New orders and their items by the bulk writer; the Market's layout where it has one."""
+    """New orders and their items by the bulk writer (a layout the Market holds stays in ``raw``)."""
     if not new:
         return
     bulk.insert(Order, ["campaign", "market_id", "synced_at", "flag_reason", "version", *MARKET_ORDER_FIELDS],
@@ -141,11 +143,6 @@ def _create(campaigns: dict[int, Campaign], campaign_pks: list[int], new: list[m
     bulk.insert(OrderItem, ["order", "market_item_id", *ITEM_FIELDS],
                 [[pk, i.id, *_values(item_fields(i), ITEM_FIELDS)] for pk, o in zip(pks, new, strict=True)
                  for i in o.items])
-    laid_out = {pk: o for pk, o in zip(pks, new, strict=True) if o.boxes_layout}
-    if laid_out:
-        items = _items_by_order(laid_out)
-        for order in Order.objects.filter(pk__in=laid_out):
-            _boxes_from_market_layout(order, laid_out[order.pk], items[order.pk])
 
 
 def _values(fields: dict[str, object], names: list[str]) -> list[object]:
@@ -232,17 +229,16 @@ def _apply_changes(changed: list[tuple[Order, mt.Order]], now: dt.datetime) -> l
     OrderItem.objects.bulk_create(to_create_items)
     if to_delete:
         OrderItem.objects.filter(pk__in=to_delete).delete()
-    laid_out = {local.pk: (local, o) for local, o in changed if o.boxes_layout}
+    # Box ids and barcodes belong to a layout sent from here; the Market's own layout (set in its
+    # cabinet, or the one box a removal sends) is shown as the Market's, never as packed units.
+    laid_out = {local.pk: o for local, o in changed if o.boxes_layout and local.layout_sent_version is not None}
     if laid_out:
         boxes: dict[int, list[Box]] = {pk: [] for pk in laid_out}
         for box in Box.objects.filter(order__in=list(laid_out)).order_by("number"):
             boxes[box.order_id].append(box)
-        items = _items_by_order(pk for pk in laid_out if not boxes[pk])  # as they are now
-        for pk, (local, o) in laid_out.items():
+        for pk, o in laid_out.items():
             if boxes[pk]:
                 _keep_market_box_ids(boxes[pk], o)
-            else:
-                _boxes_from_market_layout(local, o, items[pk])
     AuditEvent.objects.bulk_create([
         AuditEvent(order=order, action="flagged", payload={"reason": line}) for order, line in raised
     ])
@@ -261,20 +257,7 @@ def _keep_market_box_ids(boxes: list[Box], remote: mt.Order) -> None:
             box.save(update_fields=["market_box_id", "barcode"])
 
 
-def _boxes_from_market_layout(order: Order, remote: mt.Order, items: dict[int, OrderItem]) -> None:
-    """An order with no local boxes takes the Market's layout as its boxes."""
-    unit_counter: dict[int, int] = {}
-    for n, rb in enumerate(remote.boxes_layout, start=1):
-        box = Box.objects.create(order=order, number=n, market_box_id=rb.box_id, barcode=rb.barcode)
-        for line in rb.lines:
-            item = items.get(line.item_id)
-            if item is None:
-                continue
-            if line.full_count is not None:
-                BoxLine.objects.create(box=box, item=item, full_count=line.full_count)
-            elif line.partial is not None:
-                if line.partial.current == 1:
-                    unit_counter[item.pk] = unit_counter.get(item.pk, 0) + 1
-                unit = max(1, unit_counter.get(item.pk, 1))
-                BoxLine.objects.create(box=box, item=item, unit=unit, part_current=line.partial.current,
-                                       part_total=line.partial.total)
+def market_layout(order: Order) -> tuple[mt.LayoutBox, ...]:
+    """The boxes the Market holds for the order as of the last sync (``delivery.boxesLayout``)."""
+    delivery = (order.raw or {}).get("delivery") or {}
+    return tuple(mt.LayoutBox.from_json(b) for b in delivery.get("boxesLayout") or ())

@@ -173,7 +173,14 @@ def remove_unit(op: Operation, line: int) -> Feedback:
 
 
 def split(op: Operation, item: int, parts: int) -> Feedback:
-    """One unit of a large item in ``parts`` parts, each in a box of its own (partialCount)."""
+    """A scanned unit of a large item in ``parts`` parts, each in a box of its own (partialCount).
+
+    The split applies to a unit already in a box, the one in the current box first (the unit just
+    scanned): a packer scans what is on the table, then says it travels in several boxes. A unit no
+    one scanned is never counted as packed, so every physical unit is scanned. The parts go into
+    the current box when it is (or is left) empty, the box the unit leaves when it is left empty,
+    then new boxes.
+    """
     op.check_open()
     st = op.state.items.get(int(item))
     if st is None:
@@ -181,34 +188,45 @@ def split(op: Operation, item: int, parts: int) -> Feedback:
     parts = int(parts)
     if not 2 <= parts <= MAX_PARTS:
         raise Refused(_("A unit is split in 2 to %(max)s parts.") % {"max": MAX_PARTS})
+    cur = op.order.current_box
+    number = cur if cur in st.whole else max(st.whole, default=None)
+    if number is None:
+        if st.split and st.unplaced <= 0:
+            raise Refused(_("Every unit of %(sku)s is already split.") % {"sku": st.item.offer_id})
+        raise Refused(_("Scan a unit of %(sku)s first, then split it: a split applies to a scanned unit.")
+                      % {"sku": st.item.offer_id})
     used = set(st.split) | {i.unit for k in st.accepted for i in st.codes[k]}
     unit = next(u for u in range(1, st.item.count + len(used) + 2) if u not in used)
-    if st.unplaced <= 0:
-        # Take a whole unit out of a box (the current one if possible); its code goes with it.
-        number = op.order.current_box if op.order.current_box in st.whole else max(st.whole, default=None)
-        if number is None:
-            raise Refused(_("Every unit of %(sku)s is already split.") % {"sku": st.item.offer_id})
-        line = st.whole[number]
-        for kind in st.accepted:
-            in_box = st.codes_in(kind, number)
-            if len(in_box) > (line.full_count or 1) - 1:
-                Instance.objects.filter(pk=in_box[-1].pk).update(box=None, unit=unit)
-        _take_unit(line)
-    cur = op.state.current
+    # The unit leaves its box and takes its code along (the same code goes into every part).
+    line = st.whole[number]
+    coded = []
+    for kind in st.accepted:
+        in_box = st.codes_in(kind, number)
+        if len(in_box) > (line.full_count or 1) - 1:
+            Instance.objects.filter(pk=in_box[-1].pk).update(box=None, unit=unit)
+            coded.append(kind)
+    source = op.state.boxes[number]
+    _take_unit(line)
+    left_empty = len(source.lines) == 1 and (line.full_count or 0) <= 1
+    current = op.state.current
     numbers = []
-    if cur is not None and cur.empty:
-        numbers.append(cur.number)
+    if current is not None and (current.empty or (current is source and left_empty)):
+        numbers.append(current.number)
+    if left_empty and source.number not in numbers:
+        numbers.append(source.number)  # no empty box is left behind
     while len(numbers) < parts:
         numbers.append(open_box(op))
-    for part, number in enumerate(numbers, start=1):
-        BoxLine.objects.create(box=op.state.boxes[number].box, item_id=st.item.pk, unit=unit, part_current=part,
+    for part, n in enumerate(numbers, start=1):
+        BoxLine.objects.create(box=op.state.boxes[n].box, item_id=st.item.pk, unit=unit, part_current=part,
                                part_total=parts)
     op.order.current_box = numbers[0]
-    op.layout_changed = True
+    op.layout_changed = op.structure = True
     msg = _("One %(sku)s split in %(parts)s parts: boxes %(boxes)s.") % {
         "sku": st.item.offer_id, "parts": parts, "boxes": ", ".join(str(n) for n in numbers)}
-    if st.accepted:
+    if any(kind not in coded for kind in st.required):
         msg += " " + _("Its code goes into each of these boxes: scan it once.")
+    elif coded:
+        msg += " " + _("Its code goes into each of these boxes.")
     return op.ok(msg)
 
 

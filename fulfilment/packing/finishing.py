@@ -87,6 +87,17 @@ def ready(op: Operation) -> Feedback:
     return op.ok(_("Marked ready to ship."))
 
 
+def done_here(order: Order) -> bool:
+    """Packed here and READY_TO_SHIP at the Market: the packer's work on the order is done."""
+    return order.layout_sent_version is not None and order.is_ready_to_ship
+
+
+def next_order(order: Order) -> Order | None:
+    """The order to pack after this one: the queue's first, earliest shipment first."""
+    return (Order.objects.to_pack().exclude(pk=order.pk)
+            .order_by(F("shipment_date").asc(nulls_last=True), "market_id").first())
+
+
 def report_problem(op: Operation, problem: str, item: int | None = None, note: str = "") -> Feedback:
     """Take the order out of the packing flow with the reason; the supervisor sees it."""
     if problem not in Problem.values:

@@ -263,15 +263,16 @@ class PackState:
     def is_dbs(self) -> bool:
         return self.order.is_dbs
 
-    def blockers(self) -> list[str]:
-        """Why the order may not be packed or finished at all (not the layout's own problems)."""
+    def blockers(self, *, status: bool = True) -> list[str]:
+        """Why the order may not be packed or finished at all (not the layout's own problems).
+        ``status=False`` leaves out the Market's status (the screen of an order made ready here)."""
         o = self.order
         out = []
         if o.flag_reason:
             out.append(_("A change at the Market needs attention: %(reason)s") % {"reason": o.flag_text})
         if o.problem:
             out.append(_("A problem was reported: %(problem)s") % {"problem": o.get_problem_display()})
-        if not o.is_packable:
+        if status and not o.is_packable:
             out.append(_("The order is %(status)s / %(substatus)s at the Market: it is not being packed.")
                        % {"status": o.get_status_display(), "substatus": o.substatus or "—"})
         if o.cancel_requested:

@@ -20,6 +20,7 @@ from fulfilment.market.errors import MarketError
 from fulfilment.market.types import PageFormat
 from fulfilment.orders import outbox
 from fulfilment.orders.clients import client_for
+from fulfilment.orders.mirror import market_layout
 from fulfilment.orders.models import Order, OrderSubstatus, OutboxAction, Problem
 from fulfilment.orders.sync import refresh_order
 from fulfilment.orders.verification import check_identifiers
@@ -67,9 +68,13 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
     waiting = bool((layout_action and layout_action.state in (OutboxAction.State.PENDING, OutboxAction.State.SENDING))
                    or (ready_action and ready_action.state in (OutboxAction.State.PENDING, OutboxAction.State.SENDING))
                    or (boxes_sent and not state.is_dbs and state.verification_pending()))
+    # Made ready here: READY_TO_SHIP is the success, said in green with the way to the next order,
+    # not a red "not being packed".
+    done = finishing.done_here(order)
     return {
         "order": order, "state": state, "items": list(state.items.values()), "boxes": list(state.boxes.values()),
-        "blockers": state.blockers(), "problems": state.layout_problems(),
+        "blockers": state.blockers(status=not done), "problems": state.layout_problems(),
+        "done": done, "next_order": finishing.next_order(order) if done else None,
         "ready_problems": finishing.ready_problems(state), "actions": actions, "layout_action": layout_action,
         "ready_action": ready_action, "boxes_sent": boxes_sent, "waiting": waiting,
         "labels_stale": order.labels_printed_version not in (None, order.layout_version),
@@ -79,6 +84,8 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
         "label_formats": settings.LABEL_FORMATS, "label_format": _label_format(request),
         "problem_choices": Problem.choices, "part_choices": range(2, 7),
         "sent_current": order.layout_sent_version is not None and order.layout_sent_version == order.layout_version,
+        # A layout the Market holds that was not sent from here: shown as the Market's, never as packed.
+        "market_boxes": len(market_layout(order)) if order.layout_sent_version is None else 0,
         "swapped": swapped,
     }
 
