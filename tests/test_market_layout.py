@@ -55,7 +55,8 @@ def test_a_removal_on_an_unpacked_order_leaves_it_unpacked(market, supervisor, p
     st = PackState(order)
     assert [s.placed for s in st.items.values()] == [0]
     refused = attempt(order.pk, packer, "finish", finishing.finish)
-    assert not refused.ok and not OutboxAction.objects.filter(order=order).exclude(kind=OutboxAction.Kind.REMOVAL).exists()
+    sent = OutboxAction.objects.filter(order=order).exclude(kind=OutboxAction.Kind.REMOVAL)
+    assert not refused.ok and not sent.exists()
     client.force_login(packer)
     html = client.get(reverse("order", args=[order.pk])).content.decode()
     assert "Маркет хранит раскладку из 1 коробки" in html
