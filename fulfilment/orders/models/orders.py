@@ -124,6 +124,8 @@ class Order(models.Model):
             models.Index(fields=["status", "substatus", "shipment_date"], name="order_queue_idx"),
             # Few orders have a problem at a time: a partial index costs the sync nothing.
             models.Index(fields=["problem_at"], condition=~Q(problem=""), name="order_problem_idx"),
+            # A scanned order number and the admin's search by number (the unique pair starts with the shop).
+            models.Index(fields=["market_id"], name="order_market_id_idx"),
         ]
 
     def __str__(self) -> str:
