@@ -168,7 +168,7 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
     events = Table(AuditEvent, ["order_id", "user_id", "action", "at", "request_id", "payload"])
     outbox = Table(OutboxAction, ["campaign_id", "order_id", "kind", "payload", "state", "attempts", "created_by_id",
                                   "created_at", "delivered_at"])
-    barcodes = Table(ProductBarcode, ["campaign_id", "gtin", "offer_id", "learnt_at"])
+    barcodes = Table(ProductBarcode, ["campaign_id", "gtin", "offer_id", "learnt_at", "updated_at"])
     all_tables = [orders, items, boxes, lines, codes, events, outbox, barcodes]
     item_id = box_id = line_id = code_id = 0
     history = total - work
@@ -184,7 +184,7 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
         try:
             for s, campaign in enumerate(campaign_ids):
                 for k in range(SHOP_SKUS):
-                    barcodes.add(campaign, f"04{s:05d}{k:07d}", f"SKU-{s:02d}-{k:04d}", now)
+                    barcodes.add(campaign, f"04{s:05d}{k:07d}", f"SKU-{s:02d}-{k:04d}", now, now)
             for n in range(1, total + 1):
                 s = rng.randrange(shops)
                 campaign = campaign_ids[s]

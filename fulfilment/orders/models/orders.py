@@ -31,14 +31,26 @@ class OrderQuerySet(models.QuerySet["Order"]):
         return self.filter(to_pack_condition(), campaign__is_active=True)
 
     def needing_attention(self) -> OrderQuerySet:
-        """Orders someone must look at: flagged by sync, a problem reported, or an action the Market refused."""
-        return self.filter(attention_condition()).distinct()
+        """Orders someone must look at: flagged by sync, a problem reported, or an action the Market refused.
+
+        ``attention_condition`` as the union of three small indexed sets (refused actions by
+        ``outbox_due_idx``, ``order_problem_idx``, ``order_flagged_idx``): no join of every order
+        with its actions, no DISTINCT, whatever the history."""
+        return self.filter(pk__in=attention_ids())
 
 
 def to_pack_condition(prefix: str = "") -> Q:
     """"To pack" as a condition, for counting through a relation (``prefix`` like ``"orders__"``)."""
     return Q(**{f"{prefix}status": OrderStatus.PROCESSING, f"{prefix}substatus__in": PACKING_SUBSTATUSES,
                 f"{prefix}problem": ""})
+
+
+def attention_ids() -> models.QuerySet:
+    """The ids of the orders ``attention_condition`` holds for, one indexed set per part."""
+    outbox = Order.outbox.rel.related_model  # records.py imports this module: no import back
+    return (outbox.objects.filter(state=OutboxState.FAILED).order_by().values("order_id")
+            .union(Order.objects.exclude(flag_reason="").order_by().values("pk"),
+                   Order.objects.exclude(problem="").order_by().values("pk")))
 
 
 def attention_condition(prefix: str = "") -> Q:
@@ -124,6 +136,12 @@ class Order(models.Model):
             models.Index(fields=["status", "substatus", "shipment_date"], name="order_queue_idx"),
             # Few orders have a problem at a time: a partial index costs the sync nothing.
             models.Index(fields=["problem_at"], condition=~Q(problem=""), name="order_problem_idx"),
+            # A scanned order number and the admin's search by number (the unique pair starts with the shop).
+            models.Index(fields=["market_id"], name="order_market_id_idx"),
+            # The start page: flagged orders and each shop's work of the day, not its history.
+            models.Index(fields=["shipment_date"], condition=~Q(flag_reason=""), name="order_flagged_idx"),
+            models.Index(fields=["campaign"], condition=Q(status=OrderStatus.PROCESSING),
+                         name="order_processing_campaign_idx"),
         ]
 
     def __str__(self) -> str:

@@ -61,10 +61,17 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     """Orders to pack, grouped by shipment date, with filters, search and pages."""
     qs, filters = _queue_orders(request)
     groups = list(qs.order_by().values("shipment_date").annotate(n=Count("id")).order_by("shipment_date"))
+    # The page's ids first (order_queue_idx, no join), then the items counted for those only: not
+    # for every order of the day before the sort and the cut. The groups already hold the count.
+    paginator = Paginator(qs.order_by("shipment_date", "market_id").values_list("pk", flat=True),
+                          settings.QUEUE_PAGE_SIZE)
+    paginator.count = sum(g["n"] for g in groups)
+    page = paginator.get_page(request.GET.get("page"))
     needs_codes = OrderItem.objects.filter(order=OuterRef("pk")).exclude(required_instance_types=[])
-    page_qs = qs.annotate(lines=Count("items"), units=Sum("items__count"),
-                          needs_codes=Exists(needs_codes)).order_by("shipment_date", "market_id")
-    page = Paginator(page_qs, settings.QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(
+        Order.objects.filter(pk__in=list(page.object_list)).select_related("campaign")
+        .annotate(lines=Count("items"), units=Sum("items__count"), needs_codes=Exists(needs_codes))
+        .order_by("shipment_date", "market_id"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "packing/queue.html", {

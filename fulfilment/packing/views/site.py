@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from fulfilment.accounts.roles import is_packer, is_supervisor
-from fulfilment.orders.models import Business, Campaign, Order, attention_condition, to_pack_condition
+from fulfilment.orders.models import Business, Campaign, Order, to_pack_condition
 from fulfilment.orders.readiness import readiness
 from fulfilment.orders.tasks import sync_business_task
 
@@ -49,6 +50,12 @@ def ready(request: HtmxHttpRequest) -> JsonResponse:
                         status=200 if report.ok else 503)
 
 
+def _count_per_shop(orders: QuerySet[Order]) -> Coalesce:
+    per_shop = (orders.filter(campaign=OuterRef("pk")).order_by().values("campaign")
+                .annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(per_shop, output_field=IntegerField()), 0)
+
+
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
     """The start page: each campaign with its sync state and how many orders wait for packing."""
@@ -56,9 +63,10 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         Campaign.objects.select_related("business")
         .filter(is_active=True)
         .annotate(
-            # One definition of each count, the same as the queue's and the list's below.
-            to_pack=Count("orders", filter=to_pack_condition("orders__"), distinct=True),
-            flagged=Count("orders", filter=attention_condition("orders__"), distinct=True),
+            # One definition of each count, the same as the queue's and the list's below; per shop
+            # by subquery, so that only the shop's orders in PROCESSING and the attention set are read.
+            to_pack=_count_per_shop(Order.objects.filter(to_pack_condition())),
+            flagged=_count_per_shop(Order.objects.needing_attention()),
         )
     )
     attention = (Order.objects.needing_attention().select_related("campaign", "problem_by")
