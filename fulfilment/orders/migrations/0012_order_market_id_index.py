@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0010_heartbeat'),
+        ('orders', '0011_outbox_typed_changes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0011_order_market_id_index'),
+        ('orders', '0012_order_market_id_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
