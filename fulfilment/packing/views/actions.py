@@ -17,7 +17,7 @@ from .. import boxes, finishing, scanning
 from ..access import packer_required
 from ..http import HtmxHttpRequest
 from ..kernel import Feedback, attempt
-from .order import answer, get_order
+from .order import after_teaching, answer, get_order, teaching
 
 
 class BadValue(Exception):
@@ -111,7 +111,10 @@ def choose_item(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
         item = _number(request, "item")
     except BadValue:
         return HttpResponseBadRequest(_("Choose an item."))
-    return answer(request, order_id, scanning.choose_item(order_id, request.user, request.POST.get("code", ""), item))
+    fb = scanning.choose_item(order_id, request.user, request.POST.get("code", ""), item,
+                              teach=teaching(request, order_id))
+    after_teaching(request, fb)
+    return answer(request, order_id, fb)
 
 
 @require_POST
