@@ -186,6 +186,8 @@ def test_uin_rnpt_gtd_and_country(packer):
     assert scan(order, "cn").ok
     assert scan(order, "10702070/010124/3012345").ok
     assert not scan(order, "RUS").ok
+    xx = scan(order, "XX")  # two letters, but no country: never stored, never sent
+    assert not xx.ok and "ISO 3166-1" in xx.message
     inst = {i.kind: i for i in Instance.objects.filter(order=order)}
     assert inst["RNPT"].country_code == "CN" and inst["GTD"].country_code == ""
     assert inst["UIN"].value == "1234567890123456"

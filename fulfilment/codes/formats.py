@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from .cis import CYRILLIC, CodeError, gtin_check_digit_ok
+from .countries import is_country
 
 UIN_RE = re.compile(r"^\d{16}$")
 RNPT_RE = re.compile(r"^\d{8}/\d{6}/\d{7}/\d{3}$")
@@ -49,4 +50,6 @@ def country_code(value: str) -> str:
         raise CodeError("cyrillic", "the country code is in Latin letters")
     if not COUNTRY_RE.match(value):
         raise CodeError("country", "a country code is two capital letters (ISO 3166-1), e.g. CN")
+    if not is_country(value):
+        raise CodeError("country", f"{value} is not an ISO 3166-1 country code")
     return value

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from fulfilment.codes.cis import GS, CodeError, parse_cis
 from fulfilment.codes.classify import Kind, Scan, classify, order_number
+from fulfilment.codes.countries import is_country
 from fulfilment.orders.models import AuditEvent, Box, Instance, InstanceKind, Order, OrderStatus
 
 from . import barcodes, boxes, finishing
@@ -228,6 +229,9 @@ def _attach(op: Operation, st: ItemState, kind: str, value: str, identity: str) 
 
 def _country(op: Operation, country: str) -> Feedback:
     op.check_open()
+    if not is_country(country):
+        raise Refused(_("%(code)s is not a country code (ISO 3166-1): scan the country of origin again.")
+                      % {"code": country})
     inst = (Instance.objects.filter(order=op.order, kind__in=(InstanceKind.RNPT, InstanceKind.GTD), country_code="")
             .order_by("-id").first())
     if inst is None:
