@@ -38,6 +38,7 @@ urlpatterns = [
     path("orders/<int:order_id>/units/split/", actions.split_unit, name="order-split-unit"),
     path("orders/<int:order_id>/units/unsplit/", actions.unsplit_unit, name="order-unsplit-unit"),
     path("orders/<int:order_id>/codes/delete/", actions.delete_code, name="order-delete-code"),
+    path("orders/<int:order_id>/codes/country/", actions.set_country, name="order-set-country"),
     path("orders/<int:order_id>/teach/", order.order_teach, name="order-teach"),
     path("orders/<int:order_id>/item-chosen/", actions.choose_item, name="order-choose-item"),
     path("orders/<int:order_id>/finish/", actions.finish, name="order-finish"),

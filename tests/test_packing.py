@@ -191,6 +191,13 @@ def test_uin_rnpt_gtd_and_country(packer):
     inst = {i.kind: i for i in Instance.objects.filter(order=order)}
     assert inst["RNPT"].country_code == "CN" and inst["GTD"].country_code == ""
     assert inst["UIN"].value == "1234567890123456"
+    # The packer changes a country without removing the code; "XX" is refused there too.
+    assert not attempt(order.pk, packer, "set_country", scanning.set_country, instance=inst["RNPT"].pk,
+                       country="XX").ok
+    assert attempt(order.pk, packer, "set_country", scanning.set_country, instance=inst["RNPT"].pk,
+                   country="de").ok
+    rnpt = Instance.objects.get(pk=inst["RNPT"].pk)
+    assert (rnpt.country_code, rnpt.value) == ("DE", "10702070/010124/3012345/001")
 
 
 def test_a_resent_scan_is_not_applied_twice(packer):

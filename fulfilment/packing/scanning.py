@@ -242,6 +242,22 @@ def _country(op: Operation, country: str) -> Feedback:
     return op.ok(_("Country %(c)s set for %(code)s.") % {"c": country, "code": inst.value})
 
 
+def set_country(op: Operation, instance: int, country: str) -> Feedback:
+    """Change the country of an RNPT or GTD code without removing the code."""
+    op.check_open()
+    country = country.strip().upper()
+    inst = Instance.objects.filter(order=op.order, pk=int(instance),
+                                   kind__in=(InstanceKind.RNPT, InstanceKind.GTD)).first()
+    if inst is None:
+        raise Refused(_("That code is no longer in this order; the screen was out of date."))
+    if not is_country(country):
+        raise Refused(_("%(code)s is not a country code (ISO 3166-1): scan the country of origin again.")
+                      % {"code": country})
+    Instance.objects.filter(pk=inst.pk).update(country_code=country)
+    op.layout_changed = op.structure = True
+    return op.ok(_("Country %(c)s set for %(code)s.") % {"c": country, "code": inst.value})
+
+
 def delete_code(op: Operation, instance: int) -> Feedback:
     """Remove a scanned code (a wrong one, or one the Market rejected) so another can be scanned."""
     op.check_open()

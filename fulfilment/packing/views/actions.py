@@ -92,6 +92,19 @@ def delete_code(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 
 @require_POST
 @packer_required
+def set_country(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """A code's country changed without removing the code (a wrong one scanned or typed)."""
+    get_order(order_id)
+    try:
+        instance = _number(request, "instance")
+    except BadValue:
+        return HttpResponseBadRequest(_("Missing or bad value: %(name)s") % {"name": "instance"})
+    return answer(request, order_id, attempt(order_id, request.user, "set_country", scanning.set_country,
+                                             instance=instance, country=request.POST.get("country", "")))
+
+
+@require_POST
+@packer_required
 def finish(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     return _run(request, order_id, "finish", finishing.finish)
 
