@@ -4,7 +4,8 @@ After each order sync, the SKUs of the orders to pack that were not read in the 
 asked of the Market (getOfferMappings, 100 a call) and each shop's barcode links follow the
 catalogue. A link a person confirmed stays as they left it (they may have corrected the
 catalogue's mistake); a link learnt from a scan by an earlier version gives way to the catalogue.
-A GTIN that the catalogue gives to two SKUs links to neither: the packer is asked instead.
+A GTIN that the catalogue gives to two SKUs links to neither: a scan of it is refused until a
+person links it (the teach mode of the order screen, or a supervisor on the barcode links page).
 """
 
 from __future__ import annotations
