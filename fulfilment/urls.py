@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from fulfilment.packing.login import LoginForm
-from fulfilment.packing.views import actions, digital, order, queue, sheets, site
+from fulfilment.packing.views import actions, barcode_links, digital, order, queue, sheets, site
 from fulfilment.packing.views import supervisor as sup
 
 admin.site.site_header = "Fulfilment"
@@ -39,6 +39,8 @@ urlpatterns = [
     path("orders/<int:order_id>/units/split/", actions.split_unit, name="order-split-unit"),
     path("orders/<int:order_id>/units/unsplit/", actions.unsplit_unit, name="order-unsplit-unit"),
     path("orders/<int:order_id>/codes/delete/", actions.delete_code, name="order-delete-code"),
+    path("orders/<int:order_id>/codes/country/", actions.set_country, name="order-set-country"),
+    path("orders/<int:order_id>/teach/", order.order_teach, name="order-teach"),
     path("orders/<int:order_id>/item-chosen/", actions.choose_item, name="order-choose-item"),
     path("orders/<int:order_id>/finish/", actions.finish, name="order-finish"),
     path("orders/<int:order_id>/ready/", actions.ready, name="order-ready"),
@@ -57,6 +59,9 @@ urlpatterns = [
     path("supervisor/orders/<int:order_id>/cancel/", sup.cancel_order, name="supervisor-cancel"),
     path("supervisor/orders/<int:order_id>/back/", sup.back_to_packing, name="supervisor-back-to-packing"),
     path("supervisor/orders/<int:order_id>/update/", sup.update_order, name="supervisor-update-order"),
+    path("supervisor/barcodes/", barcode_links.barcode_links, name="supervisor-barcodes"),
+    path("supervisor/barcodes/add/", barcode_links.barcode_link_add, name="supervisor-barcode-add"),
+    path("supervisor/barcodes/<int:link_id>/", barcode_links.barcode_link_change, name="supervisor-barcode-change"),
     path("supervisor/reports/", sup.report, name="supervisor-report"),
     path("supervisor/reports/orders.csv", sup.report_csv, name="supervisor-report-csv"),
 ]

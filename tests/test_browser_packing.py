@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from fulfilment.orders.catalogue import sync_catalogue
 from fulfilment.orders.models import (
     Business,
     Campaign,
@@ -68,6 +69,7 @@ def test_a_packer_packs_an_order_at_scanner_speed(page, live_server, sandbox, bu
     rng = random.Random(7)
     placed = sandbox.place([("WATER-05", 26), ("MILK-1L", 6), ("AC-SPLIT-9", 1)], buyer_type="BUSINESS")
     sync_business(business.pk, client=sandbox.client())
+    sync_catalogue(business.pk, client=sandbox.client())  # as the worker does after each sync
     order = Order.objects.get(market_id=placed["orderId"])
     water, milk = [make_cis(CATALOG["WATER-05"], rng) for _ in range(26)], [make_cis(CATALOG["MILK-1L"], rng)
                                                                             for _ in range(6)]
@@ -82,10 +84,8 @@ def test_a_packer_packs_an_order_at_scanner_speed(page, live_server, sandbox, bu
         page.wait_for_url(f"{live_server.url}/orders/{order.pk}/")
         assert page.evaluate("document.activeElement.id") == "scan"
 
-        # The first water code: a new GTIN in an order with two coded items, so the packer is asked once.
+        # The first water code: its GTIN is the catalogue's barcode of WATER-05, so no question.
         scanner_type(page, water[0], "ctrl")
-        page.wait_for_selector(".prompt button")
-        page.click(".prompt button:has-text('WATER-05')")
         page.wait_for_selector("#feedback[data-state=ok]")
 
         # A burst of 31 codes at scanner speed: GS as Ctrl+], as a substitute, or dropped.
@@ -206,3 +206,40 @@ def test_after_ready_to_ship_the_screen_stays_green_shows_the_status_and_opens_t
         page.focus("#scan")
         scanner_type(page, str(nxt.market_id), "ctrl")
         page.wait_for_url(f"{live_server.url}/orders/{nxt.pk}/")
+
+
+def test_a_question_holds_the_scans_behind_it_and_teach_mode_links_once(page, live_server, sandbox, business, packer):
+    """A burst of one new GTIN in teach mode: the first scan asks, the others wait (and say so) and
+    are applied once the question is answered; without teach mode the new GTIN is refused."""
+    rng = random.Random(13)
+    placed = sandbox.place([("WATER-05", 4), ("MILK-1L", 1)], buyer_type="BUSINESS")
+    sync_business(business.pk, client=sandbox.client())
+    order = Order.objects.get(market_id=placed["orderId"])
+    water = [make_cis(CATALOG["WATER-05"], rng) for _ in range(4)]
+    login(page, live_server)
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    page.focus("#scan")
+    # No catalogue link and teach mode off: refused as not in this order, no buttons.
+    scanner_type(page, water[0], "ctrl")
+    page.wait_for_selector("#feedback[data-state=error]")
+    assert page.locator(".prompt").count() == 0
+    page.click("#teach button")
+    page.wait_for_selector("#teach.banner")
+    page.focus("#scan")
+    for code in water[1:]:
+        scanner_type(page, code, "drop")
+    page.wait_for_selector(".prompt button")
+    page.wait_for_selector("#scan-queue[data-pending='2']")
+    assert "2" in page.inner_text(".prompt-held")
+    assert not Instance.objects.filter(order=order).exists()
+    page.click(".prompt button:has-text('WATER-05')")
+    page.wait_for_selector("#scan-queue[data-pending='0']")
+    wait_for(lambda: Instance.objects.filter(order=order).count() == 3, 30, "the held scans applied")
+    assert page.locator(".prompt").count() == 0 and page.locator("#teach.banner").count() == 0  # one link, then off
+    link = ProductBarcode.objects.get(campaign=order.campaign, gtin=water[0][2:16])
+    assert (link.offer_id, link.source, link.learnt_by) == ("WATER-05", ProductBarcode.Source.CONFIRMED, packer)
+    errors = page.locator("#feedback p.error").all_inner_texts()
+    assert not errors, errors
+    # The first code, refused before, is taken now that the GTIN is linked.
+    scanner_type(page, water[0], "ctrl")
+    wait_for(lambda: Instance.objects.filter(order=order).count() == 4, 30, "the first code")

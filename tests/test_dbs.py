@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from fulfilment.orders import outbox
+from fulfilment.orders.catalogue import sync_catalogue
 from fulfilment.orders.models import Business, Campaign, Order, OutboxAction
 from fulfilment.orders.sync import sync_business
 from fulfilment.sandbox import seed
@@ -37,6 +38,7 @@ def _login(client, user):
 
 def _sync(market):
     sync_business(market.business.pk, client=market.client())
+    sync_catalogue(market.business.pk, client=market.client())  # as the worker does after each sync
 
 
 def _deliver_all(market):

@@ -58,9 +58,15 @@ def test_a_button_with_htmx_answers_with_the_panel_alone(client, packer, order):
 def test_the_answer_to_which_item_is_it_places_the_unit(client, packer, order):
     client.force_login(packer)
     mug = order.items.get(offer_id="MUG-001")
-    resp = client.post(reverse("order-choose-item", args=[order.pk]), {"code": MUG, "item": mug.pk},
-                       HTTP_HX_REQUEST="true")
+    choose = reverse("order-choose-item", args=[order.pk])
+    # The answer links a barcode only in teach mode, switched on on the order screen (and off after one link).
+    client.post(choose, {"code": MUG, "item": mug.pk}, HTTP_HX_REQUEST="true")
+    assert not BoxLine.objects.filter(item=mug).exists()
+    page = client.post(reverse("order-teach", args=[order.pk]), {"on": "1"}, HTTP_HX_REQUEST="true")
+    assert 'id="teach"' in page.content.decode() and "banner" in page.content.decode()
+    resp = client.post(choose, {"code": MUG, "item": mug.pk}, HTTP_HX_REQUEST="true")
     assert resp.status_code == 200 and BoxLine.objects.get(item=mug).full_count == 1
+    assert 'name="on" value="1"' in resp.content.decode()  # teach mode is off again
     assert client.post(reverse("order-choose-item", args=[order.pk]), {"code": MUG}).status_code == 400
 
 
@@ -89,7 +95,12 @@ def test_the_scan_field_works_without_javascript_and_a_resent_page_counts_once(c
     url = reverse("order-scan", args=[order.pk])
     page = client.get(reverse("order", args=[order.pk])).content.decode()
     scan_id = re.search(r'name="id" value="([0-9a-f-]{36})"', page).group(1)
-    asked = client.post(url, {"id": scan_id, "code": MUG})  # a new barcode in a two-SKU order: which item?
+    refused = client.post(url, {"id": scan_id, "code": MUG}).content.decode()  # a new barcode: not in this order
+    assert 'class="prompt"' not in refused and 'data-state="error"' in refused
+    client.post(reverse("order-teach", args=[order.pk]), {"on": "1"})  # the packer switches teach mode on
+    page = client.get(reverse("order", args=[order.pk])).content.decode()
+    scan_id = re.search(r'name="id" value="([0-9a-f-]{36})"', page).group(1)
+    asked = client.post(url, {"id": scan_id, "code": MUG})  # in teach mode, in a two-SKU order: which item?
     html = asked.content.decode()
     assert asked.status_code == 200 and 'class="prompt"' in html and 'data-state="prompt"' in html
     mug = order.items.get(offer_id="MUG-001")

@@ -9,21 +9,22 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from fulfilment.market.changes import BoxLayout
 from fulfilment.market.types import BoxLine as MarketBoxLine
 from fulfilment.market.types import Instance as MarketInstance
 from fulfilment.market.types import PartialCount
 from fulfilment.orders import outbox
-from fulfilment.orders.models import AuditEvent, Box, BoxLine, Instance, OutboxAction, ProductBarcode
+from fulfilment.orders.models import AuditEvent, Box, BoxLine, CatalogueOffer, Instance, OutboxAction, ProductBarcode
 from fulfilment.packing import boxes, finishing, scanning
 from fulfilment.packing.kernel import attempt
 from fulfilment.packing.state import PackState
 from fulfilment.sandbox import rules
 from fulfilment.sandbox.seed import CATALOG
 
-from .builders import make_campaign, make_order
+from .builders import make_campaign, make_linked_order
+from .builders import make_order as make_unlinked_order
 
 pytestmark = pytest.mark.django_db
 
@@ -42,15 +43,15 @@ def _russian():
 
 
 def coded_order(items=(("SHOES-RUN-42", 2, ["CIS"]),), buyer_type="BUSINESS", **kw):
-    order = make_order(items=tuple((sku, n) for sku, n, _ in items), buyer_type=buyer_type, **kw)
+    order = make_linked_order(items=tuple((sku, n) for sku, n, _ in items), buyer_type=buyer_type, **kw)
     for item, (_, _, types) in zip(order.items.order_by("id"), items, strict=True):
         item.required_instance_types = types
         item.save()
     return order
 
 
-def scan(order, code, user=None, request_id=None):
-    return scanning.scan(order.pk, user, code, request_id)
+def scan(order, code, user=None, request_id=None, teach=False):
+    return scanning.scan(order.pk, user, code, request_id, teach=teach)
 
 
 def state(order):
@@ -58,12 +59,11 @@ def state(order):
     return PackState(order)
 
 
-def test_a_product_barcode_puts_a_unit_in_the_current_box_and_learns_the_only_sku(packer):
-    order = make_order(items=(("MUG-001", 2),))
+def test_a_product_barcode_puts_a_unit_in_the_current_box(packer):
+    order = make_linked_order(items=(("MUG-001", 2),))
     fb = scan(order, MUG, packer)
     assert fb.ok, fb.message
-    assert "MUG-001" in fb.message and "запомнен" in fb.message
-    assert ProductBarcode.objects.get(gtin="0" + MUG).offer_id == "MUG-001"
+    assert "MUG-001" in fb.message
     assert scan(order, MUG).ok
     st = state(order)
     assert st.items[order.items.get().pk].placed == 2
@@ -72,10 +72,23 @@ def test_a_product_barcode_puts_a_unit_in_the_current_box_and_learns_the_only_sk
     assert st.layout_problems() == []
 
 
+def test_a_barcode_no_link_names_is_refused_even_on_a_one_item_order_and_nothing_is_learnt(packer):
+    order = make_unlinked_order(items=(("MUG-001", 2),))
+    for code in (MUG, "0000000000000", "01000000000000002112345678"):
+        fb = scan(order, code, packer)
+        assert not fb.ok and not fb.prompt, (code, fb.message)
+    assert "нет в этом заказе" in scan(order, MUG, packer).message
+    assert not ProductBarcode.objects.exists()
+    assert not BoxLine.objects.filter(box__order=order).exists()
+    # Even in teach mode an all-zero GTIN is no barcode of anything.
+    assert not scan(order, "0000000000000", packer, teach=True).prompt
+    assert not scanning.scan(order.pk, packer, "01000000000000002112345678", teach=True).prompt
+
+
 def test_a_wrong_product_is_refused_loudly_and_changes_nothing(packer):
     campaign = make_campaign()
     ProductBarcode.objects.create(campaign=campaign, gtin="0" + TEA, offer_id="TEA-GREEN-100")
-    order = make_order(campaign=campaign, items=(("MUG-001", 1),))
+    order = make_linked_order(campaign=campaign, items=(("MUG-001", 1),))
     version = order.version
     fb = scan(order, TEA)
     assert not fb.ok and "TEA-GREEN-100" in fb.message and "нет в этом заказе" in fb.message
@@ -83,17 +96,47 @@ def test_a_wrong_product_is_refused_loudly_and_changes_nothing(packer):
     assert order.version == version and not BoxLine.objects.filter(box__order=order).exists()
 
 
-def test_an_unknown_barcode_in_an_ambiguous_order_asks_once_then_remembers(packer):
-    order = make_order(items=(("MUG-001", 1), ("TEA-GREEN-100", 2)))
-    fb = scan(order, TEA)
+def test_teach_mode_asks_once_links_the_answer_with_who_and_turns_off(packer):
+    order = make_unlinked_order(items=(("MUG-001", 1), ("TEA-GREEN-100", 2)))
+    assert not scan(order, TEA, packer).prompt  # teach mode off: refused, no question
+    fb = scan(order, TEA, packer, teach=True)
     assert not fb.ok and fb.prompt and {i.offer_id for i in fb.prompt["items"]} == {"MUG-001", "TEA-GREEN-100"}
     assert not BoxLine.objects.filter(box__order=order).exists()
     tea = order.items.get(offer_id="TEA-GREEN-100")
-    assert scanning.choose_item(order.pk, packer, fb.prompt["code"], tea.pk).ok
-    assert scan(order, TEA).ok  # remembered: no question this time
-    # The mug is now the only SKU without a barcode: its barcode is learnt without asking.
-    assert scan(order, MUG).ok
-    assert {s.item.offer_id: s.placed for s in state(order).items.values()} == {"MUG-001": 1, "TEA-GREEN-100": 2}
+    # The answer links only in teach mode (or for a supervisor).
+    assert not scanning.choose_item(order.pk, packer, fb.prompt["code"], tea.pk).ok
+    answered = scanning.choose_item(order.pk, packer, fb.prompt["code"], tea.pk, teach=True)
+    assert answered.ok and answered.taught
+    link = ProductBarcode.objects.get(gtin="0" + TEA)
+    assert (link.offer_id, link.source, link.learnt_by) == ("TEA-GREEN-100", ProductBarcode.Source.CONFIRMED, packer)
+    assert AuditEvent.objects.filter(action="barcode.corrected", payload__gtin="0" + TEA).exists()
+    assert scan(order, TEA).ok  # linked: no question this time
+    assert not scan(order, MUG, packer).ok  # the mug has no link: never guessed from what is left
+    assert {s.item.offer_id: s.placed for s in state(order).items.values()} == {"MUG-001": 0, "TEA-GREEN-100": 2}
+
+
+def test_a_marking_code_of_another_sku_is_refused_and_never_becomes_this_ones_barcode(packer, supervisor):
+    """Shoes and a T-shirt; a milk code from another order must not become the T-shirt's barcode."""
+    campaign = make_campaign()
+    shoes_tshirt = coded_order((("SHOES-RUN-42", 1, ["CIS"]), ("TSHIRT-M", 1, ["CIS"])), campaign=campaign)
+    ProductBarcode.objects.filter(campaign=campaign, offer_id="TSHIRT-M").delete()  # the T-shirt: not linked
+    assert scan(shoes_tshirt, SHOES, packer).ok
+    # Milk linked to its SKU (another order's catalogue entry): refused in either mode.
+    coded_order((("MILK-1L", 1, ["CIS"]),), campaign=campaign)
+    for teach in (False, True):
+        fb = scanning.scan(shoes_tshirt.pk, packer, MILK, teach=teach)
+        assert not fb.ok and not fb.prompt and "MILK-1L" in fb.message
+    # Milk only listed in the catalogue (no link): refused as well.
+    ProductBarcode.objects.filter(campaign=campaign, offer_id="MILK-1L").delete()
+    CatalogueOffer.objects.create(business=campaign.business, offer_id="MILK-1L", barcodes=["4650117240408"],
+                                  fetched_at=timezone.now())
+    fb = scanning.scan(shoes_tshirt.pk, packer, MILK, teach=True)
+    assert not fb.ok and not fb.prompt and "MILK-1L" in fb.message
+    # An order's answer cannot link it either, not even a supervisor's.
+    tshirt = shoes_tshirt.items.get(offer_id="TSHIRT-M")
+    assert not scanning.choose_item(shoes_tshirt.pk, supervisor, MILK, tshirt.pk, teach=True).ok
+    assert not ProductBarcode.objects.filter(campaign=campaign, gtin="04650117240408").exists()
+    assert Instance.objects.filter(order=shoes_tshirt).count() == 1
 
 
 def test_chestny_znak_codes_fill_units_with_gs_dropped_or_substituted(packer):
@@ -148,13 +191,22 @@ def test_uin_rnpt_gtd_and_country(packer):
     assert scan(order, "cn").ok
     assert scan(order, "10702070/010124/3012345").ok
     assert not scan(order, "RUS").ok
+    xx = scan(order, "XX")  # two letters, but no country: never stored, never sent
+    assert not xx.ok and "ISO 3166-1" in xx.message
     inst = {i.kind: i for i in Instance.objects.filter(order=order)}
     assert inst["RNPT"].country_code == "CN" and inst["GTD"].country_code == ""
     assert inst["UIN"].value == "1234567890123456"
+    # The packer changes a country without removing the code; "XX" is refused there too.
+    assert not attempt(order.pk, packer, "set_country", scanning.set_country, instance=inst["RNPT"].pk,
+                       country="XX").ok
+    assert attempt(order.pk, packer, "set_country", scanning.set_country, instance=inst["RNPT"].pk,
+                   country="de").ok
+    rnpt = Instance.objects.get(pk=inst["RNPT"].pk)
+    assert (rnpt.country_code, rnpt.value) == ("DE", "10702070/010124/3012345/001")
 
 
 def test_a_resent_scan_is_not_applied_twice(packer):
-    order = make_order(items=(("MUG-001", 3),))
+    order = make_linked_order(items=(("MUG-001", 3),))
     rid = uuid.uuid4()
     assert scan(order, MUG, packer, rid).ok
     dup = scan(order, MUG, packer, rid)
@@ -189,7 +241,7 @@ def test_split_a_big_item_across_boxes_with_its_code_in_each(packer):
 
 
 def test_boxes_move_remove_and_renumber(packer):
-    order = make_order(items=(("MUG-001", 3),))
+    order = make_linked_order(items=(("MUG-001", 3),))
     for _ in range(3):
         scan(order, MUG)
     assert attempt(order.pk, packer, "new_box", boxes.new_box).ok
@@ -223,14 +275,14 @@ def test_finish_sends_the_layout_through_the_outbox_once(packer):
 
 
 def test_a_flagged_order_cannot_be_packed_or_finished(packer):
-    order = make_order(items=(("MUG-001", 1),), flag_reason="Cancelled at the Market while packing")
+    order = make_linked_order(items=(("MUG-001", 1),), flag_reason="Cancelled at the Market while packing")
     fb = scan(order, MUG)
     assert not fb.ok and "Cancelled at the Market" in fb.message
     assert not attempt(order.pk, packer, "finish", finishing.finish).ok
 
 
 def test_reporting_a_problem_takes_the_order_out_of_the_queue(client, packer):
-    order = make_order(items=(("MUG-001", 1),))
+    order = make_linked_order(items=(("MUG-001", 1),))
     client.force_login(packer)
     assert str(order.market_id) in client.get(reverse("queue")).content.decode()
     resp = client.post(reverse("order-report-problem", args=[order.pk]), {"problem": "DEFECTIVE",
@@ -244,7 +296,7 @@ def test_reporting_a_problem_takes_the_order_out_of_the_queue(client, packer):
 
 
 def test_the_scan_endpoint_takes_a_batch_and_renders_the_panel(client, packer):
-    order = make_order(items=(("MUG-001", 2),))
+    order = make_linked_order(items=(("MUG-001", 2),))
     client.force_login(packer)
     scans = [{"id": str(uuid.uuid4()), "code": MUG}, {"id": str(uuid.uuid4()), "code": MUG}]
     resp = client.post(reverse("order-scan", args=[order.pk]), json.dumps({"scans": scans}),
@@ -276,8 +328,8 @@ def _scan_queries(order, code):
 
 
 def test_queries_per_scan_do_not_grow_with_the_order(packer, client):
-    small = make_order(items=(*((f"SKU-{i}", 1) for i in range(3)), ("MUG-001", 5)))
-    big = make_order(items=(*((f"SKU-{i}", 1) for i in range(99)), ("MUG-001", 5)))
+    small = make_linked_order(items=(*((f"SKU-{i}", 1) for i in range(3)), ("MUG-001", 5)))
+    big = make_linked_order(items=(*((f"SKU-{i}", 1) for i in range(99)), ("MUG-001", 5)))
     for order in (small, big):
         ProductBarcode.objects.get_or_create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
         scan(order, MUG)
@@ -303,11 +355,11 @@ def test_queue_queries_do_not_grow_with_the_number_of_orders(client, packer):
         assert resp.status_code == 200
         return len(ctx.captured_queries)
 
-    make_order(campaign=campaign, items=(("A", 1), ("B", 2)))
+    make_linked_order(campaign=campaign, items=(("A", 1), ("B", 2)))
     count()  # a session's first request also loads the user's language once
     few = count()
     for _ in range(30):
-        make_order(campaign=campaign, items=(("A", 1), ("B", 2)))
+        make_linked_order(campaign=campaign, items=(("A", 1), ("B", 2)))
     assert count() == few
 
 
@@ -325,8 +377,8 @@ def _snapshot(st: PackState) -> dict:
 def test_the_state_a_scan_leaves_is_what_the_database_holds(packer):
     """The scan endpoint renders from the state the scan left in memory: it must equal a fresh read."""
     order = coded_order((("SHOES-RUN-42", 3, ["CIS"]), ("MUG-001", 3, []), ("TSHIRT-M", 1, ["CIS", "RNPT"])))
-    ProductBarcode.objects.create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
-    ProductBarcode.objects.create(campaign=order.campaign, gtin=SHOES[2:16], offer_id="SHOES-RUN-42")
+    ProductBarcode.objects.get_or_create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
+    ProductBarcode.objects.get_or_create(campaign=order.campaign, gtin=SHOES[2:16], offer_id="SHOES-RUN-42")
     shoes = order.items.get(offer_id="SHOES-RUN-42")
     ops = {"new_box": boxes.new_box, "remove_unit": boxes.remove_unit}
     steps = [("scan", MUG), ("scan", SHOES), ("scan", MUG), ("op", "new_box", {}), ("scan", MUG),
@@ -351,8 +403,8 @@ def test_the_state_a_scan_leaves_is_what_the_database_holds(packer):
 
 
 def test_a_scan_answers_with_only_what_changed_unless_someone_else_changed_the_order(client, packer):
-    order = make_order(items=(("MUG-001", 3), ("TEA-GREEN-100", 1)))
-    ProductBarcode.objects.create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
+    order = make_linked_order(items=(("MUG-001", 3), ("TEA-GREEN-100", 1)))
+    ProductBarcode.objects.get_or_create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
     client.force_login(packer)
     url = reverse("order-scan", args=[order.pk])
 
@@ -385,7 +437,7 @@ def test_training_codes_for_sandbox_orders_pack_the_order(client, packer):
     sandbox = make_campaign(business=make_business(api_base_url="http://127.0.0.1:8001/sandbox"))
     order = coded_order((("SHOES-RUN-42", 2, ["CIS"]), ("RING-585", 1, ["UIN"]), ("FRIDGE-IMP", 1, ["RNPT"]),
                          ("MUG-001", 1, [])), campaign=sandbox)
-    real = make_order(items=(("MUG-001", 1),))
+    real = make_linked_order(items=(("MUG-001", 1),))
     client.force_login(packer)
     url = reverse("training-sheet")
     assert client.get(url, {"order": real.pk}).status_code == 302  # real orders: the codes are on the goods

@@ -36,7 +36,8 @@ SUPERVISOR_ENDPOINTS = [
     ("POST", "supervisor-cancellation", True), ("POST", "supervisor-remove-item", True),
     ("POST", "supervisor-cancel", True), ("POST", "supervisor-back-to-packing", True),
     ("POST", "supervisor-update-order", True), ("GET", "supervisor-report", False),
-    ("GET", "supervisor-report-csv", False),
+    ("GET", "supervisor-report-csv", False), ("GET", "supervisor-barcodes", False),
+    ("POST", "supervisor-barcode-add", False),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from .cis import CYRILLIC, CodeError, gtin_check_digit_ok
+from .countries import is_country
 
 UIN_RE = re.compile(r"^\d{16}$")
 RNPT_RE = re.compile(r"^\d{8}/\d{6}/\d{7}/\d{3}$")
@@ -12,10 +13,16 @@ GTD_RE = re.compile(r"^\d{8}/\d{6}/\d{7}$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 
 
+def valid_gtin(gtin: str) -> bool:
+    """A GTIN that can name a product: digits, a right check digit, not all zeros (a placeholder
+    some labels print, whose check digit happens to be right)."""
+    return gtin.isdigit() and gtin_check_digit_ok(gtin) and gtin.strip("0") != ""
+
+
 def product_gtin(scan: str) -> str | None:
     """An EAN-8/UPC-A/EAN-13/GTIN-14 product barcode → its GTIN-14, or None if it is not one."""
     value = scan.strip()
-    if not value.isdigit() or len(value) not in (8, 12, 13, 14) or not gtin_check_digit_ok(value):
+    if len(value) not in (8, 12, 13, 14) or not valid_gtin(value):
         return None
     return value.zfill(14)
 
@@ -43,4 +50,6 @@ def country_code(value: str) -> str:
         raise CodeError("cyrillic", "the country code is in Latin letters")
     if not COUNTRY_RE.match(value):
         raise CodeError("country", "a country code is two capital letters (ISO 3166-1), e.g. CN")
+    if not is_country(value):
+        raise CodeError("country", f"{value} is not an ISO 3166-1 country code")
     return value

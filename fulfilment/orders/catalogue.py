@@ -4,7 +4,8 @@ After each order sync, the SKUs of the orders to pack that were not read in the 
 asked of the Market (getOfferMappings, 100 a call) and each shop's barcode links follow the
 catalogue. A link a person confirmed stays as they left it (they may have corrected the
 catalogue's mistake); a link learnt from a scan by an earlier version gives way to the catalogue.
-A GTIN that the catalogue gives to two SKUs links to neither: the packer is asked instead.
+A GTIN that the catalogue gives to two SKUs links to neither: a scan of it is refused until a
+person links it (the teach mode of the order screen, or a supervisor on the barcode links page).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from fulfilment.codes.formats import product_gtin
+from fulfilment.codes.formats import product_gtin, valid_gtin
 from fulfilment.market.catalogue import CatalogueOffer as MarketOffer
 from fulfilment.market.client import MarketClient
 
@@ -121,9 +122,29 @@ def _link(business: Business, offers: dict[str, MarketOffer]) -> tuple[int, list
     return changed, ambiguous
 
 
+def catalogue_skus(business_id: int, gtin: str) -> set[str]:
+    """The SKUs of the business's catalogue (as last read) that list this GTIN among their barcodes."""
+    return {e.offer_id for e in CatalogueOffer.objects.filter(business_id=business_id, in_catalogue=True)
+            .only("offer_id", "barcodes") if gtin in gtins(e.barcodes)}
+
+
+def confirm_link(campaign_id: int, gtin: str, offer_id: str, user: object | None) -> ProductBarcode:
+    """A person links a GTIN the shop does not know yet (or corrects its link) to an SKU: audited,
+    and it stands until a person changes it. An invalid GTIN is never linked."""
+    if not valid_gtin(gtin):
+        raise ValueError(f"not a valid GTIN: {gtin!r}")
+    with transaction.atomic():
+        link, _created = ProductBarcode.objects.select_for_update().get_or_create(
+            campaign_id=campaign_id, gtin=gtin.zfill(14), defaults={"source": Source.CONFIRMED})
+        correct_link(link, offer_id, user)
+    return link
+
+
 def correct_link(link: ProductBarcode, offer_id: str, user: object | None) -> None:
     """A person says which SKU this GTIN is ("" unlinks it): it stands until a person changes it."""
     before = link.offer_id
+    if offer_id.strip() and not valid_gtin(link.gtin):
+        raise ValueError(f"not a valid GTIN: {link.gtin!r}")
     with transaction.atomic():
         link.offer_id, link.source = offer_id.strip(), Source.CONFIRMED
         link.learnt_by = user if getattr(user, "is_authenticated", False) else None  # type: ignore[assignment]

@@ -1,13 +1,19 @@
-"""Which SKU of a shop a product's GTIN is: learnt at the packing table (``ProductBarcode``).
+"""Which SKU of a shop a product's GTIN is (``ProductBarcode``): the links come from the seller's
+catalogue (``orders.catalogue``) or from a person who confirmed them; a scan alone never makes one.
 
-A GTIN not yet known for the shop is learnt when the order leaves no doubt (one item whose SKU
-has no barcode yet), otherwise the packer is asked once which item it is.
+A GTIN no link names is refused as not in this order, unless the packer switched on the teach
+mode of the order screen: then they are asked which item it is, and their answer is the link
+(audited). A GTIN that the catalogue gives to an SKU not in this order is refused either way, and
+an invalid GTIN (check digit, all zeros) is never linked.
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from fulfilment.accounts.roles import is_supervisor
+from fulfilment.codes.formats import valid_gtin
+from fulfilment.orders.catalogue import catalogue_skus, confirm_link
 from fulfilment.orders.models import ProductBarcode
 
 from .kernel import Feedback, Operation, Refused
@@ -19,46 +25,45 @@ def mapping(op: Operation, gtin: str) -> ProductBarcode | None:
 
 
 def resolve(op: Operation, gtin: str, raw: str, kind: str | None = None, forced: int | None = None,
-            known: ProductBarcode | None = None) -> ItemState | Feedback:
-    """The item a GTIN belongs to (``forced``: the packer's answer); learns GTIN → SKU for the
-    campaign when the order leaves no doubt, or returns the question to ask."""
+            known: ProductBarcode | None = None, teach: bool = False) -> ItemState | Feedback:
+    """The item a GTIN belongs to, or the question to ask in teach mode. ``forced`` is the answer
+    to that question: it links the GTIN to the item's SKU, for the packer in teach mode or a supervisor."""
     state = op.state
-    if forced is not None:
-        st = state.items.get(forced)
-        if st is None:
-            raise Refused(_("That item is not in this order."))
-        learn(op, gtin, st.item.offer_id, known)
-        return st
+    if not valid_gtin(gtin):
+        raise Refused(_("Barcode %(gtin)s is not a valid product barcode (check digit or all zeros).")
+                      % {"gtin": gtin})
     known = known if known is not None else mapping(op, gtin)
+    in_order = {st.item.offer_id for st in state.items.values()}
     if known is not None and known.offer_id:
         matches = [st for st in state.items.values() if st.item.offer_id == known.offer_id]
         if not matches:
             raise Refused(_("Wrong product: %(sku)s (barcode %(gtin)s) is not in this order.")
                           % {"sku": known.offer_id, "gtin": gtin})
         return next((st for st in matches if st.unplaced > 0), matches[0])
-    with_barcode = set(ProductBarcode.objects.filter(campaign_id=op.order.campaign_id, offer_id__in=[
-        st.item.offer_id for st in state.items.values()]).exclude(offer_id="").values_list("offer_id", flat=True))
-    candidates = [st for st in state.items.values()
-                  if st.item.offer_id not in with_barcode and (kind is None or kind in st.accepted)]
-    if len(candidates) == 1:
-        st = candidates[0]
-        learn(op, gtin, st.item.offer_id, known)
-        op.notes.append(_("Barcode %(gtin)s is remembered as %(sku)s.") % {"gtin": gtin, "sku": st.item.offer_id})
+    # Not linked (unknown, unlinked, or given to two SKUs): the catalogue may still name its SKU.
+    listed = catalogue_skus(op.order.campaign.business_id, gtin)
+    if listed and not listed & in_order:
+        raise Refused(_("Wrong product: %(sku)s (barcode %(gtin)s) is not in this order.")
+                      % {"sku": ", ".join(sorted(listed)), "gtin": gtin})
+    candidates = [st for st in state.items.values() if (kind is None or kind in st.accepted)
+                  and (not listed or st.item.offer_id in listed)]
+    if forced is not None:
+        st = state.items.get(forced)
+        if st is None or forced not in {c.item.pk for c in candidates}:
+            raise Refused(_("That item is not in this order."))
+        if not (teach or (op.user is not None and is_supervisor(op.user))):
+            raise Refused(_("Only a supervisor, or a packer in teach mode, may link a barcode to an item."))
+        confirm_link(op.order.campaign_id, gtin, st.item.offer_id, op.user)
+        op.taught = True
+        op.notes.append(_("Barcode %(gtin)s is now linked to %(sku)s.") % {"gtin": gtin, "sku": st.item.offer_id})
         return st
     if not candidates:
         raise Refused(_("Wrong product: barcode %(gtin)s is not in this order.") % {"gtin": gtin})
-    return Feedback(False, _("New barcode %(gtin)s: which item is it? Choose once, it will be remembered.")
+    if not teach:
+        raise Refused(_("Barcode %(gtin)s is not in this order: no item of it has this barcode. If it is "
+                        "one of its items, a supervisor links it, or switch on “Teach a barcode”.") % {"gtin": gtin})
+    return Feedback(False, _("Teach a barcode: which item is %(gtin)s? Your answer links it for the whole shop.")
                     % {"gtin": gtin}, prompt={"code": raw, "gtin": gtin, "items": [st.item for st in candidates]})
-
-
-def learn(op: Operation, gtin: str, offer_id: str, known: ProductBarcode | None) -> None:
-    if known is None:
-        ProductBarcode.objects.update_or_create(campaign_id=op.order.campaign_id, gtin=gtin,
-                                                defaults={"offer_id": offer_id, "learnt_by": op.user})
-    elif known.offer_id != offer_id:
-        known.offer_id = offer_id
-        known.learnt_by = op.user
-        known.save(update_fields=["offer_id", "learnt_by"])
 
 
 def remember_serial_length(op: Operation, gtin: str, length: int) -> None:

@@ -41,6 +41,7 @@ class Feedback:
     ok: bool
     message: str
     prompt: dict[str, Any] | None = None  # ask which item a code belongs to
+    taught: bool = False  # a person linked a barcode to an item (the teach mode has done its one link)
     redirect: str | None = None
     duplicate: bool = False
     # What the scan changed, so the screen re-renders only that.
@@ -71,10 +72,11 @@ class Operation:
     codes: list[int] = field(default_factory=list)
     lines: list[tuple[int, int, bool]] = field(default_factory=list)
     structure: bool = False
+    taught: bool = False  # a barcode was linked by the person doing this
 
     def ok(self, message: str) -> Feedback:
-        """Success, with what the operation noted on the way (a box opened, a barcode learnt)."""
-        return Feedback(True, " ".join([message, *self.notes]))
+        """Success, with what the operation noted on the way (a box opened, a barcode linked)."""
+        return Feedback(True, " ".join([message, *self.notes]), taught=self.taught)
 
     def check_open(self) -> None:
         """Refuse when the order may not be packed or changed now."""

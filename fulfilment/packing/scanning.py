@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from fulfilment.codes.cis import GS, CodeError, parse_cis
 from fulfilment.codes.classify import Kind, Scan, classify, order_number
+from fulfilment.codes.countries import is_country
 from fulfilment.orders.models import AuditEvent, Box, Instance, InstanceKind, Order, OrderStatus
 
 from . import barcodes, boxes, finishing
@@ -29,11 +30,12 @@ COMMANDS = {"CMD-NEW-BOX": boxes.new_box, "CMD-FINISH": finishing.finish, "CMD-R
 DEAD_STATUSES = (OrderStatus.CANCELLED, OrderStatus.RETURNED)
 
 
-def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = None) -> Feedback:
-    """Apply one scan (or typed code); saved at once, or refused with the reason and nothing changed."""
+def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = None, teach: bool = False) -> Feedback:
+    """Apply one scan (or typed code); saved at once, or refused with the reason and nothing changed.
+    ``teach``: the packer switched on the teach mode, so a barcode no item has asks which item it is."""
     try:
         with locked(order_id, user, request_id) as op:
-            fb = _apply(op, classify(raw, settings.SCANNER_GS_SUBSTITUTES))
+            fb = _apply(op, classify(raw, settings.SCANNER_GS_SUBSTITUTES), teach)
             audit(op, "scan", {"code": raw, "result": fb.message}, request_id)
             fb.items, fb.boxes, fb.codes, fb.lines = op.items, op.boxes, op.codes, op.lines
             fb.structure = fb.structure or op.structure
@@ -60,11 +62,12 @@ def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = Non
     return Feedback(False, message)
 
 
-def choose_item(order_id: int, user: User, code: str, item_id: int) -> Feedback:
-    """The packer's answer to "which item is it?": apply the pending code to that item."""
+def choose_item(order_id: int, user: User, code: str, item_id: int, teach: bool = False) -> Feedback:
+    """The packer's answer to "which item is it?": apply the pending code to that item (a barcode
+    is linked to its SKU only in teach mode or by a supervisor)."""
     try:
         with locked(order_id, user) as op:
-            fb = _apply_to(op, classify(code, settings.SCANNER_GS_SUBSTITUTES), item_id)
+            fb = _apply_to(op, classify(code, settings.SCANNER_GS_SUBSTITUTES), item_id, teach)
             audit(op, "scan.item_chosen", {"code": code, "item": item_id, "result": fb.message})
             return fb
     except Refused as exc:
@@ -80,7 +83,7 @@ def find_order(code: str) -> Order | None:
     return box.order if box else None
 
 
-def _apply(op: Operation, s: Scan) -> Feedback:
+def _apply(op: Operation, s: Scan, teach: bool) -> Feedback:
     if s.kind == Kind.EMPTY:
         raise Refused(_("Empty scan."))
     if s.kind == Kind.COMMAND:
@@ -96,22 +99,22 @@ def _apply(op: Operation, s: Scan) -> Feedback:
             return Feedback(True, _("Opening order %(n)s.") % {"n": other.market_id},
                             redirect=reverse("order", args=[other.pk]))
         raise Refused(_("Unknown code %(code)s: not a product barcode, marking code or command.") % {"code": s.value})
-    return _apply_to(op, s, None)
+    return _apply_to(op, s, None, teach)
 
 
-def _apply_to(op: Operation, s: Scan, forced: int | None) -> Feedback:
+def _apply_to(op: Operation, s: Scan, forced: int | None, teach: bool) -> Feedback:
     """A code for an item: the one it belongs to, or ``forced`` (the packer's answer)."""
     if s.kind in (Kind.UIN, Kind.RNPT, Kind.GTD):
         return _scan_other(op, InstanceKind(s.kind.value), s.value, forced)
     if s.kind == Kind.PRODUCT:
-        return _scan_product(op, s.gtin, s.value, forced)
+        return _scan_product(op, s.gtin, s.value, forced, teach)
     # Anything else for an item must be a Честный ЗНАК code; the parser says what is wrong with it.
-    return _scan_cis(op, s.value, forced)
+    return _scan_cis(op, s.value, forced, teach)
 
 
-def _scan_product(op: Operation, gtin: str, raw: str, forced: int | None = None) -> Feedback:
+def _scan_product(op: Operation, gtin: str, raw: str, forced: int | None, teach: bool) -> Feedback:
     op.check_open()
-    st = barcodes.resolve(op, gtin, raw, forced=forced)
+    st = barcodes.resolve(op, gtin, raw, forced=forced, teach=teach)
     if isinstance(st, Feedback):
         return st
     if st.unplaced <= 0:
@@ -138,7 +141,7 @@ def _duplicate_check(op: Operation, kind: str, identity: str) -> None:
         raise Refused(_("This code is already used in order %(n)s.") % {"n": other.order.market_id})
 
 
-def _scan_cis(op: Operation, code: str, forced: int | None = None) -> Feedback:
+def _scan_cis(op: Operation, code: str, forced: int | None, teach: bool) -> Feedback:
     op.check_open()
     gtin = code[2:16]
     known = barcodes.mapping(op, gtin) if gtin.isdigit() else None
@@ -147,7 +150,7 @@ def _scan_cis(op: Operation, code: str, forced: int | None = None) -> Feedback:
         cis = parse_cis(code, substitutes=settings.SCANNER_GS_SUBSTITUTES, serial_lengths=lengths)
     except CodeError as exc:
         raise Refused(code_error_message(exc)) from None
-    st = barcodes.resolve(op, cis.gtin, code, kind=InstanceKind.CIS, forced=forced, known=known)
+    st = barcodes.resolve(op, cis.gtin, code, kind=InstanceKind.CIS, forced=forced, known=known, teach=teach)
     if isinstance(st, Feedback):
         return st
     if InstanceKind.CIS not in st.accepted:
@@ -226,10 +229,29 @@ def _attach(op: Operation, st: ItemState, kind: str, value: str, identity: str) 
 
 def _country(op: Operation, country: str) -> Feedback:
     op.check_open()
+    if not is_country(country):
+        raise Refused(_("%(code)s is not a country code (ISO 3166-1): scan the country of origin again.")
+                      % {"code": country})
     inst = (Instance.objects.filter(order=op.order, kind__in=(InstanceKind.RNPT, InstanceKind.GTD), country_code="")
             .order_by("-id").first())
     if inst is None:
         raise Refused(_("%(code)s looks like a country code, but no RNPT or GTD code waits for one.")
+                      % {"code": country})
+    Instance.objects.filter(pk=inst.pk).update(country_code=country)
+    op.layout_changed = op.structure = True
+    return op.ok(_("Country %(c)s set for %(code)s.") % {"c": country, "code": inst.value})
+
+
+def set_country(op: Operation, instance: int, country: str) -> Feedback:
+    """Change the country of an RNPT or GTD code without removing the code."""
+    op.check_open()
+    country = country.strip().upper()
+    inst = Instance.objects.filter(order=op.order, pk=int(instance),
+                                   kind__in=(InstanceKind.RNPT, InstanceKind.GTD)).first()
+    if inst is None:
+        raise Refused(_("That code is no longer in this order; the screen was out of date."))
+    if not is_country(country):
+        raise Refused(_("%(code)s is not a country code (ISO 3166-1): scan the country of origin again.")
                       % {"code": country})
     Instance.objects.filter(pk=inst.pk).update(country_code=country)
     op.layout_changed = op.structure = True

@@ -20,6 +20,7 @@
   let retryTimer = null;
   let sessionLost = false;
   let lostWith = 0; // how many scans waited when the last "log in again" was sounded
+  let held = false; // a question is on screen: the scans behind it wait for the answer
 
   function load() {
     try { return JSON.parse(localStorage.getItem(storeKey) || "[]"); } catch (e) { return []; }
@@ -95,7 +96,21 @@
       queueInfo.append(link);
       return;
     }
+    const heldInfo = document.querySelector("#feedback .prompt-held");
+    if (held) {
+      const text = n ? root.dataset.msgHeld.replace("%s", n) : "";
+      queueInfo.textContent = text;
+      if (heldInfo) { heldInfo.textContent = text; heldInfo.hidden = !n; }
+      return;
+    }
     queueInfo.textContent = (n ? root.dataset.msgWaiting.replace("%s", n) : "") + (extra ? " " + extra : "");
+  }
+  function checkHeld() {
+    // Whatever question the server asked: while its buttons are on screen, nothing else is sent.
+    const was = held;
+    held = !!document.querySelector("#feedback form.prompt");
+    showQueue();
+    if (was && !held) kick();
   }
   function loggedOut() {
     // Sounded when the session is found gone and for every scan made after that, not for each retry.
@@ -125,7 +140,7 @@
     retryTimer = setTimeout(pump, delay);
   }
   async function pump() {
-    if (inflight || queue.length === 0) return;
+    if (inflight || held || queue.length === 0) return;
     clearTimeout(retryTimer);
     inflight = true;
     const batch = queue.slice(0, 100);
@@ -163,19 +178,22 @@
     const kind = resp.headers.get("X-Pack-Update");
     if (resp.status !== 200 || (kind !== "partial" && kind !== "full")) return "offline";
     const html = await resp.text();
-    const sent = new Set(batch.map((s) => s.id));
+    // The server stops at a question: the scans after it were not applied and stay queued.
+    const done = parseInt(resp.headers.get("X-Pack-Done"), 10);
+    const sent = new Set(batch.slice(0, Number.isNaN(done) ? batch.length : done).map((s) => s.id));
     queue = queue.filter((s) => !sent.has(s.id));
     save(queue);
     loggedIn();
     // "partial": the feedback plus out-of-band rows and boxes; "full": the whole panel.
     htmx.swap(kind === "partial" ? "#feedback" : "#panel", html, { swapStyle: "outerHTML" });
+    held = !!document.querySelector("#feedback form.prompt");
     showQueue();
     announce();
     return "delivered";
   }
   // Back from another tab (after logging in there) or online again: try now rather than later.
   function kick() {
-    if (!inflight && queue.length) pump();
+    if (!inflight && !held && queue.length) pump();
   }
   // Scans typed while a request was in flight live in `queue` in memory and in storage alike.
   const push = enqueue;
@@ -222,7 +240,16 @@
   document.addEventListener("click", () => setTimeout(refocus, 0));
   document.body.addEventListener("htmx:afterSettle", (e) => {
     if (e.detail.xhr && e.detail.target && e.detail.target.id === "panel") announce();
+    checkHeld(); // an answer (or any other button) replaced the question: the waiting scans go
     refocus();
+  });
+  // "None of these": the product is put aside, the question goes, the scans behind it are sent.
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest && e.target.closest("[data-dismiss-prompt]");
+    if (!button) return;
+    const form = button.closest("form.prompt");
+    if (form) form.remove();
+    checkHeld();
   });
   window.addEventListener("focus", refocus);
   window.addEventListener("focus", kick);
@@ -246,7 +273,7 @@
     if (field) field.value = csrfToken();
   }, true);
 
-  showQueue();
+  checkHeld();
   pump();
   refocus();
 })();

@@ -17,7 +17,7 @@ from .. import boxes, finishing, scanning
 from ..access import packer_required
 from ..http import HtmxHttpRequest
 from ..kernel import Feedback, attempt
-from .order import answer, get_order
+from .order import after_teaching, answer, get_order, teaching
 
 
 class BadValue(Exception):
@@ -92,6 +92,19 @@ def delete_code(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 
 @require_POST
 @packer_required
+def set_country(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """A code's country changed without removing the code (a wrong one scanned or typed)."""
+    get_order(order_id)
+    try:
+        instance = _number(request, "instance")
+    except BadValue:
+        return HttpResponseBadRequest(_("Missing or bad value: %(name)s") % {"name": "instance"})
+    return answer(request, order_id, attempt(order_id, request.user, "set_country", scanning.set_country,
+                                             instance=instance, country=request.POST.get("country", "")))
+
+
+@require_POST
+@packer_required
 def finish(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     return _run(request, order_id, "finish", finishing.finish)
 
@@ -111,7 +124,10 @@ def choose_item(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
         item = _number(request, "item")
     except BadValue:
         return HttpResponseBadRequest(_("Choose an item."))
-    return answer(request, order_id, scanning.choose_item(order_id, request.user, request.POST.get("code", ""), item))
+    fb = scanning.choose_item(order_id, request.user, request.POST.get("code", ""), item,
+                              teach=teaching(request, order_id))
+    after_teaching(request, fb)
+    return answer(request, order_id, fb)
 
 
 @require_POST

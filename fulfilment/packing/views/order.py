@@ -35,6 +35,18 @@ from .digital import digital_screen
 
 MAX_SCANS_PER_REQUEST = 200
 PAGE = "packing/order.html"
+TEACH_KEY = "teach-barcode-order"  # the order whose screen is in teach mode, in the packer's session
+
+
+def teaching(request: HtmxHttpRequest, order_id: int) -> bool:
+    """Whether the packer switched on "Teach a barcode" on this order's screen."""
+    return request.session.get(TEACH_KEY) == order_id
+
+
+def after_teaching(request: HtmxHttpRequest, fb: Feedback) -> None:
+    """Teach mode makes one link: once a barcode is linked it is off again."""
+    if fb.taught:
+        request.session.pop(TEACH_KEY, None)
 
 
 def get_order(order_id: int) -> Order:
@@ -86,7 +98,7 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
         "sent_current": order.layout_sent_version is not None and order.layout_sent_version == order.layout_version,
         # A layout the Market holds that was not sent from here: shown as the Market's, never as packed.
         "market_boxes": len(market_layout(order)) if order.layout_sent_version is None else 0,
-        "swapped": swapped,
+        "swapped": swapped, "teaching": teaching(request, order.pk),
     }
 
 
@@ -138,11 +150,15 @@ def order_scan(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     except (ValueError, KeyError, TypeError, AttributeError):
         return HttpResponseBadRequest(_("Scans must be sent as JSON: {\"scans\": [{\"id\": uuid, \"code\": text}]}"))
     feedback = []
+    done = 0
     for request_id, code in batch:
-        fb = scanning.scan(order_id, request.user, code, request_id)
+        fb = scanning.scan(order_id, request.user, code, request_id, teach=teaching(request, order_id))
+        done += 1
         if not fb.duplicate:
             feedback.append(fb)
-        if fb.redirect:
+        # A question holds the scans behind it: they are applied once it is answered, not lost
+        # under the next prompt (the browser keeps them and says how many wait).
+        if fb.redirect or fb.prompt:
             break
     # Only what the scans changed is re-rendered (out-of-band swaps), from the state the last scan
     # left, when the scans follow each other and the version the browser last saw without anyone
@@ -158,6 +174,7 @@ def order_scan(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     if broad or not chained:
         response = render_panel(request, order_id, feedback)
         response["X-Pack-Update"] = "full"
+        response["X-Pack-Done"] = str(done)
         return response
     if applied:
         state = applied[-1].state
@@ -183,6 +200,7 @@ def order_scan(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     ctx["new_codes"] = [(st, i) for st in state.items.values() for i in st.code_list if i.pk in codes]
     response = render(request, "packing/_scan_update.html", ctx)
     response["X-Pack-Update"] = "partial"
+    response["X-Pack-Done"] = str(done)
     return response
 
 
@@ -194,7 +212,8 @@ def _scan_form(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
         request_id = uuid.UUID(request.POST.get("id", ""))
     except ValueError:
         return HttpResponseBadRequest(_("Missing or bad value: %(name)s") % {"name": "id"})
-    fb = scanning.scan(order_id, request.user, request.POST.get("code", ""), request_id)
+    fb = scanning.scan(order_id, request.user, request.POST.get("code", ""), request_id,
+                       teach=teaching(request, order_id))
     if fb.redirect:
         return redirect(fb.redirect)
     return _page(request, get_order(order_id), [fb])
@@ -207,6 +226,21 @@ def answer(request: HtmxHttpRequest, order_id: int, fb: Feedback) -> HttpRespons
         return render_panel(request, order_id, [fb])
     (messages.success if fb.ok else messages.error)(request, fb.message)
     return redirect("order", order_id=order_id)
+
+
+@require_POST
+@packer_required
+def order_teach(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """Switch "Teach a barcode" on or off: on, the next barcode no item has asks which item it is."""
+    get_order(order_id)
+    if request.POST.get("on") == "1":
+        request.session[TEACH_KEY] = order_id
+        fb = Feedback(True, _("Teach a barcode: scan the product whose barcode is not known yet, "
+                              "then choose its item."))
+    else:
+        request.session.pop(TEACH_KEY, None)
+        fb = Feedback(True, _("Teach a barcode is off."))
+    return answer(request, order_id, fb)
 
 
 @require_POST
