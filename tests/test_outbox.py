@@ -175,3 +175,20 @@ def test_bulk_status_and_dbs_actions(synced):
     assert deliver(synced, bulk)[0] == State.DELIVERED
     bulk.refresh_from_db()
     assert bulk.result["orders"][0]["ok"] is True
+
+
+def test_a_refused_action_never_holds_back_the_shops_cancellation(synced):
+    """Issue 13.3: a layout the Market refused waits for staff, but cancelling the order as the shop
+    (the way out of it) is sent at once; the refused change is then moot."""
+    order = Order.objects.get(items__offer_id="MUG-001")
+    item = order.items.get()
+    refused = add(order, Kind.LAYOUT, {"boxes": [[{"id": item.market_item_id, "fullCount": 1}]]})  # 1 of 2
+    assert deliver(synced, refused)[0] == State.FAILED
+    ready = add(order, Kind.STATUS, {"status": "PROCESSING", "substatus": "READY_TO_SHIP"})
+    assert deliver(synced, ready) == (State.PENDING, None)  # an ordinary change still waits behind it
+    cancel = add(order, Kind.STATUS, {"status": "CANCELLED", "substatus": "SHOP_FAILED"})
+    assert deliver(synced, cancel) == (State.DELIVERED, None)
+    assert synced.store.order(order.market_id)["status"] == "CANCELLED"
+    refused.refresh_from_db()
+    ready.refresh_from_db()
+    assert refused.state == State.SUPERSEDED and ready.state == State.SUPERSEDED

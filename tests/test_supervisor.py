@@ -212,3 +212,37 @@ def test_a_decision_goes_back_to_the_page_it_came_from(client, supervisor):
     client.force_login(supervisor)
     resp = client.post(reverse("supervisor-back-to-packing", args=[o.pk]), {"next": "/supervisor/?tab=1"})
     assert resp.status_code == 302 and resp["Location"] == "/supervisor/?tab=1"
+
+
+def test_a_removal_the_market_would_refuse_for_missing_codes_is_refused_before_sending(market, supervisor):
+    """Issue 13.3: an FBS order whose remaining item needs a UIN for every unit cannot lose another
+    item before the UIN is scanned (the Market answers MISSING_INSTANCES): nothing is sent, the way
+    out (cancel as the shop) is offered and reaches the Market."""
+    p = market.place([("RING-585", 1), ("MUG-001", 1)])
+    _sync(market)
+    o = Order.objects.get(market_id=p["orderId"])
+    mug = o.items.get(offer_id="MUG-001")
+    fb = supervision.remove_item(o.pk, supervisor, mug.pk, 0, confirmed=True)
+    assert not fb.ok and "RING-585" in fb.message and "УИН" in fb.message and "SHOP_FAILED" in fb.message, fb.message
+    assert not OutboxAction.objects.exists()
+    assert not market.store.received("setOrderBoxLayout")
+    # Finishing is not blocked by anything and the shop can still cancel.
+    assert supervision.cancel_as_shop(o.pk, supervisor, confirmed=True).ok
+    _deliver_all(market)
+    assert market.stored(p["orderId"])["status"] == "CANCELLED"
+
+
+def test_a_removal_carries_the_scanned_codes_of_what_remains(market, supervisor):
+    """Once the remaining item's codes are scanned, the removal's layout carries them and the Market accepts it."""
+    p = market.place([("RING-585", 1), ("MUG-001", 2)])
+    _sync(market)
+    o = Order.objects.get(market_id=p["orderId"])
+    ring = o.items.get(offer_id="RING-585")
+    fb = scanning.scan(o.pk, supervisor, "1234567890123456")
+    assert fb.ok, fb.message
+    assert supervision.remove_item(o.pk, supervisor, o.items.get(offer_id="MUG-001").pk, 1, confirmed=True).ok
+    _deliver_all(market)
+    assert not OutboxAction.objects.exclude(state=State.DELIVERED).exists(), list(
+        OutboxAction.objects.values("state", "last_error"))
+    assert '"uin": "1234567890123456"' in market.store.received("setOrderBoxLayout")[-1]["body"]
+    assert o.items.get(offer_id="MUG-001").count == 1 and ring.pk

@@ -54,11 +54,27 @@ def enqueue(campaign: Campaign, kind: str, payload: dict[str, Any], *, order: Or
     return action
 
 
+def is_way_out(action: OutboxAction) -> bool:
+    """A supervisor's way out of an order that cannot go on (cancel as the shop, decide the buyer's
+    cancellation): it must never wait behind a change the Market refused."""
+    if action.kind == Kind.CANCELLATION:
+        return True
+    return action.kind == Kind.STATUS and action.payload.get("status") == "CANCELLED"
+
+
+def _ends_order(action: OutboxAction) -> bool:
+    return (action.kind == Kind.STATUS and action.payload.get("status") == "CANCELLED") or (
+        action.kind == Kind.CANCELLATION and bool(action.payload.get("accepted")))
+
+
 def _blocked_by_earlier(action: OutboxAction) -> OutboxAction | None:
     if action.order_id is None:
         return None
-    return (OutboxAction.objects.filter(order_id=action.order_id, id__lt=action.id, state__in=OPEN_STATES)
-            .order_by("id").first())
+    earlier = OutboxAction.objects.filter(order_id=action.order_id, id__lt=action.id, state__in=OPEN_STATES)
+    if is_way_out(action):
+        # Only what is on the wire goes first; refused or waiting changes are made moot by it.
+        earlier = earlier.filter(state=State.SENDING)
+    return earlier.order_by("id").first()
 
 
 def claim(action_id: int) -> tuple[OutboxAction | None, OutboxAction | None]:
@@ -240,6 +256,14 @@ def _delivered(action: OutboxAction, result: dict[str, Any]) -> tuple[str, None]
         Order.objects.filter(pk=action.order_id).update(**changes)
     if action.kind == Kind.BULK_STATUS:
         _bulk_delivered(action, result)
+    if action.order_id and _ends_order(action):
+        # The order is cancelled: what was refused or still waits before it can never apply.
+        moot = list(OutboxAction.objects.filter(order_id=action.order_id, id__lt=action.id,
+                                                state__in=(State.PENDING, State.FAILED)).values_list("id", flat=True))
+        if moot:
+            OutboxAction.objects.filter(pk__in=moot).update(state=State.SUPERSEDED, next_attempt_at=None)
+            AuditEvent.objects.create(order_id=action.order_id, action="outbox.superseded",
+                                      payload={"action": action.pk, "superseded": moot})
     if action.order_id and action.payload.get("removal"):
         _removal_delivered(action)
     if action.order_id:

@@ -25,6 +25,7 @@ from fulfilment.orders import outbox
 from fulfilment.orders.clients import client_for
 from fulfilment.orders.models import (
     AuditEvent,
+    InstanceKind,
     Order,
     OrderItem,
     OrderStatus,
@@ -114,9 +115,35 @@ def _value(item: OrderItem) -> Decimal:
     return Decimal(value) if value else item.price * item.count
 
 
-def _one_box_layout(items: list[OrderItem], counts: dict[int, int]) -> dict[str, Any]:
-    return {"boxes": [[{"id": i.market_item_id, "fullCount": counts[i.pk]} for i in items if counts[i.pk] > 0]],
-            "allowRemove": True}
+def _one_box_layout(state: PackState, items: list[OrderItem], counts: dict[int, int]) -> dict[str, Any]:
+    """Every remaining unit in one box, each with the codes scanned for it (the Market takes no layout
+    without the codes its items require, removal or not)."""
+    lines = []
+    for i in items:
+        if counts[i.pk] <= 0:
+            continue
+        line: dict[str, Any] = {"id": i.market_item_id, "fullCount": counts[i.pk]}
+        st = state.items.get(i.pk)
+        if st is not None:
+            insts = [PackState._instance(c) for kind in st.accepted for c in st.codes[kind][:counts[i.pk]]]
+            if insts:
+                line["instances"] = insts
+        lines.append(line)
+    return {"boxes": [lines], "allowRemove": True}
+
+
+def missing_codes_refusal(state: PackState, counts: dict[int, int]) -> str | None:
+    """Why the Market would refuse the removal's layout: an item that remains lacks the codes it
+    requires for every unit (setOrderBoxLayout: a code per unit in every layout, MISSING_INSTANCES)."""
+    for pk, st in state.items.items():
+        remaining = counts.get(pk, 0)
+        for kind in st.required:
+            have = len(st.codes[kind])
+            if remaining > 0 and have < remaining:
+                return _("%(sku)s needs a %(kind)s code for each of its %(n)s units and %(have)s are scanned: the "
+                         "Market takes no removal without them. Scan them first.") % {
+                    "sku": st.item.offer_id, "kind": InstanceKind(kind).label, "n": remaining, "have": have}
+    return None
 
 
 def _refresh_promos(order_id: int) -> None:
@@ -155,6 +182,9 @@ def remove_item(order_id: int, user: AbstractBaseUser | None, item_id: int, new_
                 raise Refused(_("Boxes or items of this order are being sent to the Market: wait until they are."))
             counts = {i.pk: i.count for i in items}
             counts[item.pk] = new_count
+            why = None if o.is_dbs else missing_codes_refusal(ctx.state, counts)
+            if why:
+                raise Refused(why + " " + _("If it cannot be shipped, cancel the order as the shop (SHOP_FAILED)."))
             removal = {"item": item.market_item_id, "count": new_count}
             if o.is_dbs:
                 outbox.enqueue(o.campaign, Kind.ITEMS, {"counts": {str(i.market_item_id): counts[i.pk] for i in items},
@@ -187,7 +217,7 @@ def _layout_after_removal(state: PackState, counts: dict[int, int], items: list[
         layout["boxes"] = [box for box in layout["boxes"] if box]
         layout["allowRemove"] = True
         return layout
-    return _one_box_layout(items, counts)
+    return _one_box_layout(state, items, counts)
 
 
 def _item_pk(state: PackState, market_item_id: int) -> int:
