@@ -226,3 +226,18 @@ def exercise_shipments(sandbox, client, ready_ids, late_id):
     client.download_shipment_inbound_act(fbs, shipment.id)
     with pytest.raises(MarketNotFound):
         client.get_shipment(fbs, 1)
+
+
+def test_get_orders_shutdown_date_and_its_retired_answer_follow_the_spec(sandbox, openapi, spec_dict):
+    """getOrder's x-deprecation-config is the date the promo pre-check stops; the sandbox's retired
+    method answers the 404 the spec documents for it (no 410 is documented for any method)."""
+    from fulfilment.market.client import GET_ORDER_SHUTDOWN
+
+    op = spec_dict["paths"]["/v2/campaigns/{campaignId}/orders/{orderId}"]["get"]
+    assert op["x-deprecation-config"]["shutdown-date"] == GET_ORDER_SHUTDOWN.isoformat()
+    assert "410" not in op["responses"] and "404" in op["responses"]
+    p = sandbox.place([("MUG-001", 1)])
+    sandbox.store.set_setting("retired_methods", ["getOrder"])
+    client = sandbox.client(session=ValidatingSession(openapi))
+    with pytest.raises(MarketNotFound):
+        client.get_order(seed.FBS_CAMPAIGN_ID, p["orderId"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import requests
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -246,3 +247,29 @@ def test_a_removal_carries_the_scanned_codes_of_what_remains(market, supervisor)
         OutboxAction.objects.values("state", "last_error"))
     assert '"uin": "1234567890123456"' in market.store.received("setOrderBoxLayout")[-1]["body"]
     assert o.items.get(offer_id="MUG-001").count == 1 and ring.pk
+
+
+def test_a_removal_goes_ahead_when_the_retired_get_order_is_gone(market, supervisor, client):
+    """Issue 13.15: getOrder (deprecated v2, off 2027-04-12) is the only source of promos. Switched
+    off in the sandbox (answered as an unknown path: 404 in the Market's shape), the removal is
+    not blocked: the Market's own refusal comes back and is shown as received, and it holds
+    neither finishing nor the shop's cancellation."""
+    p = market.place([("MUG-001", 1), ("TEA-GREEN-100", 1)], promo_offer="TEA-GREEN-100")
+    _sync(market)
+    requests.post(market.url + "/_sandbox/settings", json={"retired_methods": ["getOrder"]}, timeout=5)
+    o = Order.objects.get(market_id=p["orderId"])
+    tea = o.items.get(offer_id="TEA-GREEN-100")
+    fb = supervision.remove_item(o.pk, supervisor, tea.pk, 0, confirmed=True)
+    assert fb.ok, fb.message
+    assert [r["status"] for r in market.store.received("getOrder")] == [404]
+    _deliver_all(market)
+    action = OutboxAction.objects.get(kind=Kind.LAYOUT)
+    assert action.state == State.FAILED
+    assert action.market_errors[0]["code"] == "ITEM_REMOVAL_NOT_ALLOWED"
+    client.force_login(supervisor)
+    page = client.get(reverse("supervisor-order", args=[o.pk])).content.decode()
+    assert action.market_errors[0]["message"] in page
+    assert "удаляется" not in attempt(o.pk, supervisor, "finish", finishing.finish).message
+    assert supervision.cancel_as_shop(o.pk, supervisor, confirmed=True).ok
+    _deliver_all(market)
+    assert market.stored(p["orderId"])["status"] == "CANCELLED"

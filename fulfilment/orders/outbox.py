@@ -74,6 +74,10 @@ def _blocked_by_earlier(action: OutboxAction) -> OutboxAction | None:
     if is_way_out(action):
         # Only what is on the wire goes first; refused or waiting changes are made moot by it.
         earlier = earlier.filter(state=State.SENDING)
+    elif action.kind == Kind.LAYOUT:
+        # A layout replaces the whole layout: a refused older one (a removal the Market would not
+        # take) is not waited for, and is superseded once this one is delivered.
+        earlier = earlier.exclude(kind=Kind.LAYOUT, state=State.FAILED)
     return earlier.order_by("id").first()
 
 
@@ -256,6 +260,9 @@ def _delivered(action: OutboxAction, result: dict[str, Any]) -> tuple[str, None]
         Order.objects.filter(pk=action.order_id).update(**changes)
     if action.kind == Kind.BULK_STATUS:
         _bulk_delivered(action, result)
+    if action.kind == Kind.LAYOUT and action.order_id:
+        OutboxAction.objects.filter(order_id=action.order_id, id__lt=action.id, kind=Kind.LAYOUT,
+                                    state=State.FAILED).update(state=State.SUPERSEDED, next_attempt_at=None)
     if action.order_id and _ends_order(action):
         # The order is cancelled: what was refused or still waits before it can never apply.
         moot = list(OutboxAction.objects.filter(order_id=action.order_id, id__lt=action.id,

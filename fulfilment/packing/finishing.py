@@ -32,7 +32,8 @@ from .state import PackState
 def finish(op: Operation) -> Feedback:
     """Send the layout (FBS/Express) or the codes and cargo places (DBS) through the outbox."""
     op.check_open()
-    if OutboxAction.objects.filter(order=op.order, state__in=outbox.OPEN_STATES,
+    # A removal the Market refused does not hold the order: the packer then ships every unit.
+    if OutboxAction.objects.filter(order=op.order, state__in=(OutboxAction.State.PENDING, OutboxAction.State.SENDING),
                                    payload__has_key="removal").exists():
         raise Refused(_("An item is being removed at the Market: finish when that is done."))
     state = op.state

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fulfilment.market.client import GET_ORDER_SHUTDOWN
 from fulfilment.market.errors import MarketError
 from fulfilment.market.types import CancellationReason
 from fulfilment.orders import outbox
@@ -149,7 +150,10 @@ def missing_codes_refusal(state: PackState, counts: dict[int, int]) -> str | Non
 def _refresh_promos(order_id: int) -> None:
     """The business order list the sync reads has no promos; the order itself (v2) has. Asked
     before a removal so the special-offer rule is checked here; if the Market cannot be reached,
-    its own answer to the removal will say it."""
+    its own answer to the removal will say it. Only while getOrder lives (its shutdown date, or
+    any error such as the 404 of a retired method): the removal never waits on it."""
+    if timezone.localdate() >= GET_ORDER_SHUTDOWN:
+        return
     order = Order.objects.select_related("campaign__business").get(pk=order_id)
     try:
         remote = client_for(order.campaign.business).get_order(order.campaign.market_id, order.market_id)
