@@ -292,3 +292,27 @@ def test_a_dbs_order_sends_codes_and_cargo_places_never_a_layout_and_every_step_
     start = filtered.index('id="result_list"')
     results = filtered[start:filtered.index("</table>", start)]
     assert results.count('field-action">pack.finish<') == 1 and 'field-action">scan<' not in results
+
+
+def test_the_delivery_interval_is_hh_mm_both_ways(market):
+    """Issue 13.16: the schema says ``format: time`` but the descriptions and TimeIntervalDTO's pattern
+    say HH:MM: the Market takes and returns ``10:00``; the client reads it in both order shapes, and
+    the sandbox refuses what the pattern refuses."""
+    from fulfilment.market.errors import MarketBadRequest
+    from fulfilment.market.types import OrdersFilter
+
+    p = market.place([("MUG-001", 1)], delivery_type="DELIVERY", **DBS)
+    client = market.client()
+    day = timezone.localdate() + dt.timedelta(days=1)
+    with pytest.raises(MarketBadRequest):
+        client.update_order(seed.DBS_CAMPAIGN_ID, p["orderId"], delivery_dates=(day, day),
+                            delivery_times=("10:00:00", "14:00:00"))
+    client.update_order(seed.DBS_CAMPAIGN_ID, p["orderId"], delivery_dates=(day, day),
+                        delivery_times=("10:00", "14:00"))
+    assert market.stored(p["orderId"])["delivery"]["dates"]["fromTime"] == "10:00"
+    business = client.get_business_orders(seed.DEMO_BUSINESS_ID, OrdersFilter(order_ids=(p["orderId"],))).orders[0]
+    v2 = client.get_order(seed.DBS_CAMPAIGN_ID, p["orderId"])
+    for order in (business, v2):
+        dates = order.delivery_dates
+        assert (dates.from_date, dates.to_date, dates.from_time, dates.to_time) == (
+            day, day, dt.time(10, 0), dt.time(14, 0))

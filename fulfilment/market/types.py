@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from .dates import parse_date, parse_datetime
+from .dates import parse_date, parse_datetime, parse_time
 from .errors import MarketProtocolError
 
 E = TypeVar("E", bound=StrEnum)
@@ -255,6 +255,24 @@ class Shipment:
 
 
 @dataclass(frozen=True)
+class DeliveryDates:
+    """``BusinessOrderDeliveryDatesDTO`` / ``OrderDeliveryDatesDTO``: when the order is delivered.
+    Times are 24-hour ``HH:MM`` as the descriptions say (see ``dates.parse_time``)."""
+
+    from_date: dt.date | None
+    to_date: dt.date | None
+    from_time: dt.time | None = None
+    to_time: dt.time | None = None
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any] | None) -> DeliveryDates | None:
+        if not d:
+            return None
+        return cls(parse_date(d.get("fromDate")), parse_date(d.get("toDate") or d.get("fromDate")),
+                   parse_time(d.get("fromTime")), parse_time(d.get("toTime")))
+
+
+@dataclass(frozen=True)
 class Order:
     id: int
     campaign_id: int
@@ -282,6 +300,7 @@ class Order:
     currency: str
     expiry_date: dt.datetime | None
     raw: dict[str, Any] = field(repr=False, compare=False)
+    delivery_dates: DeliveryDates | None = None
 
     @classmethod
     def from_business(cls, d: dict[str, Any]) -> Order:
@@ -309,7 +328,7 @@ class Order:
             delivery_total=_money((prices.get("delivery") or {}), "payment"),
             subsidy_total=_money(prices, "subsidy"),
             currency=((prices.get("payment") or {}).get("currencyId") or "RUR"),
-            expiry_date=None, raw=d,
+            expiry_date=None, raw=d, delivery_dates=DeliveryDates.from_json(delivery.get("dates")),
         )
 
     @classmethod
@@ -336,6 +355,7 @@ class Order:
             items_total=_dec(d.get("itemsTotal")), delivery_total=_dec(d.get("deliveryTotal")),
             subsidy_total=sum((_dec(s.get("amount")) for s in d.get("subsidies") or ()), Decimal(0)),
             currency=d.get("currency", "RUR"), expiry_date=parse_datetime(d.get("expiryDate")), raw=d,
+            delivery_dates=DeliveryDates.from_json(delivery.get("dates")),
         )
 
 

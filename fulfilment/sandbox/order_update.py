@@ -8,6 +8,8 @@ import re
 from .protocol import ApiError, Request, Response, bad
 from .state import MarketState
 
+HH_MM = re.compile(r"^([0-1][0-9]|2[0-3]):[0-5][0-9]$")
+
 
 def update_order(market: MarketState, req: Request) -> Response:
     """updateOrder (seed 003): recipient details and delivery interval; returns operation ids."""
@@ -39,6 +41,10 @@ def update_order(market: MarketState, req: Request) -> Response:
             times = interval.get("deliveryTimeInterval") or {}
             if not dates.get("fromDate") or not times.get("fromTime"):
                 raise bad("deliveryInterval needs deliveryDateInterval and deliveryTimeInterval")
+            for key in ("fromTime", "toTime"):
+                # TimeIntervalDTO's pattern: HH:MM; the order echoes the interval as it was sent.
+                if not HH_MM.match(str(times.get(key) or "")):
+                    raise bad(f"deliveryTimeInterval.{key} must be HH:MM, got {times.get(key)!r}")
             order["delivery"]["dates"].update({k: v for k, v in {
                 "fromDate": dates.get("fromDate"), "toDate": dates.get("toDate") or dates.get("fromDate"),
                 "fromTime": times.get("fromTime"), "toTime": times.get("toTime")}.items() if v})
