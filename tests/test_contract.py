@@ -146,8 +146,13 @@ def test_every_operation_and_error_answer_follows_the_spec(sandbox, openapi):
         Instance(cis=seed.make_cis(seed.CATALOG["TSHIRT-M"], rng)), Instance(cis=seed.make_cis(
             seed.CATALOG["TSHIRT-M"], rng))]})
     client.set_order_shipment_boxes(dbs, tshirt.id, tshirt.shipment.id, 2)
-    client.update_order(dbs, tshirt.id, customer={"firstName": "Анна", "lastName": "Петрова", "phone": "+79990001122"},
-                        delivery_dates=(dt.date(2026, 12, 1), dt.date(2026, 12, 2)), delivery_times=("10:00", "14:00"))
+    with pytest.raises(MarketBadRequest):  # updateOrder is the LaaS model's
+        client.update_order(dbs, tshirt.id, customer={"firstName": "Анна", "lastName": "Петрова",
+                                                      "phone": "+79990001122"})
+    laas = sandbox.place([("MUG-001", 1)], campaign_id=seed.LAAS_CAMPAIGN_ID, program="LAAS", delivery_type="DELIVERY")
+    client.update_order(seed.LAAS_CAMPAIGN_ID, laas["orderId"], customer={
+        "firstName": "Анна", "lastName": "Петрова", "phone": "+79990001122"},
+        delivery_dates=(dt.date(2026, 12, 1), dt.date(2026, 12, 2)), delivery_times=("10:00", "14:00"))
     waiting = next(p for p in client.get_orders(dbs, only_waiting_for_cancellation_approve=True).orders)
     client.accept_order_cancellation(dbs, waiting.id, False, CancellationReason.ORDER_IN_DELIVERY)
     game = next(o for o in orders if o.delivery_type == "DIGITAL")

@@ -23,6 +23,9 @@ class PlacementModel(models.TextChoices):
     FBS = "FBS", "FBS"
     EXPRESS = "EXPRESS", "Express"
     DBS = "DBS", "DBS"
+    # Logistics as a service: the Market delivers for the shop; only here may the recipient and the
+    # courier interval be changed (updateOrder is tagged laas in the spec).
+    LAAS = "LAAS", "LaaS"
 
 
 class OrderStatus(models.TextChoices):
@@ -344,6 +347,11 @@ class Order(models.Model):
     def is_dbs(self) -> bool:
         """The shop delivers it itself: codes go by PUT identifiers, boxes only as a number of cargo places."""
         return self.campaign.placement_model == PlacementModel.DBS
+
+    @property
+    def is_laas(self) -> bool:
+        """Delivered by the Market as a logistics service (PlacementType LAAS): updateOrder applies."""
+        return self.campaign.placement_model == PlacementModel.LAAS
 
     @property
     def is_digital(self) -> bool:

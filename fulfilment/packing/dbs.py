@@ -194,7 +194,8 @@ class OrderUpdateForm(forms.Form):
 
 
 def can_update(order: Order) -> bool:
-    return (order.is_dbs
+    """updateOrder is the LaaS model's (its tags in the spec), until the order is delivered or cancelled."""
+    return (order.is_laas
             and order.status not in (OrderStatus.DELIVERED, OrderStatus.CANCELLED))
 
 
@@ -204,7 +205,7 @@ def update_order(order_id: int, user: AbstractBaseUser | None, form: OrderUpdate
         with locked(order_id, user) as ctx:
             o = ctx.order
             if not can_update(o):
-                raise Refused(_("Only a DBS order that is not delivered or cancelled can be changed."))
+                raise Refused(_("Only a LaaS order that is not delivered or cancelled can be changed."))
             payload = form.payload()
             outbox.enqueue(o.campaign, Kind.UPDATE_ORDER, payload, order=o, user=ctx.user)
             AuditEvent.objects.create(order=o, user=ctx.user, action="order.update", payload={

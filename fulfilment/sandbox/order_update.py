@@ -23,6 +23,10 @@ def update_order(market: MarketState, req: Request) -> Response:
         order = market.store.order(int(change["id"]), conn=conn)
         if order is None or order["campaignId"] != req.params["campaignId"]:
             raise ApiError(404, "ORDER_NOT_FOUND", f"Order {change['id']} not found")
+        if market.placement(order) != "LAAS":
+            # updateOrder is tagged laas only; the Market refuses it for other models with a 400 in
+            # the orders' error shape (400Orders: ApiClientDataErrorResponse), as updateOrderItems does.
+            raise bad("updateOrder is available only for LaaS orders", "METHOD_NOT_ALLOWED_FOR_PLACEMENT")
         if order["status"] in ("DELIVERED", "CANCELLED"):
             raise bad(f"An order in status {order['status']} cannot be changed", "STATUS_NOT_ALLOWED")
         operations = []
