@@ -58,6 +58,9 @@ def test_a_supervisor_decides_removes_changes_and_reports(page, live_server, mar
         page.click("nav >> text=Старший смены")
         row = page.locator("#cancellations tr", has_text=str(asked["orderId"]))
         ticks(page, "#cancellations .countdown")
+        # Accepting is irreversible: without the tick the browser does not send it (issue 13.12).
+        row.locator("button[value=accept]").click()
+        assert page.url.endswith("/supervisor/") and not OutboxAction.objects.exists()
         row.locator("select[name=reason]").select_option("ORDER_IN_DELIVERY")
         row.locator("button[value=reject]").click()
         page.wait_for_selector(".messages .success")

@@ -76,7 +76,12 @@ def test_cancellation_requests_accept_reject_and_the_hourly_limit(market, superv
     page = client.get(reverse("supervisor")).content.decode()
     assert str(a.market_id) in page and "data-deadline" in page
     assert not supervision.decide_cancellation(b.pk, supervisor, accept=False).ok  # a reason is required
-    assert supervision.decide_cancellation(a.pk, supervisor, accept=True).ok
+    unconfirmed = supervision.decide_cancellation(a.pk, supervisor, accept=True)
+    assert not unconfirmed.ok and "подтвержд" in unconfirmed.message.lower()
+    assert not OutboxAction.objects.exists()
+    assert supervision.decide_cancellation(a.pk, supervisor, accept=True, confirmed=True).ok
+    page = client.get(reverse("supervisor")).content.decode()
+    assert page.count('value="accept"') == 2  # the decided row has no live buttons, the others do
     assert supervision.decide_cancellation(b.pk, supervisor, accept=False, reason="ORDER_DELIVERED").ok
     again = supervision.decide_cancellation(a.pk, supervisor, accept=False, reason="ORDER_DELIVERED")
     assert not again.ok and "уже" in again.message
@@ -91,12 +96,12 @@ def test_cancellation_requests_accept_reject_and_the_hourly_limit(market, superv
     OutboxAction.objects.bulk_create([OutboxAction(campaign=c.campaign, kind=Kind.CANCELLATION, payload={},
                                                    state=State.DELIVERED, next_attempt_at=now)
                                       for _ in range(supervision.CANCELLATION_LIMIT)])
-    limited = supervision.decide_cancellation(c.pk, supervisor, accept=True)
+    limited = supervision.decide_cancellation(c.pk, supervisor, accept=True, confirmed=True)
     assert not limited.ok and "500" in limited.message
     assert "500" in client.get(reverse("supervisor")).content.decode()
     OutboxAction.objects.filter(kind=Kind.CANCELLATION, payload={}).update(
         created_at=now - dt.timedelta(hours=2))
-    assert supervision.decide_cancellation(c.pk, supervisor, accept=True).ok
+    assert supervision.decide_cancellation(c.pk, supervisor, accept=True, confirmed=True).ok
 
 
 def test_removing_an_item_checks_the_markets_rules_and_needs_a_confirmation(market, supervisor):
@@ -273,3 +278,15 @@ def test_a_removal_goes_ahead_when_the_retired_get_order_is_gone(market, supervi
     assert supervision.cancel_as_shop(o.pk, supervisor, confirmed=True).ok
     _deliver_all(market)
     assert market.stored(p["orderId"])["status"] == "CANCELLED"
+
+
+def test_every_order_has_a_supervisor_link_for_supervisors_only(client, supervisor, packer):
+    """Issue 13.12: removal and shop cancellation are reachable from any order, not only a reported one."""
+    order = make_order()
+    link = reverse("supervisor-order", args=[order.pk])
+    client.force_login(supervisor)
+    assert link in client.get(reverse("order", args=[order.pk])).content.decode()
+    assert link in client.get(reverse("queue")).content.decode()
+    client.force_login(packer)
+    assert link not in client.get(reverse("order", args=[order.pk])).content.decode()
+    assert link not in client.get(reverse("queue")).content.decode()

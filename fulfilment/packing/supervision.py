@@ -61,8 +61,12 @@ def cancellations_sent_last_hour(campaign_id: int) -> int:
                                        created_at__gte=timezone.now() - CANCELLATION_WINDOW).count()
 
 
-def decide_cancellation(order_id: int, user: AbstractBaseUser | None, accept: bool, reason: str = "") -> Feedback:
-    """Accept the buyer's cancellation, or reject it because the order was delivered or is on its way."""
+def decide_cancellation(order_id: int, user: AbstractBaseUser | None, accept: bool, reason: str = "",
+                        confirmed: bool = False) -> Feedback:
+    """Accept the buyer's cancellation (irreversible: it takes an explicit confirmation), or reject it
+    because the order was delivered or is on its way."""
+    if accept and not confirmed:
+        return Feedback(False, _("Tick the confirmation: an accepted cancellation cannot be undone."))
     try:
         with locked(order_id, user) as ctx:
             o = ctx.order
