@@ -4,8 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from fulfilment.packing.login import LoginForm
-from fulfilment.packing.views import actions, barcode_links, digital, order, queue, sheets, site
-from fulfilment.packing.views import supervisor as sup
+from fulfilment.packing.views import actions, barcode_links, digital, order, queue, sheets, site, supervisor as sup
 
 admin.site.site_header = "Fulfilment"
 

@@ -134,6 +134,8 @@ def market(sandbox: Sandbox, db: None) -> Sandbox:
     Campaign.objects.create(market_id=seed.FBS_CAMPAIGN_ID, business=business, name="FBS")
     Campaign.objects.create(market_id=seed.DBS_CAMPAIGN_ID, business=business, name="DBS",
                             placement_model=PlacementModel.DBS)
+    Campaign.objects.create(market_id=seed.LAAS_CAMPAIGN_ID, business=business, name="LaaS",
+                            placement_model=PlacementModel.LAAS)
     sandbox.business = business  # type: ignore[attr-defined]
     return sandbox
 

@@ -48,7 +48,9 @@ def test_a_supervisor_decides_removes_changes_and_reports(page, live_server, mar
     asked = market.place([("MUG-001", 1), ("TEA-GREEN-100", 1)], delivery_type="DELIVERY", status="DELIVERY",
                          substatus="DELIVERY_SERVICE_RECEIVED", cancel_requested=True, **DBS)
     short = market.place([("MUG-001", 3), ("TEA-GREEN-100", 2)], created_ago=dt.timedelta(days=1))
-    courier = market.place([("NOTEBOOK-A5", 2)], delivery_type="DELIVERY", created_ago=dt.timedelta(days=1), **DBS)
+    # updateOrder is the LaaS model's: the recipient is changed on a LaaS courier order.
+    courier = market.place([("NOTEBOOK-A5", 2)], delivery_type="DELIVERY", created_ago=dt.timedelta(days=1),
+                           campaign_id=seed.LAAS_CAMPAIGN_ID, program="LAAS")
     sync_business(market.business.pk, client=market.client())
     short_order, courier_order = (Order.objects.get(market_id=p["orderId"]) for p in (short, courier))
     with Worker(concurrency=2) as worker:
@@ -56,6 +58,9 @@ def test_a_supervisor_decides_removes_changes_and_reports(page, live_server, mar
         page.click("nav >> text=Старший смены")
         row = page.locator("#cancellations tr", has_text=str(asked["orderId"]))
         ticks(page, "#cancellations .countdown")
+        # Accepting is irreversible: without the tick the browser does not send it (issue 13.12).
+        row.locator("button[value=accept]").click()
+        assert page.url.endswith("/supervisor/") and not OutboxAction.objects.exists()
         row.locator("select[name=reason]").select_option("ORDER_IN_DELIVERY")
         row.locator("button[value=reject]").click()
         page.wait_for_selector(".messages .success")

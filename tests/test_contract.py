@@ -146,8 +146,13 @@ def test_every_operation_and_error_answer_follows_the_spec(sandbox, openapi):
         Instance(cis=seed.make_cis(seed.CATALOG["TSHIRT-M"], rng)), Instance(cis=seed.make_cis(
             seed.CATALOG["TSHIRT-M"], rng))]})
     client.set_order_shipment_boxes(dbs, tshirt.id, tshirt.shipment.id, 2)
-    client.update_order(dbs, tshirt.id, customer={"firstName": "Анна", "lastName": "Петрова", "phone": "+79990001122"},
-                        delivery_dates=(dt.date(2026, 12, 1), dt.date(2026, 12, 2)), delivery_times=("10:00", "14:00"))
+    with pytest.raises(MarketBadRequest):  # updateOrder is the LaaS model's
+        client.update_order(dbs, tshirt.id, customer={"firstName": "Анна", "lastName": "Петрова",
+                                                      "phone": "+79990001122"})
+    laas = sandbox.place([("MUG-001", 1)], campaign_id=seed.LAAS_CAMPAIGN_ID, program="LAAS", delivery_type="DELIVERY")
+    client.update_order(seed.LAAS_CAMPAIGN_ID, laas["orderId"], customer={
+        "firstName": "Анна", "lastName": "Петрова", "phone": "+79990001122"},
+        delivery_dates=(dt.date(2026, 12, 1), dt.date(2026, 12, 2)), delivery_times=("10:00", "14:00"))
     waiting = next(p for p in client.get_orders(dbs, only_waiting_for_cancellation_approve=True).orders)
     client.accept_order_cancellation(dbs, waiting.id, False, CancellationReason.ORDER_IN_DELIVERY)
     game = next(o for o in orders if o.delivery_type == "DIGITAL")
@@ -226,3 +231,18 @@ def exercise_shipments(sandbox, client, ready_ids, late_id):
     client.download_shipment_inbound_act(fbs, shipment.id)
     with pytest.raises(MarketNotFound):
         client.get_shipment(fbs, 1)
+
+
+def test_get_orders_shutdown_date_and_its_retired_answer_follow_the_spec(sandbox, openapi, spec_dict):
+    """getOrder's x-deprecation-config is the date the promo pre-check stops; the sandbox's retired
+    method answers the 404 the spec documents for it (no 410 is documented for any method)."""
+    from fulfilment.market.client import GET_ORDER_SHUTDOWN
+
+    op = spec_dict["paths"]["/v2/campaigns/{campaignId}/orders/{orderId}"]["get"]
+    assert op["x-deprecation-config"]["shutdown-date"] == GET_ORDER_SHUTDOWN.isoformat()
+    assert "410" not in op["responses"] and "404" in op["responses"]
+    p = sandbox.place([("MUG-001", 1)])
+    sandbox.store.set_setting("retired_methods", ["getOrder"])
+    client = sandbox.client(session=ValidatingSession(openapi))
+    with pytest.raises(MarketNotFound):
+        client.get_order(seed.FBS_CAMPAIGN_ID, p["orderId"])

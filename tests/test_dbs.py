@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 Kind = OutboxAction.Kind
 State = OutboxAction.State
 DBS = {"campaign_id": seed.DBS_CAMPAIGN_ID, "program": "DBS"}
+LAAS = {"campaign_id": seed.LAAS_CAMPAIGN_ID, "program": "LAAS"}
 
 
 @pytest.fixture(autouse=True)
@@ -124,16 +125,23 @@ def test_processing_time_is_when_the_sync_saw_the_order_change_into_it(market):
 
 # --- recipient and delivery interval -------------------------------------------------------------
 def test_recipient_and_interval_changes_are_checked_and_the_operations_shown(market, supervisor, client):
-    courier = market.place([("MUG-001", 1)], delivery_type="DELIVERY", **DBS)
-    pickup = market.place([("MUG-001", 1)], delivery_type="PICKUP", **DBS)
+    """updateOrder is the LaaS model's (issue 13.14): offered and sent only there."""
+    courier = market.place([("MUG-001", 1)], delivery_type="DELIVERY", **LAAS)
+    pickup = market.place([("MUG-001", 1)], delivery_type="PICKUP", **LAAS)
     fbs = market.place([("MUG-001", 1)], delivery_type="DELIVERY")
+    dbs = market.place([("MUG-001", 1)], delivery_type="DELIVERY", **DBS)
     _sync(market)
-    order, at_pickup, fbs_order = (Order.objects.get(market_id=p["orderId"]) for p in (courier, pickup, fbs))
+    order, at_pickup, fbs_order, dbs_order = (Order.objects.get(market_id=p["orderId"])
+                                              for p in (courier, pickup, fbs, dbs))
     _login(client, supervisor)
     page = client.get(reverse("supervisor-order", args=[order.pk])).content.decode()
     assert 'name="phone"' in page and 'name="from_date"' in page
     assert courier["delivery"]["dates"]["fromDate"] in page  # the current interval, to start from
     assert 'name="phone"' not in client.get(reverse("supervisor-order", args=[fbs_order.pk])).content.decode()
+    assert 'name="phone"' not in client.get(reverse("supervisor-order", args=[dbs_order.pk])).content.decode()
+    dbs_refused = client.post(reverse("supervisor-update-order", args=[dbs_order.pk]),
+                              {"last_name": "Орлова", "first_name": "Мария", "phone": "+79990001122"}, follow=True)
+    assert "Only a LaaS order" in dbs_refused.content.decode()
     pickup_page = client.get(reverse("supervisor-order", args=[at_pickup.pk])).content.decode()
     assert 'name="phone"' in pickup_page and 'name="from_date"' not in pickup_page
 
@@ -157,7 +165,7 @@ def test_recipient_and_interval_changes_are_checked_and_the_operations_shown(mar
     assert pickup_interval.status_code == 400 and "courier" in pickup_interval.content.decode()
     refused = client.post(reverse("supervisor-update-order", args=[fbs_order.pk]),
                           {"last_name": "Орлова", "first_name": "Мария", "phone": "+79990001122"}, follow=True)
-    assert "Only a DBS order" in refused.content.decode()
+    assert "Only a LaaS order" in refused.content.decode()
     assert not OutboxAction.objects.filter(kind=Kind.UPDATE_ORDER).exists()
 
     ok = client.post(url, {"last_name": "Орлова", "first_name": "Мария", "middle_name": "", "phone": "+7 999 000-11-22",
@@ -294,3 +302,41 @@ def test_a_dbs_order_sends_codes_and_cargo_places_never_a_layout_and_every_step_
     start = filtered.index('id="result_list"')
     results = filtered[start:filtered.index("</table>", start)]
     assert results.count('field-action">pack.finish<') == 1 and 'field-action">scan<' not in results
+
+
+def test_the_delivery_interval_is_hh_mm_both_ways(market):
+    """Issue 13.16: the schema says ``format: time`` but the descriptions and TimeIntervalDTO's pattern
+    say HH:MM: the Market takes and returns ``10:00``; the client reads it in both order shapes, and
+    the sandbox refuses what the pattern refuses."""
+    from fulfilment.market.errors import MarketBadRequest
+    from fulfilment.market.types import OrdersFilter
+
+    p = market.place([("MUG-001", 1)], delivery_type="DELIVERY", **LAAS)
+    client = market.client()
+    day = timezone.localdate() + dt.timedelta(days=1)
+    with pytest.raises(MarketBadRequest):
+        client.update_order(seed.LAAS_CAMPAIGN_ID, p["orderId"], delivery_dates=(day, day),
+                            delivery_times=("10:00:00", "14:00:00"))
+    client.update_order(seed.LAAS_CAMPAIGN_ID, p["orderId"], delivery_dates=(day, day),
+                        delivery_times=("10:00", "14:00"))
+    assert market.stored(p["orderId"])["delivery"]["dates"]["fromTime"] == "10:00"
+    business = client.get_business_orders(seed.DEMO_BUSINESS_ID, OrdersFilter(order_ids=(p["orderId"],))).orders[0]
+    v2 = client.get_order(seed.LAAS_CAMPAIGN_ID, p["orderId"])
+    for order in (business, v2):
+        dates = order.delivery_dates
+        assert (dates.from_date, dates.to_date, dates.from_time, dates.to_time) == (
+            day, day, dt.time(10, 0), dt.time(14, 0))
+
+
+def test_the_sandbox_refuses_update_order_outside_laas_as_the_market_does(market):
+    """updateOrder is tagged laas only: for a DBS (or FBS) order the Market answers 400 in its orders'
+    error shape, and nothing changes."""
+    from fulfilment.market.errors import MarketBadRequest
+
+    p = market.place([("MUG-001", 1)], delivery_type="DELIVERY", **DBS)
+    with pytest.raises(MarketBadRequest) as refused:
+        market.client().update_order(seed.DBS_CAMPAIGN_ID, p["orderId"], customer={
+            "firstName": "Анна", "lastName": "Петрова", "phone": "+79990001122"})
+    assert refused.value.errors[0].code == "METHOD_NOT_ALLOWED_FOR_PLACEMENT"
+    assert "buyer" not in market.stored(p["orderId"])["_sandbox"] or market.stored(p["orderId"])["_sandbox"][
+        "buyer"].get("lastName") != "Петрова"

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fulfilment.market import notification_values as values
-from fulfilment.market import notifications as n
+from fulfilment.market import notification_values as values, notifications as n
 from fulfilment.market.types import OrderStatus
 
 T = "2025-01-16T10:09:49.759084017Z"

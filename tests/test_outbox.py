@@ -200,3 +200,20 @@ def test_a_removal_is_its_own_kind_and_no_newer_layout_supersedes_it(synced):
     assert mug.count == 1 and order.audit_events.get(action="item.removed").payload == {
         "item": mug.market_item_id, "count": 1}
     assert deliver(synced, layout)[0] == State.DELIVERED
+
+
+def test_a_refused_action_never_holds_back_the_shops_cancellation(synced):
+    """Issue 13.3: a layout the Market refused waits for staff, but cancelling the order as the shop
+    (the way out of it) is sent at once; the refused change is then moot."""
+    order = Order.objects.get(items__offer_id="MUG-001")
+    item = order.items.get()
+    refused = add(order, ch.BoxLayout(((BoxLine(item.market_item_id, 1),),)))  # 1 of 2
+    assert deliver(synced, refused)[0] == State.FAILED
+    ready = add(order, ch.StatusChange("PROCESSING", "READY_TO_SHIP"))
+    assert deliver(synced, ready) == (State.PENDING, None)  # an ordinary change still waits behind it
+    cancel = add(order, ch.StatusChange("CANCELLED", "SHOP_FAILED"))
+    assert deliver(synced, cancel) == (State.DELIVERED, None)
+    assert synced.store.order(order.market_id)["status"] == "CANCELLED"
+    refused.refresh_from_db()
+    ready.refresh_from_db()
+    assert refused.state == State.SUPERSEDED and ready.state == State.SUPERSEDED

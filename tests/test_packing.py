@@ -12,9 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from fulfilment.market.changes import BoxLayout
-from fulfilment.market.types import BoxLine as MarketBoxLine
-from fulfilment.market.types import Instance as MarketInstance
-from fulfilment.market.types import PartialCount
+from fulfilment.market.types import BoxLine as MarketBoxLine, Instance as MarketInstance, PartialCount
 from fulfilment.orders import outbox
 from fulfilment.orders.models import AuditEvent, Box, BoxLine, CatalogueOffer, Instance, OutboxAction, ProductBarcode
 from fulfilment.packing import boxes, finishing, scanning
@@ -23,8 +21,7 @@ from fulfilment.packing.state import PackState
 from fulfilment.sandbox import rules
 from fulfilment.sandbox.seed import CATALOG
 
-from .builders import make_campaign, make_linked_order
-from .builders import make_order as make_unlinked_order
+from .builders import make_campaign, make_linked_order, make_order as make_unlinked_order
 
 pytestmark = pytest.mark.django_db
 

@@ -58,7 +58,7 @@ def test_oauth_bearer_works_too(sandbox):
     from fulfilment.market.client import Credentials, MarketClient
 
     client = MarketClient(Credentials(seed.DEMO_API_KEY, "OAUTH"), sandbox.url)
-    assert {c.id for c in client.get_campaigns()} == {FBS, seed.EXPRESS_CAMPAIGN_ID, DBS}
+    assert {c.id for c in client.get_campaigns()} == {FBS, seed.EXPRESS_CAMPAIGN_ID, DBS, seed.LAAS_CAMPAIGN_ID}
 
 
 # --- listing ------------------------------------------------------------------------------------
@@ -266,8 +266,9 @@ def test_digital_keys_within_30_minutes(sandbox):
 
 
 def test_update_order_returns_operation_ids(sandbox):
-    order = sandbox.place([("MUG-001", 1)], campaign_id=DBS, program="DBS", delivery_type="DELIVERY")
-    ops = sandbox.client().update_order(DBS, order["orderId"],
+    laas = seed.LAAS_CAMPAIGN_ID  # updateOrder is the LaaS model's
+    order = sandbox.place([("MUG-001", 1)], campaign_id=laas, program="LAAS", delivery_type="DELIVERY")
+    ops = sandbox.client().update_order(laas, order["orderId"],
                                         customer={"firstName": "Анна", "lastName": "Петрова", "phone": "+79990001122"},
                                         delivery_dates=(dt.date(2026, 12, 1), dt.date(2026, 12, 1)),
                                         delivery_times=("10:00", "14:00"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import requests
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -76,7 +77,12 @@ def test_cancellation_requests_accept_reject_and_the_hourly_limit(market, superv
     page = client.get(reverse("supervisor")).content.decode()
     assert str(a.market_id) in page and "data-deadline" in page
     assert not supervision.decide_cancellation(b.pk, supervisor, accept=False).ok  # a reason is required
-    assert supervision.decide_cancellation(a.pk, supervisor, accept=True).ok
+    unconfirmed = supervision.decide_cancellation(a.pk, supervisor, accept=True)
+    assert not unconfirmed.ok and "подтвержд" in unconfirmed.message.lower()
+    assert not OutboxAction.objects.exists()
+    assert supervision.decide_cancellation(a.pk, supervisor, accept=True, confirmed=True).ok
+    page = client.get(reverse("supervisor")).content.decode()
+    assert page.count('value="accept"') == 2  # the decided row has no live buttons, the others do
     assert supervision.decide_cancellation(b.pk, supervisor, accept=False, reason="ORDER_DELIVERED").ok
     again = supervision.decide_cancellation(a.pk, supervisor, accept=False, reason="ORDER_DELIVERED")
     assert not again.ok and "уже" in again.message
@@ -91,12 +97,12 @@ def test_cancellation_requests_accept_reject_and_the_hourly_limit(market, superv
     OutboxAction.objects.bulk_create([OutboxAction(campaign=c.campaign, kind=Kind.CANCELLATION, payload={},
                                                    state=State.DELIVERED, next_attempt_at=now)
                                       for _ in range(supervision.CANCELLATION_LIMIT)])
-    limited = supervision.decide_cancellation(c.pk, supervisor, accept=True)
+    limited = supervision.decide_cancellation(c.pk, supervisor, accept=True, confirmed=True)
     assert not limited.ok and "500" in limited.message
     assert "500" in client.get(reverse("supervisor")).content.decode()
     OutboxAction.objects.filter(kind=Kind.CANCELLATION, payload={}).update(
         created_at=now - dt.timedelta(hours=2))
-    assert supervision.decide_cancellation(c.pk, supervisor, accept=True).ok
+    assert supervision.decide_cancellation(c.pk, supervisor, accept=True, confirmed=True).ok
 
 
 def test_removing_an_item_checks_the_markets_rules_and_needs_a_confirmation(market, supervisor):
@@ -215,3 +221,75 @@ def test_a_decision_goes_back_to_the_page_it_came_from(client, supervisor):
     client.force_login(supervisor)
     resp = client.post(reverse("supervisor-back-to-packing", args=[o.pk]), {"next": "/supervisor/?tab=1"})
     assert resp.status_code == 302 and resp["Location"] == "/supervisor/?tab=1"
+
+
+def test_a_removal_the_market_would_refuse_for_missing_codes_is_refused_before_sending(market, supervisor):
+    """Issue 13.3: an FBS order whose remaining item needs a UIN for every unit cannot lose another
+    item before the UIN is scanned (the Market answers MISSING_INSTANCES): nothing is sent, the way
+    out (cancel as the shop) is offered and reaches the Market."""
+    p = market.place([("RING-585", 1), ("MUG-001", 1)])
+    _sync(market)
+    o = Order.objects.get(market_id=p["orderId"])
+    mug = o.items.get(offer_id="MUG-001")
+    fb = supervision.remove_item(o.pk, supervisor, mug.pk, 0, confirmed=True)
+    assert not fb.ok and "RING-585" in fb.message and "УИН" in fb.message and "SHOP_FAILED" in fb.message, fb.message
+    assert not OutboxAction.objects.exists()
+    assert not market.store.received("setOrderBoxLayout")
+    # Finishing is not blocked by anything and the shop can still cancel.
+    assert supervision.cancel_as_shop(o.pk, supervisor, confirmed=True).ok
+    _deliver_all(market)
+    assert market.stored(p["orderId"])["status"] == "CANCELLED"
+
+
+def test_a_removal_carries_the_scanned_codes_of_what_remains(market, supervisor):
+    """Once the remaining item's codes are scanned, the removal's layout carries them and the Market accepts it."""
+    p = market.place([("RING-585", 1), ("MUG-001", 2)])
+    _sync(market)
+    o = Order.objects.get(market_id=p["orderId"])
+    ring = o.items.get(offer_id="RING-585")
+    fb = scanning.scan(o.pk, supervisor, "1234567890123456")
+    assert fb.ok, fb.message
+    assert supervision.remove_item(o.pk, supervisor, o.items.get(offer_id="MUG-001").pk, 1, confirmed=True).ok
+    _deliver_all(market)
+    assert not OutboxAction.objects.exclude(state=State.DELIVERED).exists(), list(
+        OutboxAction.objects.values("state", "last_error"))
+    assert '"uin": "1234567890123456"' in market.store.received("setOrderBoxLayout")[-1]["body"]
+    assert o.items.get(offer_id="MUG-001").count == 1 and ring.pk
+
+
+def test_a_removal_goes_ahead_when_the_retired_get_order_is_gone(market, supervisor, client):
+    """Issue 13.15: getOrder (deprecated v2, off 2027-04-12) is the only source of promos. Switched
+    off in the sandbox (answered as an unknown path: 404 in the Market's shape), the removal is
+    not blocked: the Market's own refusal comes back and is shown as received, and it holds
+    neither finishing nor the shop's cancellation."""
+    p = market.place([("MUG-001", 1), ("TEA-GREEN-100", 1)], promo_offer="TEA-GREEN-100")
+    _sync(market)
+    requests.post(market.url + "/_sandbox/settings", json={"retired_methods": ["getOrder"]}, timeout=5)
+    o = Order.objects.get(market_id=p["orderId"])
+    tea = o.items.get(offer_id="TEA-GREEN-100")
+    fb = supervision.remove_item(o.pk, supervisor, tea.pk, 0, confirmed=True)
+    assert fb.ok, fb.message
+    assert [r["status"] for r in market.store.received("getOrder")] == [404]
+    _deliver_all(market)
+    action = OutboxAction.objects.get(kind=Kind.REMOVAL)  # a removal is its own kind (its layout inside)
+    assert action.state == State.FAILED
+    assert action.market_errors[0]["code"] == "ITEM_REMOVAL_NOT_ALLOWED"
+    client.force_login(supervisor)
+    page = client.get(reverse("supervisor-order", args=[o.pk])).content.decode()
+    assert action.market_errors[0]["message"] in page
+    assert "удаляется" not in attempt(o.pk, supervisor, "finish", finishing.finish).message
+    assert supervision.cancel_as_shop(o.pk, supervisor, confirmed=True).ok
+    _deliver_all(market)
+    assert market.stored(p["orderId"])["status"] == "CANCELLED"
+
+
+def test_every_order_has_a_supervisor_link_for_supervisors_only(client, supervisor, packer):
+    """Issue 13.12: removal and shop cancellation are reachable from any order, not only a reported one."""
+    order = make_order()
+    link = reverse("supervisor-order", args=[order.pk])
+    client.force_login(supervisor)
+    assert link in client.get(reverse("order", args=[order.pk])).content.decode()
+    assert link in client.get(reverse("queue")).content.decode()
+    client.force_login(packer)
+    assert link not in client.get(reverse("order", args=[order.pk])).content.decode()
+    assert link not in client.get(reverse("queue")).content.decode()

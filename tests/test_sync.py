@@ -11,8 +11,7 @@ from django.utils import translation
 from fulfilment.market.types import BoxLine, PartialCount
 from fulfilment.orders import sync
 from fulfilment.orders.mirror import market_layout
-from fulfilment.orders.models import Box, Business, Campaign, Order, OrderItem, PlacementModel
-from fulfilment.orders.models import BoxLine as LocalLine
+from fulfilment.orders.models import Box, BoxLine as LocalLine, Business, Campaign, Order, OrderItem, PlacementModel
 from fulfilment.sandbox import seed
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,7 @@ import pytest
 import requests
 from django.db.models import F
 
-from fulfilment.market.types import BoxLine
-from fulfilment.market.types import Instance as RemoteInstance
+from fulfilment.market.types import BoxLine, Instance as RemoteInstance
 from fulfilment.orders import sync, verification
 from fulfilment.orders.models import Instance, InstanceKind, Order, Verification
 from fulfilment.sandbox import seed

@@ -69,6 +69,8 @@ from .types import (
 
 log = logging.getLogger("fulfilment.market")
 DEFAULT_BASE_URL = "https://api.partner.market.yandex.ru"
+# getOrder's x-deprecation-config: degraded from 2027-01-18, gone from 2027-04-12 (getBusinessOrders replaces it).
+GET_ORDER_SHUTDOWN = dt.date(2027, 4, 12)
 FILE_TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.ms-excel"}  # ``expect`` → Accept
 
 

@@ -17,6 +17,11 @@ _DMY = re.compile(r"^(\d{2})-(\d{2})-(\d{4})$")
 _DMY_HMS = re.compile(r"^(\d{2})-(\d{2})-(\d{4}) (\d{2}):(\d{2}):(\d{2})$")
 
 
+# The delivery interval's times: the descriptions (and TimeIntervalDTO's pattern) say 24-hour HH:MM;
+# the schema's ``format: time`` would be RFC 3339's HH:MM:SS. The Market returns what it is sent, HH:MM.
+_HM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+
+
 class MarketDateError(ValueError):
     """A date string in none of the formats the Market documents."""
 
@@ -52,6 +57,21 @@ def parse_datetime(value: str | None, tz: dt.tzinfo = MARKET_TZ) -> dt.datetime 
     except ValueError as exc:
         raise MarketDateError(f"not a Market date-time: {value!r}") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def parse_time(value: str | None) -> dt.time | None:
+    """``10:00`` (as documented; ``10:00:00`` is read too, should the Market ever add seconds) → time."""
+    if not value:
+        return None
+    m = _HM.match(value)
+    if not m:
+        raise MarketDateError(f"not a Market time (HH:MM): {value!r}")
+    return dt.time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
+
+
+def format_time(value: dt.time) -> str:
+    """time → ``HH:MM``, as the delivery interval is written."""
+    return value.strftime("%H:%M")
 
 
 def format_date(value: dt.date) -> str:

@@ -12,35 +12,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .dates import parse_date, parse_datetime
-from .enums import (
-    BuyerType as BuyerType,
-)
-from .enums import (
-    CancellationReason as CancellationReason,
-)
+from .dates import parse_date, parse_datetime, parse_time
 from .enums import (  # re-exported: types is where callers look for the Market's vocabulary
+    BuyerType as BuyerType,
+    CancellationReason as CancellationReason,
     E as E,
-)
-from .enums import (
     InstanceType as InstanceType,
-)
-from .enums import (
     ItemsModificationReason as ItemsModificationReason,
-)
-from .enums import (
     OrderStatus as OrderStatus,
-)
-from .enums import (
     OrderSubstatus as OrderSubstatus,
-)
-from .enums import (
     PageFormat as PageFormat,
-)
-from .enums import (
     PlacementType as PlacementType,
-)
-from .enums import (
     enum_or_str as enum_or_str,
 )
 from .errors import MarketProtocolError
@@ -209,6 +191,24 @@ class Shipment:
 
 
 @dataclass(frozen=True)
+class DeliveryDates:
+    """``BusinessOrderDeliveryDatesDTO`` / ``OrderDeliveryDatesDTO``: when the order is delivered.
+    Times are 24-hour ``HH:MM`` as the descriptions say (see ``dates.parse_time``)."""
+
+    from_date: dt.date | None
+    to_date: dt.date | None
+    from_time: dt.time | None = None
+    to_time: dt.time | None = None
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any] | None) -> DeliveryDates | None:
+        if not d:
+            return None
+        return cls(parse_date(d.get("fromDate")), parse_date(d.get("toDate") or d.get("fromDate")),
+                   parse_time(d.get("fromTime")), parse_time(d.get("toTime")))
+
+
+@dataclass(frozen=True)
 class Order:
     id: int
     campaign_id: int
@@ -236,6 +236,7 @@ class Order:
     currency: str
     expiry_date: dt.datetime | None
     raw: dict[str, Any] = field(repr=False, compare=False)
+    delivery_dates: DeliveryDates | None = None
 
     @classmethod
     def from_business(cls, d: dict[str, Any]) -> Order:
@@ -263,7 +264,7 @@ class Order:
             delivery_total=_money((prices.get("delivery") or {}), "payment"),
             subsidy_total=_money(prices, "subsidy"),
             currency=((prices.get("payment") or {}).get("currencyId") or "RUR"),
-            expiry_date=None, raw=d,
+            expiry_date=None, raw=d, delivery_dates=DeliveryDates.from_json(delivery.get("dates")),
         )
 
     @classmethod
@@ -290,6 +291,7 @@ class Order:
             items_total=_dec(d.get("itemsTotal")), delivery_total=_dec(d.get("deliveryTotal")),
             subsidy_total=sum((_dec(s.get("amount")) for s in d.get("subsidies") or ()), Decimal(0)),
             currency=d.get("currency", "RUR"), expiry_date=parse_datetime(d.get("expiryDate")), raw=d,
+            delivery_dates=DeliveryDates.from_json(delivery.get("dates")),
         )
 
 

@@ -99,11 +99,32 @@ def open_changes(order: Order, change_type: type[C]) -> list[C]:
     return [change_of(a) for a in actions.order_by("id")]  # type: ignore[misc]
 
 
+def is_way_out(action: OutboxAction) -> bool:
+    """A supervisor's way out of an order that cannot go on (cancel as the shop, decide the buyer's
+    cancellation): it must never wait behind a change the Market refused."""
+    if action.kind == Kind.CANCELLATION:
+        return True
+    change = sent_change(action) if action.kind == Kind.STATUS else None
+    return isinstance(change, StatusChange) and change.status == "CANCELLED"
+
+
+def _ends_order(action: OutboxAction, change: Change) -> bool:
+    return (isinstance(change, StatusChange) and change.status == "CANCELLED") or (
+        isinstance(change, CancellationDecision) and change.accepted)
+
+
 def _blocked_by_earlier(action: OutboxAction) -> OutboxAction | None:
     if action.order_id is None:
         return None
-    return (OutboxAction.objects.filter(order_id=action.order_id, id__lt=action.id, state__in=OPEN_STATES)
-            .order_by("id").first())
+    earlier = OutboxAction.objects.filter(order_id=action.order_id, id__lt=action.id, state__in=OPEN_STATES)
+    if is_way_out(action):
+        # Only what is on the wire goes first; refused or waiting changes are made moot by it.
+        earlier = earlier.filter(state=State.SENDING)
+    elif action.kind in (Kind.LAYOUT, Kind.REMOVAL):
+        # A layout replaces the whole layout: a refused older one (a removal the Market would not
+        # take) is not waited for, and is superseded once this one is delivered.
+        earlier = earlier.exclude(kind__in=(Kind.LAYOUT, Kind.REMOVAL), state=State.FAILED)
+    return earlier.order_by("id").first()
 
 
 def claim(action_id: int) -> tuple[OutboxAction | None, OutboxAction | None]:
@@ -249,6 +270,18 @@ def _delivered(action: OutboxAction, change: Change, result: dict[str, Any]) -> 
         Order.objects.filter(pk=action.order_id).update(**changes)
     if isinstance(change, StatusChanges):
         _bulk_delivered(action, result)
+    if action.kind in (Kind.LAYOUT, Kind.REMOVAL) and action.order_id:
+        # A layout delivered replaces the whole layout: an older one the Market refused is moot.
+        OutboxAction.objects.filter(order_id=action.order_id, id__lt=action.id, kind__in=(Kind.LAYOUT, Kind.REMOVAL),
+                                    state=State.FAILED).update(state=State.SUPERSEDED, next_attempt_at=None)
+    if action.order_id and _ends_order(action, change):
+        # The order is cancelled: what was refused or still waits before it can never apply.
+        moot = list(OutboxAction.objects.filter(order_id=action.order_id, id__lt=action.id,
+                                                state__in=(State.PENDING, State.FAILED)).values_list("id", flat=True))
+        if moot:
+            OutboxAction.objects.filter(pk__in=moot).update(state=State.SUPERSEDED, next_attempt_at=None)
+            AuditEvent.objects.create(order_id=action.order_id, action="outbox.superseded",
+                                      payload={"action": action.pk, "superseded": moot})
     if isinstance(change, ItemRemoval) and action.order_id:
         _removal_delivered(action, change)
     if action.order_id:

@@ -3,8 +3,7 @@ from axes.models import AccessAttempt
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy as _, ngettext
 
 from .login import AdminLoginForm, unlock
 from .models import StaffSettings

@@ -11,8 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _, gettext_lazy
 
 from fulfilment.market.changes import DigitalCodes, OrderUpdate, Recipient
 from fulfilment.market.types import DigitalItem
@@ -192,7 +191,8 @@ class OrderUpdateForm(forms.Form):
 
 
 def can_update(order: Order) -> bool:
-    return (order.is_dbs
+    """updateOrder is the LaaS model's (its tags in the spec), until the order is delivered or cancelled."""
+    return (order.is_laas
             and order.status not in (OrderStatus.DELIVERED, OrderStatus.CANCELLED))
 
 
@@ -202,7 +202,7 @@ def update_order(order_id: int, user: AbstractBaseUser | None, form: OrderUpdate
         with locked(order_id, user) as ctx:
             o = ctx.order
             if not can_update(o):
-                raise Refused(_("Only a DBS order that is not delivered or cancelled can be changed."))
+                raise Refused(_("Only a LaaS order that is not delivered or cancelled can be changed."))
             change = form.change()
             outbox.enqueue(o.campaign, change, order=o, user=ctx.user)
             AuditEvent.objects.create(order=o, user=ctx.user, action="order.update", payload={

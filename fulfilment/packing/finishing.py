@@ -33,8 +33,9 @@ from .state import PackState
 def finish(op: Operation) -> Feedback:
     """Send the layout (FBS/Express) or the codes and cargo places (DBS) through the outbox."""
     op.check_open()
+    # A removal the Market refused does not hold the order: the packer then ships every unit.
     if OutboxAction.objects.filter(order=op.order, kind=OutboxAction.Kind.REMOVAL,
-                                   state__in=outbox.OPEN_STATES).exists():
+                                   state__in=(OutboxAction.State.PENDING, OutboxAction.State.SENDING)).exists():
         raise Refused(_("An item is being removed at the Market: finish when that is done."))
     state = op.state
     problems = state.layout_problems()

@@ -16,8 +16,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext as _, gettext_lazy
 
 from fulfilment.market.stats import StatsOrder
 from fulfilment.orders.clients import client_for

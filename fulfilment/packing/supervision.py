@@ -29,12 +29,14 @@ from fulfilment.market.changes import (
     StatusChange,
     StatusChanges,
 )
+from fulfilment.market.client import GET_ORDER_SHUTDOWN
 from fulfilment.market.errors import MarketError
 from fulfilment.market.types import BoxLine, CancellationReason
 from fulfilment.orders import outbox
 from fulfilment.orders.clients import client_for
 from fulfilment.orders.models import (
     AuditEvent,
+    InstanceKind,
     Order,
     OrderItem,
     OrderStatus,
@@ -69,8 +71,12 @@ def cancellations_sent_last_hour(campaign_id: int) -> int:
                                        created_at__gte=timezone.now() - CANCELLATION_WINDOW).count()
 
 
-def decide_cancellation(order_id: int, user: AbstractBaseUser | None, accept: bool, reason: str = "") -> Feedback:
-    """Accept the buyer's cancellation, or reject it because the order was delivered or is on its way."""
+def decide_cancellation(order_id: int, user: AbstractBaseUser | None, accept: bool, reason: str = "",
+                        confirmed: bool = False) -> Feedback:
+    """Accept the buyer's cancellation (irreversible: it takes an explicit confirmation), or reject it
+    because the order was delivered or is on its way."""
+    if accept and not confirmed:
+        return Feedback(False, _("Tick the confirmation: an accepted cancellation cannot be undone."))
     try:
         with locked(order_id, user) as ctx:
             o = ctx.order
@@ -123,15 +129,41 @@ def _value(item: OrderItem) -> Decimal:
     return Decimal(value) if value else item.price * item.count
 
 
-def _one_box_layout(items: list[OrderItem], counts: dict[int, int]) -> BoxLayout:
-    return BoxLayout((tuple(BoxLine(i.market_item_id, counts[i.pk]) for i in items if counts[i.pk] > 0),),
-                     allow_remove=True)
+def _one_box_layout(state: PackState, items: list[OrderItem], counts: dict[int, int]) -> BoxLayout:
+    """Every remaining unit in one box, each with the codes scanned for it (the Market takes no layout
+    without the codes its items require, removal or not)."""
+    lines = []
+    for i in items:
+        if counts[i.pk] <= 0:
+            continue
+        st = state.items.get(i.pk)
+        insts = (tuple(PackState.market_instance(c) for kind in st.accepted for c in st.codes[kind][:counts[i.pk]])
+                 if st is not None else ())
+        lines.append(BoxLine(i.market_item_id, counts[i.pk], instances=insts))
+    return BoxLayout((tuple(lines),), allow_remove=True)
+
+
+def missing_codes_refusal(state: PackState, counts: dict[int, int]) -> str | None:
+    """Why the Market would refuse the removal's layout: an item that remains lacks the codes it
+    requires for every unit (setOrderBoxLayout: a code per unit in every layout, MISSING_INSTANCES)."""
+    for pk, st in state.items.items():
+        remaining = counts.get(pk, 0)
+        for kind in st.required:
+            have = len(st.codes[kind])
+            if remaining > 0 and have < remaining:
+                return _("%(sku)s needs a %(kind)s code for each of its %(n)s units and %(have)s are scanned: the "
+                         "Market takes no removal without them. Scan them first.") % {
+                    "sku": st.item.offer_id, "kind": InstanceKind(kind).label, "n": remaining, "have": have}
+    return None
 
 
 def _refresh_promos(order_id: int) -> None:
     """The business order list the sync reads has no promos; the order itself (v2) has. Asked
     before a removal so the special-offer rule is checked here; if the Market cannot be reached,
-    its own answer to the removal will say it."""
+    its own answer to the removal will say it. Only while getOrder lives (its shutdown date, or
+    any error such as the 404 of a retired method): the removal never waits on it."""
+    if timezone.localdate() >= GET_ORDER_SHUTDOWN:
+        return
     order = Order.objects.select_related("campaign__business").get(pk=order_id)
     try:
         remote = client_for(order.campaign.business).get_order(order.campaign.market_id, order.market_id)
@@ -164,6 +196,9 @@ def remove_item(order_id: int, user: AbstractBaseUser | None, item_id: int, new_
                 raise Refused(_("Boxes or items of this order are being sent to the Market: wait until they are."))
             counts = {i.pk: i.count for i in items}
             counts[item.pk] = new_count
+            why = None if o.is_dbs else missing_codes_refusal(ctx.state, counts)
+            if why:
+                raise Refused(why + " " + _("If it cannot be shipped, cancel the order as the shop (SHOP_FAILED)."))
             change = (ItemCounts(tuple(ItemCount(i.market_item_id, counts[i.pk]) for i in items)) if o.is_dbs
                       else _layout_after_removal(ctx.state, counts, items))
             outbox.enqueue(o.campaign, ItemRemoval(change, item.market_item_id, new_count), order=o, user=ctx.user)
@@ -188,7 +223,7 @@ def _layout_after_removal(state: PackState, counts: dict[int, int], items: list[
         boxes = (tuple(line for line in box if counts.get(_item_pk(state, line.item_id), 0) > 0)
                  for box in state.layout().boxes)
         return BoxLayout(tuple(box for box in boxes if box), allow_remove=True)
-    return _one_box_layout(items, counts)
+    return _one_box_layout(state, items, counts)
 
 
 def _item_pk(state: PackState, market_item_id: int) -> int:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from . import shipment_rules as rules
-from . import shipments
+from . import shipment_rules as rules, shipments
 from .doc_pdf import ActLine, ShipmentHeader, render_act, render_pallet_labels
 from .protocol import Request, Response, bad
 from .state import MarketState

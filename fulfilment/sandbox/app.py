@@ -76,6 +76,10 @@ class SandboxMarket:
                 if operation != "unknown":
                     raise ApiError(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed here")
                 raise ApiError(404, "NOT_FOUND", f"No such resource: {path}")
+            if operation in (self.store.get_setting("retired_methods") or ()):
+                # A method past its shutdown date (x-deprecation-config) is gone like an unknown path:
+                # the spec documents no 410 for any method, so the 404 every method lists, in its shape.
+                raise ApiError(404, "NOT_FOUND", f"No such resource: {path}")
             body: Any = None
             if raw:
                 try:

@@ -14,8 +14,7 @@ import base64
 import datetime as dt
 from typing import Any
 
-from . import shipment_rules as rules
-from . import shipments
+from . import shipment_rules as rules, shipments
 from .acts import header
 from .clock import iso_msk
 from .doc_pdf import ListLine, render_assembly_list

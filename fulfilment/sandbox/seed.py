@@ -21,6 +21,7 @@ DEMO_API_KEY = "ACMA:sandbox-demo-key:0000"
 FBS_CAMPAIGN_ID = 21_001
 EXPRESS_CAMPAIGN_ID = 21_002
 DBS_CAMPAIGN_ID = 21_003
+LAAS_CAMPAIGN_ID = 21_004
 CIS_SERIAL_CHARS = string.ascii_letters + string.digits + "!\"%&'()*+,-./:;<=>?_"
 
 
@@ -109,6 +110,7 @@ class Seeder:
         self.store.add_campaign(FBS_CAMPAIGN_ID, DEMO_BUSINESS_ID, "demo-fbs.example", "FBS")
         self.store.add_campaign(EXPRESS_CAMPAIGN_ID, DEMO_BUSINESS_ID, "demo-express.example", "FBS")
         self.store.add_campaign(DBS_CAMPAIGN_ID, DEMO_BUSINESS_ID, "demo-dbs.example", "DBS")
+        self.store.add_campaign(LAAS_CAMPAIGN_ID, DEMO_BUSINESS_ID, "demo-laas.example", "LAAS")
         for product in CATALOG.values():
             self.store.save_offer(DEMO_BUSINESS_ID, catalogue_offer(product))
 

@@ -35,6 +35,6 @@ class MarketState:
         return order
 
     def placement(self, order: dict[str, Any]) -> str:
-        """FBS, EXPRESS or DBS: the campaign's, which decides which rules apply."""
+        """FBS, EXPRESS, DBS or LAAS: the campaign's, which decides which rules apply."""
         campaign = self.store.campaign(order["campaignId"])
         return campaign["placement"] if campaign else "FBS"

@@ -171,6 +171,11 @@ class Order(models.Model):
         return self.campaign.placement_model == PlacementModel.DBS
 
     @property
+    def is_laas(self) -> bool:
+        """Delivered by the Market as a logistics service (PlacementType LAAS): updateOrder applies."""
+        return self.campaign.placement_model == PlacementModel.LAAS
+
+    @property
     def is_digital(self) -> bool:
         """Digital goods: no boxes, the buyer gets keys by e-mail."""
         return self.delivery_type == DeliveryType.DIGITAL

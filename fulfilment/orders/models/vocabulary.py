@@ -12,6 +12,9 @@ class PlacementModel(models.TextChoices):
     FBS = "FBS", "FBS"
     EXPRESS = "EXPRESS", "Express"
     DBS = "DBS", "DBS"
+    # Logistics as a service: the Market delivers for the shop; only here may the recipient and the
+    # courier interval be changed (updateOrder is tagged laas in the spec).
+    LAAS = "LAAS", "LaaS"
 
 
 class OrderStatus(models.TextChoices):

@@ -41,7 +41,10 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
     requests = list(Order.objects.filter(cancel_requested=True, status__in=(OrderStatus.DELIVERY, OrderStatus.PICKUP))
                     .select_related("campaign").order_by("cancel_requested_at", "updated_at_market"))
     now = timezone.now()
+    deciding = set(OutboxAction.objects.filter(order__in=requests, kind=OutboxAction.Kind.CANCELLATION,
+                                               state__in=outbox.OPEN_STATES).values_list("order_id", flat=True))
     for o in requests:
+        o.deciding = o.pk in deciding  # type: ignore[attr-defined]
         o.deadline = o.cancellation_deadline()  # type: ignore[attr-defined]
         o.overdue = o.deadline is not None and o.deadline <= now  # type: ignore[attr-defined]
     since = now - supervision.CANCELLATION_WINDOW
@@ -67,6 +70,8 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
 def _order_page(request: HtmxHttpRequest, order_id: int, update_form: dbs.OrderUpdateForm | None = None,
                 status: int = 200) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("campaign", "problem_item", "problem_by"), pk=order_id)
+    order.deciding = OutboxAction.objects.filter(  # type: ignore[attr-defined]
+        order=order, kind=OutboxAction.Kind.CANCELLATION, state__in=outbox.OPEN_STATES).exists()
     items = list(order.items.order_by("id"))
     for item in items:
         # What the Market would refuse for a removal (the check for a reduction by one says the same).
@@ -118,7 +123,8 @@ def cancellation(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
         messages.error(request, _("Choose to accept or reject the cancellation."))
         return _back(request, order_id)
     _say(request, supervision.decide_cancellation(order_id, request.user, decision == "accept",
-                                                  request.POST.get("reason", "")))
+                                                  request.POST.get("reason", ""),
+                                                  confirmed=request.POST.get("confirm") == "1"))
     return _back(request, order_id)
 
 

@@ -148,6 +148,7 @@ class Command(BaseCommand):
             (seed.FBS_CAMPAIGN_ID, "Демо FBS", PlacementModel.FBS),
             (seed.EXPRESS_CAMPAIGN_ID, "Демо Express", PlacementModel.EXPRESS),
             (seed.DBS_CAMPAIGN_ID, "Демо DBS", PlacementModel.DBS),
+            (seed.LAAS_CAMPAIGN_ID, "Демо LaaS", PlacementModel.LAAS),
         ):
             Campaign.objects.update_or_create(
                 market_id=market_id, defaults={"business": business, "name": name, "placement_model": model}
