@@ -229,3 +229,10 @@ def test_check_deploy_refuses_a_weak_secret_key_and_says_what_to_do(compose, com
     assert out.returncode != 0
     assert "(fulfilment.E001) SECRET_KEY " in out.stderr and reason in out.stderr
     assert "secrets.token_urlsafe(50)" in out.stderr and "docker/.env" in out.stderr
+
+
+def test_the_image_runs_python_3_13_with_the_locked_dependencies():
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.13-", dockerfile, re.M)
+    assert "pip install -r requirements/run.lock" in dockerfile
+    assert "pip install --no-deps -e ." in dockerfile  # the project itself adds nothing unlocked
