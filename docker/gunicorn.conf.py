@@ -23,10 +23,10 @@ max_requests = 2000
 max_requests_jitter = 200
 
 # X-Forwarded-Proto (the scheme) is believed only from these peers: the TLS proxy's network
-# (FORWARDED_ALLOW_IPS, set by compose.yaml) and the container's own loopback, where the healthcheck runs.
-# fulfilment/proxy.py believes X-Forwarded-For (the client's address) from the same peers.
+# (TRUSTED_PROXIES, set by compose.yaml) and the container's own loopback, where the healthcheck runs.
+# fulfilment/proxy.py believes X-Forwarded-For (the client's address) from the same peers, by the same setting.
 forwarded_allow_ips = ",".join(
-    ["127.0.0.1", "::1", *filter(None, os.environ.get("FORWARDED_ALLOW_IPS", "").split(","))]
+    ["127.0.0.1", "::1", *(a.strip() for a in os.environ.get("TRUSTED_PROXIES", "").split(",") if a.strip())]
 )
 
 # No gunicornc control socket (gunicorn >= 25 makes one in $HOME): docker's signals run the server, and several

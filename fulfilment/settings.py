@@ -147,8 +147,9 @@ AXES_LOCKOUT_CALLABLE = "fulfilment.packing.login.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "fulfilment.client_ip.client_ip"
 # Successful logins are not kept (an unbounded table); failed attempts are, with their address.
 AXES_DISABLE_ACCESS_LOG = True
-# Proxies whose X-Forwarded-For is believed (IPs or networks, comma-separated); none by default, so a
-# client cannot choose the address it is counted under. The TLS proxy in front of gunicorn goes here.
+# Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (IPs or networks, comma-separated); none by
+# default, so a client cannot choose the address it is counted under. The TLS proxy in front of gunicorn goes
+# here; the one setting for fulfilment/wsgi.py, docker/gunicorn.conf.py and fulfilment/client_ip.py.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # axes.W006 wants the address in the lockout key; we lock accounts only, on purpose (see above).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
@@ -178,7 +179,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Security (production) ----------------------------------------------------------------------
 # No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client. gunicorn sets the scheme
-# from it only for a peer in FORWARDED_ALLOW_IPS, the proxy (docker/gunicorn.conf.py).
+# from it only for a peer in TRUSTED_PROXIES, the proxy (docker/gunicorn.conf.py).
 # The TLS proxy in front usually redirects; production sets SECURE_SSL_REDIRECT=true (docker/production.env).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)

@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCKER = ROOT / "docker"
 # Variables of the test machine that would leak into the processes started here.
 LEAKING = (*CONFIG_VARS, "STATIC_ROOT", "CELERY_QUEUE", "WEB_BIND", "WEB_CONCURRENCY", "WEB_THREADS",
-           "FORWARDED_ALLOW_IPS", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "GUNICORN_CMD_ARGS", "SITE_HOST")
+           "FORWARDED_ALLOW_IPS", "TRUSTED_PROXIES", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "GUNICORN_CMD_ARGS",
+           "SITE_HOST")
 
 
 class ComposeError(Exception):
