@@ -221,6 +221,8 @@ def production_env(compose: dict, compose_dir: Path, tmp: Path, service: str = "
         "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"] if IN_CI else "filesystem://",
         "CELERY_QUEUE": f"deploy-{uuid.uuid4().hex[:8]}",
         "PYTHONUNBUFFERED": "1",
+        # Not the container's /tmp/prometheus: gunicorn empties that folder at start, and tests run side by side.
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prometheus"),
     })
     return env
 
