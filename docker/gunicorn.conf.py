@@ -5,6 +5,8 @@ tests start gunicorn from the top level with settings of their own.
 """
 
 import os
+import shutil
+from pathlib import Path
 
 bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
@@ -23,10 +25,10 @@ max_requests = 2000
 max_requests_jitter = 200
 
 # X-Forwarded-Proto (the scheme) is believed only from these peers: the TLS proxy's network
-# (FORWARDED_ALLOW_IPS, set by compose.yaml) and the container's own loopback, where the healthcheck runs.
-# fulfilment/proxy.py believes X-Forwarded-For (the client's address) from the same peers.
+# (TRUSTED_PROXIES, set by compose.yaml) and the container's own loopback, where the healthcheck runs.
+# fulfilment/proxy.py believes X-Forwarded-For (the client's address) from the same peers, by the same setting.
 forwarded_allow_ips = ",".join(
-    ["127.0.0.1", "::1", *filter(None, os.environ.get("FORWARDED_ALLOW_IPS", "").split(","))]
+    ["127.0.0.1", "::1", *(a.strip() for a in os.environ.get("TRUSTED_PROXIES", "").split(",") if a.strip())]
 )
 
 # No gunicornc control socket (gunicorn >= 25 makes one in $HOME): docker's signals run the server, and several
@@ -36,3 +38,20 @@ control_socket_disable = True
 accesslog = "-"
 # The client's address as the proxy saw it, then the proxy's own.
 access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+# Prometheus (/metrics): with PROMETHEUS_MULTIPROC_DIR set (compose does), every worker writes its figures there
+# and a scrape of any worker sums them. Stale files of an earlier run would be summed too: start empty; a
+# worker that exits is marked dead so its gauges drop out.
+def on_starting(server: object) -> None:
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server: object, worker: object) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess  # only in multiprocess mode: it reads the folder at import
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,5 +1,6 @@
 """The project's own app: what every process does once Django is set up, not when settings are imported."""
 
+import os
 from pathlib import Path
 
 from django.apps import AppConfig
@@ -20,6 +21,7 @@ class FulfilmentConfig(AppConfig):
     def ready(self) -> None:
         make_runtime_folders()
         checks.register(check_secret_key, checks.Tags.security)
+        checks.register(check_one_proxy_setting, checks.Tags.security)
 
 
 def make_runtime_folders() -> None:
@@ -50,3 +52,14 @@ def refuse_weak_secret_key() -> None:
     problem = secret_key_problem()
     if problem:
         raise ImproperlyConfigured(problem)
+
+
+def check_one_proxy_setting(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
+    """FORWARDED_ALLOW_IPS was a second name for the proxies; a server configured by it alone would believe the
+    scheme from one list and the client's address from another. Only TRUSTED_PROXIES is read now."""
+    old = os.environ.get("FORWARDED_ALLOW_IPS", "").strip()
+    if old and os.environ.get("TRUSTED_PROXIES", "").strip() != old:
+        return [checks.Error(
+            "FORWARDED_ALLOW_IPS is no longer read; the proxies are set by TRUSTED_PROXIES alone.",
+            hint=f"Set TRUSTED_PROXIES={old} and remove FORWARDED_ALLOW_IPS.", id="fulfilment.E002")]
+    return []

@@ -12,10 +12,12 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def trusted_proxies(forwarded_allow_ips: str) -> list[Network]:
-    """Loopback and FORWARDED_ALLOW_IPS: the same peers docker/gunicorn.conf.py believes the scheme from
-    (``*``, trusting everyone, is not followed here)."""
-    listed = [a.strip() for a in forwarded_allow_ips.split(",") if a.strip() and a.strip() != "*"]
+def trusted_proxies(entries: str | Iterable[str]) -> list[Network]:
+    """Loopback and TRUSTED_PROXIES (a comma-separated string or a list): the same peers docker/gunicorn.conf.py
+    believes the scheme from (``*``, trusting everyone, is not followed here)."""
+    if isinstance(entries, str):
+        entries = entries.split(",")
+    listed = [a.strip() for a in entries if a.strip() and a.strip() != "*"]
     return [ipaddress.ip_network(a, strict=False) for a in ["127.0.0.1", "::1", *listed]]
 
 

@@ -12,6 +12,7 @@ import environ
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
+from fulfilment.error_tracking import init_error_tracking
 from fulfilment.secret_key import embedded_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times the whole request and counts answers by view and status.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "fulfilment.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -72,6 +75,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as axes asks: turns its lockout into our login page answered with 429.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "fulfilment.urls"
@@ -147,8 +151,9 @@ AXES_LOCKOUT_CALLABLE = "fulfilment.packing.login.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "fulfilment.client_ip.client_ip"
 # Successful logins are not kept (an unbounded table); failed attempts are, with their address.
 AXES_DISABLE_ACCESS_LOG = True
-# Proxies whose X-Forwarded-For is believed (IPs or networks, comma-separated); none by default, so a
-# client cannot choose the address it is counted under. The TLS proxy in front of gunicorn goes here.
+# Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (IPs or networks, comma-separated); none by
+# default, so a client cannot choose the address it is counted under. The TLS proxy in front of gunicorn goes
+# here; the one setting for fulfilment/wsgi.py, docker/gunicorn.conf.py and fulfilment/client_ip.py.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # axes.W006 wants the address in the lockout key; we lock accounts only, on purpose (see above).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
@@ -178,7 +183,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Security (production) ----------------------------------------------------------------------
 # No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client. gunicorn sets the scheme
-# from it only for a peer in FORWARDED_ALLOW_IPS, the proxy (docker/gunicorn.conf.py).
+# from it only for a peer in TRUSTED_PROXIES, the proxy (docker/gunicorn.conf.py).
 # The TLS proxy in front usually redirects; production sets SECURE_SSL_REDIRECT=true (docker/production.env).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -276,6 +281,15 @@ MARKET_NOTIFICATION_COALESCE_SECONDS = env.float("MARKET_NOTIFICATION_COALESCE_S
 # --- Logging ------------------------------------------------------------------------------------
 # LOG_FORMAT=json (compose sets it): one JSON object a line, for a log collector; plain text otherwise.
 # Every line carries the request id (or the Celery task id): fulfilment/request_ids.py.
+# Error tracking (Sentry, self-hosted Sentry, GlitchTip): off unless SENTRY_DSN is set; no personal data.
+init_error_tracking(env.str("SENTRY_DSN", default=""), environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+                    release=env.str("SENTRY_RELEASE", default="") or None,
+                    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
+
+# /metrics (Prometheus): open to these networks (the scraper's), or to anyone sending "Bearer METRICS_TOKEN".
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # /readyz's limits: older than these, the check fails (503).
 READY_HEARTBEAT_SECONDS = env.int("READY_HEARTBEAT_SECONDS", default=120)
 READY_SYNC_LAG_SECONDS = env.int("READY_SYNC_LAG_SECONDS", default=900)

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from fulfilment.orders.metrics import metrics
 from fulfilment.packing.login import LoginForm
 from fulfilment.packing.views import actions, barcode_links, digital, order, queue, sheets, site, supervisor as sup
 
@@ -11,6 +12,7 @@ admin.site.site_header = "Fulfilment"
 urlpatterns = [
     path("healthz", site.health, name="health"),
     path("readyz", site.ready, name="ready"),
+    path("metrics", metrics, name="metrics"),
     path("login/", login_not_required(auth_views.LoginView.as_view(
         authentication_form=LoginForm, redirect_authenticated_user=True)), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

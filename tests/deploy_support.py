@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCKER = ROOT / "docker"
 # Variables of the test machine that would leak into the processes started here.
 LEAKING = (*CONFIG_VARS, "STATIC_ROOT", "CELERY_QUEUE", "WEB_BIND", "WEB_CONCURRENCY", "WEB_THREADS",
-           "FORWARDED_ALLOW_IPS", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "GUNICORN_CMD_ARGS", "SITE_HOST")
+           "FORWARDED_ALLOW_IPS", "TRUSTED_PROXIES", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "GUNICORN_CMD_ARGS",
+           "SITE_HOST")
 
 
 class ComposeError(Exception):
@@ -220,6 +221,8 @@ def production_env(compose: dict, compose_dir: Path, tmp: Path, service: str = "
         "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"] if IN_CI else "filesystem://",
         "CELERY_QUEUE": f"deploy-{uuid.uuid4().hex[:8]}",
         "PYTHONUNBUFFERED": "1",
+        # Not the container's /tmp/prometheus: gunicorn empties that folder at start, and tests run side by side.
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prometheus"),
     })
     return env
 

@@ -138,7 +138,7 @@ def test_the_tls_proxy_serves_the_one_host_name_and_forwards_scheme_and_client(c
     assert "header_up X-Forwarded-For {remote_host}" in caddyfile
     # gunicorn believes the scheme from the network Caddy is on.
     subnet = compose["networks"]["app"]["ipam"]["config"][0]["subnet"]
-    assert compose["services"]["web"]["environment"]["FORWARDED_ALLOW_IPS"] == subnet
+    assert compose["services"]["web"]["environment"]["TRUSTED_PROXIES"] == subnet
     assert caddy["networks"] == compose["services"]["web"]["networks"] == ["app"]
 
 
@@ -150,11 +150,11 @@ def _seconds(value: str) -> float:
 
 def test_gunicorn_conf_trusts_the_proxy_only_waits_for_requests_and_recycles_workers(compose, monkeypatch):
     web = compose["services"]["web"]
-    monkeypatch.setenv("FORWARDED_ALLOW_IPS", web["environment"]["FORWARDED_ALLOW_IPS"])
+    monkeypatch.setenv("TRUSTED_PROXIES", web["environment"]["TRUSTED_PROXIES"])
     conf = runpy.run_path(str(DOCKER / "gunicorn.conf.py"))
     allowed = conf["forwarded_allow_ips"].split(",")
     assert "*" not in allowed
-    assert set(allowed) == {"127.0.0.1", "::1", web["environment"]["FORWARDED_ALLOW_IPS"]}
+    assert set(allowed) == {"127.0.0.1", "::1", web["environment"]["TRUSTED_PROXIES"]}
     assert conf["max_requests"] > 0 and 0 < conf["max_requests_jitter"] < conf["max_requests"]
     assert 0 < conf["graceful_timeout"] < _seconds(web["stop_grace_period"])
     assert argv(web["command"]) == ["gunicorn", "-c", "docker/gunicorn.conf.py", "fulfilment.wsgi"]
@@ -172,7 +172,7 @@ def _remote_addr_seen(app_environ: dict[str, str], forwarded_allow_ips: str) -> 
 
 
 def test_the_client_address_is_taken_from_x_forwarded_for_only_when_the_proxy_sent_it(compose):
-    subnet = compose["services"]["web"]["environment"]["FORWARDED_ALLOW_IPS"]
+    subnet = compose["services"]["web"]["environment"]["TRUSTED_PROXIES"]
     from_caddy = {"REMOTE_ADDR": "172.30.80.5", "HTTP_X_FORWARDED_FOR": "203.0.113.7"}
     assert _remote_addr_seen(from_caddy, subnet) == "203.0.113.7"
     # What a client put first is kept by some proxies; the address the proxy appended is the last one.
@@ -236,3 +236,23 @@ def test_the_image_runs_python_3_13_with_the_locked_dependencies():
     assert re.search(r"^FROM python:3\.13-", dockerfile, re.M)
     assert "pip install -r requirements/run.lock" in dockerfile
     assert "pip install --no-deps -e ." in dockerfile  # the project itself adds nothing unlocked
+
+
+def test_the_wsgi_application_believes_the_proxies_of_trusted_proxies(settings):
+    import fulfilment.wsgi  # the server's entry point: importing it is what gunicorn does
+
+    networks = {str(n) for n in fulfilment.wsgi.application.proxies}
+    assert {str(n) for n in trusted_proxies(settings.TRUSTED_PROXIES)} == networks
+
+
+def test_the_old_second_name_for_the_proxies_is_refused_with_what_to_set(monkeypatch):
+    from fulfilment.apps import check_one_proxy_setting
+
+    monkeypatch.delenv("TRUSTED_PROXIES", raising=False)
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "172.30.80.0/24")
+    [error] = check_one_proxy_setting()
+    assert error.id == "fulfilment.E002" and "TRUSTED_PROXIES=172.30.80.0/24" in error.hint
+    monkeypatch.setenv("TRUSTED_PROXIES", "172.30.80.0/24")
+    assert check_one_proxy_setting() == []
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS")
+    assert check_one_proxy_setting() == []

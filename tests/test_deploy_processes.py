@@ -4,6 +4,7 @@ commands, gunicorn's trust of the proxy, the refusal of the template key, and a 
 from __future__ import annotations
 
 import os
+import re
 import runpy
 import signal
 import socket
@@ -150,3 +151,26 @@ def test_the_beat_healthcheck_sees_the_schedule_written_and_a_stale_one(site, tm
         os.utime(path, (time.time() - max_age - 60,) * 2)
     stale = subprocess.run(check_cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
     assert stale.returncode == 1 and "schedule not written" in stale.stderr
+
+
+def test_metrics_sum_every_gunicorn_worker_and_start_from_nothing(site, tmp_path):
+    port = free_port()
+    env = web_env(site, port, WEB_CONCURRENCY="3", WEB_THREADS="1")
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    (folder / "counter_99999.db").write_bytes(b"stale figures of an earlier run")
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    log = tmp_path / "web.log"
+    with started(gunicorn_command(site), env, log) as proc:
+        wait_until(lambda: listening(port) or proc.poll() is not None, 60, "gunicorn", log)
+        assert proc.poll() is None, log.read_text()
+        for _ in range(30):
+            assert http_get(port, "/healthz", PROXIED)[0] == 200
+        status, _, body = http_get(port, "/metrics", PROXIED)
+        assert status == 200, body[:500]
+    text = body.decode()
+    served = sum(float(v) for v in re.findall(
+        r'^django_http_requests_total_by_view_transport_method_total\{[^}]*view="health"[^}]*\} (\S+)$', text, re.M))
+    assert served == 30, text[:2000]
+    assert "fulfilment_outbox_backlog" in text and "fulfilment_sync_lag_seconds" in text
+    assert not (folder / "counter_99999.db").exists()
