@@ -394,7 +394,7 @@ class MarketClient(LabelsApi, StatsApi, CatalogueApi, ShipmentsApi, DocumentsApi
             case ItemRemoval():
                 return self.send_change(campaign_id, order_id, change.change)
             case ReturnDecisions():
-                return self.submit_return_decision(campaign_id, order_id, change.return_id, change.decisions)
+                return self.submit_return_decision(campaign_id, change.order_id, change.return_id, change.decisions)
         raise TypeError(f"not a change the client can send: {change!r}")
 
 

@@ -268,8 +268,10 @@ class ItemDecision:
 
 @dataclass(frozen=True)
 class ReturnDecisions:
-    """submitReturnDecision as the outbox stores and sends it: the return and a decision per item."""
+    """submitReturnDecision as the outbox stores and sends it: the return (and its order, which the
+    path names: a return's order need not be mirrored here) and a decision per item."""
 
+    order_id: int
     return_id: int
     decisions: tuple[ItemDecision, ...]
 
@@ -283,11 +285,12 @@ class ReturnDecisions:
         return {"returnItemDecisions": [d.to_json() for d in self.decisions]}
 
     def to_json(self) -> dict[str, Any]:
-        return {"returnId": self.return_id, **self.body()}
+        return {"orderId": self.order_id, "returnId": self.return_id, **self.body()}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ReturnDecisions:
-        return cls(int(d["returnId"]), tuple(ItemDecision.from_json(x) for x in d["returnItemDecisions"]))
+        decisions = tuple(ItemDecision.from_json(x) for x in d["returnItemDecisions"])
+        return cls(int(d["orderId"]), int(d["returnId"]), decisions)
 
 
 @dataclass(frozen=True)
@@ -365,4 +368,4 @@ class ReturnsApi:
         """submitReturnDecision: POST .../returns/{returnId}/decision/submit (irreversible)."""
         self._request("submitReturnDecision", "POST",
                       f"/v2/campaigns/{campaign_id}/orders/{order_id}/returns/{return_id}/decision/submit",
-                      key=campaign_id, body=ReturnDecisions(return_id, tuple(decisions)).body())
+                      key=campaign_id, body=ReturnDecisions(order_id, return_id, tuple(decisions)).body())
