@@ -107,13 +107,13 @@ def test_a_code_of_another_order_of_this_shop_is_another_code_and_a_foreign_prod
 def test_a_bad_scan_and_a_double_submit_change_nothing(market, shipped, packer):
     order, codes = shipped
     record = returned(market, order)
-    with pytest.raises(ReceivingRefused, match="Not a product barcode"):
+    with pytest.raises(ReceivingRefused, match="не штрихкод товара"):
         receive_scan(record, uuid.uuid4(), "hello", packer)
     scan_id = uuid.uuid4()
     first = receive_scan(record, scan_id, codes[0], packer)
     again = receive_scan(record, scan_id, codes[0], packer)
     assert again.again and again.unit == first.unit
-    with pytest.raises(ReceivingRefused, match="already received in this return"):
+    with pytest.raises(ReceivingRefused, match="уже принят в этом возврате"):
         receive_scan(record, uuid.uuid4(), codes[0], packer)
     assert record.units.count() == 1
 
@@ -140,7 +140,7 @@ def test_receiving_ends_only_when_every_unit_is_graded(market, shipped, packer):
     order, codes = shipped
     record = returned(market, order)
     receive_scan(record, uuid.uuid4(), codes[0], packer)
-    with pytest.raises(ReceivingRefused, match="Grade every unit"):
+    with pytest.raises(ReceivingRefused, match="оцените каждую единицу"):
         finish_receiving(record, packer)
     assert MarketReturn.objects.get(pk=record.pk).received_at is None
 
@@ -157,7 +157,7 @@ def test_a_decision_reaches_the_market_through_the_outbox_once(market, shipped, 
     assert outbox.deliver(action.pk)[0] == OutboxAction.State.DELIVERED
     sent = market.store.received("submitReturnDecision")[-1]
     assert '"REFUND_MONEY"' in sent["body"]
-    with pytest.raises(ReceivingRefused, match="already sent"):
+    with pytest.raises(ReceivingRefused, match="уже отправлено"):
         submit_decisions(record, _decide(record), supervisor)
 
 
@@ -177,7 +177,7 @@ def test_a_decision_past_its_deadline_is_refused_here_and_nothing_is_sent(market
     record = returned(market, order)
     MarketReturn.objects.filter(pk=record.pk).update(created_at_market=timezone.now() - timezone.timedelta(days=4))
     record.refresh_from_db()
-    with pytest.raises(ReceivingRefused, match="time to decide has passed"):
+    with pytest.raises(ReceivingRefused, match="Срок решения прошёл"):
         submit_decisions(record, _decide(record), supervisor)
     assert not OutboxAction.objects.filter(kind=OutboxAction.Kind.RETURN_DECISION).exists()
     assert market.store.received("submitReturnDecision") == []
