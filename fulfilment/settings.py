@@ -252,6 +252,9 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "fulfilment.orders.tasks.heartbeat_task", "schedule": 30.0,
                   "options": {"expires": env.int("READY_HEARTBEAT_SECONDS", default=120)}},
     "sweep-notifications": {"task": "fulfilment.notifications.tasks.sweep_notifications_task", "schedule": 60.0},
+    # Returns change slowly and notifications name them: a pass every few minutes is the safety net.
+    "sync-all-returns": {"task": "fulfilment.orders.tasks.sync_all_returns_task",
+                         "schedule": env.float("RETURNS_SYNC_SECONDS", default=300.0)},
 }
 
 # Shared store for the client's rate limiter: Redis when there is one, else the database.

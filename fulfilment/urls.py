@@ -5,7 +5,17 @@ from django.urls import include, path
 
 from fulfilment.orders.metrics import metrics
 from fulfilment.packing.login import LoginForm
-from fulfilment.packing.views import actions, barcode_links, digital, order, queue, sheets, site, supervisor as sup
+from fulfilment.packing.views import (
+    actions,
+    barcode_links,
+    digital,
+    order,
+    queue,
+    returns,
+    sheets,
+    site,
+    supervisor as sup,
+)
 
 admin.site.site_header = "Fulfilment"
 
@@ -52,6 +62,15 @@ urlpatterns = [
     path("queue/training/", sheets.training_sheet, name="training-sheet"),
     path("help/scanner/", sheets.scanner_sheet, name="scanner-sheet"),
     # The supervisor.
+    path("returns/", returns.returns_list, name="returns"),
+    path("returns/open/", returns.returns_open, name="returns-open"),
+    path("returns/<int:return_id>/", returns.return_screen, name="return"),
+    path("returns/<int:return_id>/scan/", returns.return_scan, name="return-scan"),
+    path("returns/<int:return_id>/units/<int:unit_id>/grade/", returns.return_grade, name="return-grade"),
+    path("returns/<int:return_id>/receive/", returns.return_receive, name="return-receive"),
+    path("returns/<int:return_id>/decide/", returns.return_decide, name="return-decide"),
+    path("returns/<int:return_id>/photos/<int:item_id>/<str:image_hash>/", returns.return_photo,
+         name="return-photo"),
     path("supervisor/", sup.overview, name="supervisor"),
     path("supervisor/ready/", sup.bulk_ready, name="supervisor-bulk-ready"),
     path("supervisor/orders/<int:order_id>/", sup.order_decisions, name="supervisor-order"),

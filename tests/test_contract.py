@@ -5,15 +5,19 @@ the error answers."""
 import datetime as dt
 import os
 import random
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import requests
 import yaml
 
+from fulfilment.market.chats import ChatContext, ChatContextType
 from fulfilment.market.documents import LabelsSorting, PalletLabelFormat, ReportStatus
 from fulfilment.market.errors import MarketBadRequest, MarketCredentialsError, MarketNotFound, MarketRateLimited
 from fulfilment.market.limits import LIMITS
+from fulfilment.market.notification_values import ReturnShipmentStatus
+from fulfilment.market.returns import DecisionType, ItemDecision, ReturnsFilter
 from fulfilment.market.shipments import ShipmentConfirmation, ShipmentsFilter, ShipmentStatus
 from fulfilment.market.types import (
     BoxLine,
@@ -26,6 +30,7 @@ from fulfilment.market.types import (
 )
 from fulfilment.sandbox import seed
 from fulfilment.sandbox.clock import MSK
+from tests.returns_support import buyer_returns, shipped_with_codes, travel
 
 pytestmark = pytest.mark.contract
 SPEC = os.environ.get("MARKET_OPENAPI_SPEC")
@@ -165,6 +170,7 @@ def test_every_operation_and_error_answer_follows_the_spec(sandbox, openapi):
     offers = list(client.iter_offer_mappings(biz, [i.offer_id for o in orders for i in o.items]))
     assert offers and all(o.offer_id for o in offers)
     exercise_shipments(sandbox, client, [ac.id, mug.id], pick("RING-585").id)
+    exercise_returns(sandbox, client)
 
     # Error answers keep the documented shape too.
     with pytest.raises(MarketBadRequest):
@@ -231,6 +237,41 @@ def exercise_shipments(sandbox, client, ready_ids, late_id):
     client.download_shipment_inbound_act(fbs, shipment.id)
     with pytest.raises(MarketNotFound):
         client.get_shipment(fbs, 1)
+
+
+def exercise_returns(sandbox, client):
+    """A delivered order comes back with photos; its application, photos, decisions and chats."""
+    fbs, biz = seed.FBS_CAMPAIGN_ID, seed.DEMO_BUSINESS_ID
+    order, _ = shipped_with_codes(sandbox, client)
+    ret = buyer_returns(sandbox, order["orderId"], [{"offerId": "SHOES-RUN-42", "count": 1, "reason": "WRONG_ITEM",
+                                                     "comment": "Пришла другая модель", "photos": 2}])
+    unredeemed, _ = shipped_with_codes(sandbox, client, delivered=False)
+    buyer_returns(sandbox, unredeemed["orderId"], kind="UNREDEEMED")
+    travel(sandbox, ret["id"], "RECEIVED", "IN_TRANSIT", "READY_FOR_PICKUP")
+    page = client.get_returns(fbs, ReturnsFilter(shipment_statuses=(ReturnShipmentStatus.READY_FOR_PICKUP,),
+                                                 updated_from=dt.date.today() - dt.timedelta(days=1)), limit=1)
+    assert [r.id for r in page.returns] == [ret["id"]] and page.returns[0].pickup_till is not None
+    assert len(list(client.iter_returns(fbs, ReturnsFilter(order_ids=(order["orderId"], unredeemed["orderId"]))))) == 2
+    found = client.get_return(fbs, order["orderId"], ret["id"])
+    claim = found.items[0].claims[0]
+    assert client.get_return_photo(fbs, order["orderId"], ret["id"], claim.return_item_id,
+                                   claim.images[0]).content_type == "image/png"
+    assert client.get_return_application(fbs, order["orderId"], ret["id"]).startswith(b"%PDF")
+    allowed = client.get_return_available_decisions(biz, fbs, ret["id"])
+    assert DecisionType.DECLINE_REFUND in {a.decision for a in allowed}
+    with pytest.raises(MarketBadRequest):  # a refusal without its reason
+        client.submit_return_decision(fbs, order["orderId"], ret["id"], [
+            ItemDecision(claim.return_item_id, DecisionType.DECLINE_REFUND, comment="Товар тот, что заказан")])
+    client.submit_return_decision(fbs, order["orderId"], ret["id"], [
+        ItemDecision(claim.return_item_id, DecisionType.PARTIAL_MONEY_REFUND, compensation=Decimal("500"))])
+    chat = client.create_chat(biz, ChatContext(ChatContextType.RETURN, ret["id"]))
+    assert client.create_chat(biz, ChatContext(ChatContextType.RETURN, ret["id"])) == chat
+    client.send_message_to_chat(biz, chat, "Здравствуйте! Прикладываем фото упаковки.")
+    client.send_file_to_chat(biz, chat, "box.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "image/png")
+    history = client.get_chat_history(biz, chat, limit=1)
+    assert history.messages[0].text and history.next_page_token
+    assert client.get_chat_history(biz, chat, page_token=history.next_page_token).messages[0].files
+    assert [c.id for c in client.get_chats(biz, [ChatContext(ChatContextType.RETURN, ret["id"])]).chats] == [chat]
 
 
 def test_get_orders_shutdown_date_and_its_retired_answer_follow_the_spec(sandbox, openapi, spec_dict):

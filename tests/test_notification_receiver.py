@@ -62,10 +62,22 @@ def test_an_order_event_is_recorded_and_schedules_its_refresh(client, business, 
      "returnType": "UNREDEEMED", "createdAt": "2026-11-30T10:00:00Z", "items": [{"offerId": "MUG-001", "count": 1}]},
     {"notificationType": "ORDER_RETURN_STATUS_UPDATED", "campaignId": 21001, "orderId": 7, "returnId": 9,
      "statuses": {"shipmentStatus": "IN_TRANSIT"}, "updatedAt": "2026-11-30T10:00:00Z"},
+], ids=["return-created", "return-status"])
+def test_a_return_event_schedules_a_refresh_of_its_order_and_return(client, business, body,
+                                                                   django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as scheduled:
+        resp = push(client, business, body)
+    assert resp.status_code == 200
+    event = NotificationEvent.objects.get()
+    assert (event.state, event.order_market_id) == ("PENDING", 7)
+    assert len(scheduled) == 1
+
+
+@pytest.mark.parametrize("body", [
     {"notificationType": "CHAT_CREATED", "businessId": 10001, "chatId": 3, "createdAt": "2026-11-30T10:00:00Z"},
     {"notificationType": "ORDER_TELEPORTED", "orderId": 7, "whatever": [1, 2]},
-], ids=["return-created", "return-status", "chat", "unknown-type"])
-def test_returns_and_other_types_are_stored_and_acknowledged(client, business, body,
+], ids=["chat", "unknown-type"])
+def test_chats_and_other_types_are_stored_and_acknowledged(client, business, body,
                                                              django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as scheduled:
         resp = push(client, business, body)

@@ -31,9 +31,11 @@ from .changes import (
     ItemRemoval,
     OrderStatusChange,
     OrderUpdate,
+    ReturnDecisions,
     StatusChange,
     StatusChanges,
 )
+from .chats import ChatsApi
 from .documents import DocumentsApi
 from .errors import (
     ApiErrorItem,
@@ -48,6 +50,7 @@ from .errors import (
 from .labels import LabelsApi
 from .limits import MAX_PAGE_SIZE, MAX_STATUS_UPDATES
 from .ratelimit import MemoryBackend, RateLimiter
+from .returns import ReturnsApi
 from .shipments import ShipmentsApi
 from .stats import StatsApi
 from .types import (
@@ -71,7 +74,8 @@ log = logging.getLogger("fulfilment.market")
 DEFAULT_BASE_URL = "https://api.partner.market.yandex.ru"
 # getOrder's x-deprecation-config: degraded from 2027-01-18, gone from 2027-04-12 (getBusinessOrders replaces it).
 GET_ORDER_SHUTDOWN = dt.date(2027, 4, 12)
-FILE_TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.ms-excel"}  # ``expect`` → Accept
+FILE_TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.ms-excel",  # ``expect`` → Accept
+              "image": "image/jpeg, image/png"}
 
 
 class Credentials:
@@ -111,7 +115,7 @@ def _retry_after(headers: Any) -> float:
     return 60.0
 
 
-class MarketClient(LabelsApi, StatsApi, CatalogueApi, ShipmentsApi, DocumentsApi):
+class MarketClient(LabelsApi, StatsApi, CatalogueApi, ShipmentsApi, DocumentsApi, ReturnsApi, ChatsApi):
     def __init__(self, credentials: Credentials, base_url: str = DEFAULT_BASE_URL, *, timeout: float = 30.0,
                  limiter: RateLimiter | None = None, session: requests.Session | None = None) -> None:
         self.credentials = credentials
@@ -126,7 +130,7 @@ class MarketClient(LabelsApi, StatsApi, CatalogueApi, ShipmentsApi, DocumentsApi
 
     # --- transport --------------------------------------------------------------------------------
     def _request(self, operation: str, method: str, path: str, *, key: int, params: dict[str, Any] | None = None,
-                 body: Any = None, cost: int = 1, expect: str = "json") -> Any:
+                 body: Any = None, cost: int = 1, expect: str = "json", files: dict[str, Any] | None = None) -> Any:
         lease = self.limiter.acquire(operation, key, cost)
         try:
             data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
@@ -137,7 +141,7 @@ class MarketClient(LabelsApi, StatsApi, CatalogueApi, ShipmentsApi, DocumentsApi
             self.calls += 1
             try:
                 resp = self.session.request(method, self.base_url + path, params=params, data=data, headers=headers,
-                                            timeout=self.timeout)
+                                            files=files, timeout=self.timeout)  # files: multipart (chats)
             except requests.Timeout as exc:
                 raise MarketUnavailable(f"{operation}: the Market did not answer in {self.timeout:.0f} s",
                                         operation=operation) from exc
@@ -389,6 +393,8 @@ class MarketClient(LabelsApi, StatsApi, CatalogueApi, ShipmentsApi, DocumentsApi
                                          delivery_dates=change.delivery_dates, delivery_times=change.delivery_times)
             case ItemRemoval():
                 return self.send_change(campaign_id, order_id, change.change)
+            case ReturnDecisions():
+                return self.submit_return_decision(campaign_id, change.order_id, change.return_id, change.decisions)
         raise TypeError(f"not a change the client can send: {change!r}")
 
 

@@ -62,6 +62,18 @@ LIMITS: dict[str, Limit] = {
     "generateShipmentListDocumentReport": Limit(200),
     "getReportInfo": Limit(100, period=MINUTE),
     "updateExternalOrderId": Limit(1_000),
+    # Returns (per campaign; the available decisions per business) and chats (per business).
+    "getReturns": Limit(5_000),
+    "getReturn": Limit(7_000),
+    "getReturnApplication": Limit(5_000),
+    "getReturnPhoto": Limit(5_000),
+    "getReturnAvailableDecisions": Limit(5_000),
+    "submitReturnDecision": Limit(5_000),
+    "getChats": Limit(5_000),
+    "createChat": Limit(1_000),
+    "sendMessageToChat": Limit(1_000),
+    "sendFileToChat": Limit(1_000),
+    "getChatHistory": Limit(10_000),
 }
 
 # Other documented maxima.
@@ -72,3 +84,9 @@ MAX_OFFER_IDS = 100  # getOfferMappings: offerIds maxItems
 MAX_SHIPMENTS_PAGE = 30  # searchShipments: limit
 MAX_TRANSFER_ORDERS = 500  # transferOrdersFromShipment: orderIds maxItems
 MAX_LABEL_ORDERS = 1_000  # generateMassOrderLabelsReport: orderIds maxItems
+MAX_RETURNS_PAGE = 100  # getReturns: limit
+MAX_RETURN_ORDER_IDS = 50  # getReturns: orderIds maxItems
+MAX_CHATS_PAGE = 20  # getChats: limit
+MAX_HISTORY_PAGE = 100  # getChatHistory: limit
+MAX_CHAT_MESSAGE = 4096  # sendMessageToChat: message maxLength
+MAX_CHAT_FILE_BYTES = 5 * 1024 * 1024  # sendFileToChat: 5 MB

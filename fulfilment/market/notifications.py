@@ -359,10 +359,12 @@ TYPES: dict[str, type[Notification]] = {cls.TYPE: cls for cls in (
     Ping, OrderCreated, OrderStatusUpdated, OrderCancelled, OrderCancellationRequest, OrderUpdated,
     OrderReturnCreated, OrderReturnStatusUpdated, GoodsFeedbackCreated, GoodsFeedbackCommentCreated, ChatCreated,
     ChatMessageSent, ChatArbitrageStarted, ChatArbitrageFinished)}
-# The events after which the dashboard fetches the order again; returns and the rest are only stored.
+# The events after which the dashboard fetches the order again (and, for a return's, the return);
+# the rest are only stored.
+RETURN_REFRESH_TYPES = frozenset({NotificationType.ORDER_RETURN_CREATED, NotificationType.ORDER_RETURN_STATUS_UPDATED})
 ORDER_REFRESH_TYPES = frozenset({
     NotificationType.ORDER_CREATED, NotificationType.ORDER_STATUS_UPDATED, NotificationType.ORDER_CANCELLED,
-    NotificationType.ORDER_CANCELLATION_REQUEST, NotificationType.ORDER_UPDATED})
+    NotificationType.ORDER_CANCELLATION_REQUEST, NotificationType.ORDER_UPDATED, *RETURN_REFRESH_TYPES})
 
 
 def parse_notification(body: bytes | str | Mapping[str, Any]) -> Notification:

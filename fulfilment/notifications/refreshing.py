@@ -18,8 +18,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from fulfilment.market.errors import MarketError, MarketRateLimited
+from fulfilment.market.notifications import RETURN_REFRESH_TYPES
 from fulfilment.orders.models import Business, Campaign
 from fulfilment.orders.refresh import refresh_orders
+from fulfilment.orders.returns_mirror import refresh_returns
 
 from .models import NotificationEvent
 
@@ -56,8 +58,12 @@ def refresh_pending(business_id: int) -> Outcome:
     elsewhere = mine.exclude(campaign_market_id__in=shops)
     elsewhere.update(state=State.DONE, processed_at=now, claim="", last_error="not a shop mirrored here")
     order_ids = set(mine.values_list("order_market_id", flat=True))
+    returns = [(e.campaign_market_id, e.order_market_id, int(e.payload["returnId"]))
+               for e in mine.filter(notification_type__in=RETURN_REFRESH_TYPES)]
     try:
         result = refresh_orders(business_id, order_ids)
+        if returns:  # after the orders, so that a new return finds its order here
+            refresh_returns(business_id, returns)
     except MarketError as exc:
         return _failed(business_id, token, exc, outcome)
     outcome.calls = result.calls

@@ -24,9 +24,11 @@ from .models import (
     CatalogueOffer,
     DeliveryType,
     Instance,
+    MarketReturn,
     Order,
     OrderItem,
     ProductBarcode,
+    ReturnUnit,
 )
 
 
@@ -301,3 +303,25 @@ class CatalogueOfferAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # read from the Market
 
+
+
+class ReturnUnitInline(admin.TabularInline):
+    model = ReturnUnit
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["offer_id", "identity", "barcode", "match", "grade", "note", "scanned_by", "scanned_at"]
+
+
+@admin.register(MarketReturn)
+class MarketReturnAdmin(admin.ModelAdmin):
+    list_display = ["market_id", "order_market_id", "campaign", "kind", "shipment_status", "refund_status",
+                    "pickup_till", "received_at"]
+    list_filter = ["campaign", "kind", "shipment_status"]
+    search_fields = ["=market_id", "=order_market_id"]
+    readonly_fields = ["campaign", "market_id", "order_market_id", "order", "kind", "refund_status", "shipment_status",
+                       "pickup_point", "pickup_address", "pickup_instruction", "pickup_till", "created_at_market",
+                       "updated_at_market", "payload", "received_at", "received_by", "synced_at"]
+    inlines = [ReturnUnitInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # read from the Market; units are received on the returns screen

@@ -35,6 +35,7 @@ from fulfilment.market.changes import (
 )
 from fulfilment.market.client import MarketClient
 from fulfilment.market.errors import MarketBadRequest, MarketCredentialsError, MarketError, MarketRateLimited
+from fulfilment.market.returns import ReturnDecisions
 
 from . import scheduling
 from .clients import client_for
@@ -54,6 +55,7 @@ KIND_OF: dict[type[Change], str] = {
     BoxLayout: Kind.LAYOUT, StatusChange: Kind.STATUS, StatusChanges: Kind.BULK_STATUS, Identifiers: Kind.IDENTIFIERS,
     ItemCounts: Kind.ITEMS, CargoPlaces: Kind.CARGO_PLACES, CancellationDecision: Kind.CANCELLATION,
     DigitalCodes: Kind.DIGITAL_CODES, OrderUpdate: Kind.UPDATE_ORDER, ItemRemoval: Kind.REMOVAL,
+    ReturnDecisions: Kind.RETURN_DECISION,
 }
 CHANGE_OF: dict[str, type[Change]] = {kind: cls for cls, kind in KIND_OF.items()}
 C = TypeVar("C", bound=Change)

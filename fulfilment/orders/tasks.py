@@ -17,6 +17,7 @@ from fulfilment.market.errors import MarketError
 from . import catalogue, readiness, sync
 from .models import Business
 from .outbox import deliver_action_task, sweep_outbox_task
+from .returns_mirror import sync_all_returns_task, sync_returns_task
 from .verification import check_identifiers_task
 
 
@@ -61,7 +62,9 @@ __all__ = [
     "deliver_action_task",
     "heartbeat_task",
     "sweep_outbox_task",
+    "sync_all_returns_task",
     "sync_all_task",
     "sync_business_task",
     "sync_catalogue_task",
+    "sync_returns_task",
 ]

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from fulfilment.codes.cis import GS, CodeError, parse_cis
 from fulfilment.codes.classify import Kind, Scan, classify, order_number
 from fulfilment.codes.countries import is_country
-from fulfilment.orders.models import AuditEvent, Box, Instance, InstanceKind, Order, OrderStatus
+from fulfilment.orders.models import AuditEvent, Box, Instance, InstanceKind, Order
+from fulfilment.orders.receiving import holding_instance
 
 from . import barcodes, boxes, finishing
 from .kernel import AlreadyReceived, Feedback, Operation, Refused, User, audit, known_user, locked
@@ -26,9 +27,6 @@ from .state import Code, ItemState
 
 # Command barcodes printed on /help/scanner/ and what they do.
 COMMANDS = {"CMD-NEW-BOX": boxes.new_box, "CMD-FINISH": finishing.finish, "CMD-READY": finishing.ready}
-# Orders whose codes are still bound to goods: a code used there may not be used again.
-DEAD_STATUSES = (OrderStatus.CANCELLED, OrderStatus.RETURNED)
-
 
 def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = None, teach: bool = False) -> Feedback:
     """Apply one scan (or typed code); saved at once, or refused with the reason and nothing changed.
@@ -135,8 +133,10 @@ def _duplicate_check(op: Operation, kind: str, identity: str) -> None:
             if inst.identity == identity:
                 raise Refused(_("This code is already scanned in this order (%(sku)s, unit %(unit)s).")
                               % {"sku": st.item.offer_id, "unit": inst.unit})
-    other = (Instance.objects.filter(kind=kind, identity=identity).exclude(order=op.order)
-             .exclude(order__status__in=DEAD_STATUSES).select_related("order").first())
+    other, coming = holding_instance(kind, identity, op.order.pk)
+    if coming is not None:
+        raise Refused(_("This code is coming back in return %(r)s of order %(n)s: receive the return first.")
+                      % {"r": coming.market_id, "n": other.order.market_id})
     if other is not None:
         raise Refused(_("This code is already used in order %(n)s.") % {"n": other.order.market_id})
 

@@ -25,7 +25,7 @@ from .chaos import Chaos, ChaosGate
 from .clock import now_utc
 from .control import control
 from .notifier import Notifier
-from .protocol import ApiError, Request, Response, bad, serve_wsgi
+from .protocol import ApiError, Request, Response, bad, multipart, serve_wsgi
 from .rate_limits import RateLimiter
 from .routes import resolve
 from .state import MarketState
@@ -81,7 +81,9 @@ class SandboxMarket:
                 # the spec documents no 410 for any method, so the 404 every method lists, in its shape.
                 raise ApiError(404, "NOT_FOUND", f"No such resource: {path}")
             body: Any = None
-            if raw:
+            if raw and headers.get("content-type", "").startswith("multipart/form-data"):
+                body = multipart(headers["content-type"], raw)
+            elif raw:
                 try:
                     body = json.loads(raw)
                 except ValueError as exc:

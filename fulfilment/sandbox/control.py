@@ -19,6 +19,7 @@ from .events import ping
 from .protocol import ApiError, Response
 from .render import to_v1
 from .reports import report_file
+from .return_control import return_control
 from .seed import CATALOG, DBS_CAMPAIGN_ID, EXPRESS_CAMPAIGN_ID, FBS_CAMPAIGN_ID, Seeder
 from .shipment_control import set_shipment_status
 from .shipments import to_json
@@ -30,6 +31,9 @@ def control(market: MarketState, gate: ChaosGate, method: str, path: str, raw: b
     """Answer a ``/_sandbox/...`` request (a 404 in the Market's shape for an unknown one)."""
     store = market.store
     body = json.loads(raw) if raw else {}
+    answer = return_control(market, method, path, body)
+    if answer is not None:
+        return answer
     if path == "/_sandbox/health":
         return Response(body={"status": "OK", "orders": store.order_count()})
     if path == "/_sandbox/received" and method == "GET":

@@ -3,6 +3,8 @@ their translation to and from WSGI."""
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +67,30 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    name: str
+    content: bytes
+    content_type: str
+
+
+def multipart(content_type: str, raw: bytes) -> dict[str, UploadedFile | str]:
+    """A ``multipart/form-data`` body's fields: files as ``UploadedFile``, the rest as text."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    if not message.is_multipart():
+        raise bad("The multipart body cannot be read")
+    fields: dict[str, UploadedFile | str] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            fields[str(name)] = UploadedFile(part.get_filename() or "", content, part.get_content_type())
+        elif name:
+            fields[str(name)] = content.decode("utf-8", "replace")
+    return fields
+
+
 Handle = Callable[[str, str, str, dict[str, str], bytes], Response]
 
 
@@ -74,7 +100,8 @@ def serve_wsgi(handle: Handle, environ: dict[str, Any], start_response: Callable
         environ["REQUEST_METHOD"],
         environ.get("PATH_INFO", "/"),
         environ.get("QUERY_STRING", ""),
-        {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")},
+        {**{k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")},
+         "content-type": environ.get("CONTENT_TYPE", "")},  # multipart bodies (sendFileToChat)
         environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)),
     )
     if isinstance(resp.body, bytes | bytearray):

@@ -12,6 +12,7 @@ from . import (
     campaigns,
     cancellation,
     catalogue,
+    chats,
     dbs,
     digital,
     external_id,
@@ -21,6 +22,7 @@ from . import (
     listing,
     order_update,
     reports,
+    returns,
     shipments,
     stats,
     status,
@@ -46,6 +48,8 @@ def _route(method: str, pattern: str, operation: str, handler: Handler) -> Route
 _C = r"/v2/campaigns/(?P<campaignId>\d+)"
 _O = _C + r"/orders/(?P<orderId>\d+)"
 _S = _C + r"/first-mile/shipments/(?P<shipmentId>\d+)"
+_R = _O + r"/returns/(?P<returnId>\d+)"
+_B = r"/v2/businesses/(?P<businessId>\d+)"
 ROUTES: tuple[Route, ...] = (
     _route("GET", r"/v2/campaigns", "getCampaigns", campaigns.get_campaigns),
     _route("GET", _C, "getCampaign", campaigns.get_campaign),
@@ -90,6 +94,20 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", r"/v2/reports/documents/shipment-list/generate", "generateShipmentListDocumentReport",
            reports.shipment_list),
     _route("GET", r"/v2/reports/info/(?P<reportId>[^/]+)", "getReportInfo", reports.report_info),
+    # Returns and unredeemed orders; chats with buyers.
+    _route("GET", _C + r"/returns", "getReturns", returns.get_returns),
+    _route("GET", _R, "getReturn", returns.get_return),
+    _route("GET", _R + r"/application", "getReturnApplication", returns.get_application),
+    _route("GET", _R + r"/decision/(?P<itemId>\d+)/image/(?P<imageHash>[^/]+)", "getReturnPhoto",
+           returns.get_photo),
+    _route("POST", _R + r"/decision/submit", "submitReturnDecision", returns.submit_decision),
+    _route("POST", r"/v1/businesses/(?P<businessId>\d+)/returns/decisions", "getReturnAvailableDecisions",
+           returns.available_decisions),
+    _route("POST", _B + r"/chats", "getChats", chats.get_chats),
+    _route("POST", _B + r"/chats/new", "createChat", chats.create_chat),
+    _route("POST", _B + r"/chats/message", "sendMessageToChat", chats.send_message),
+    _route("POST", _B + r"/chats/file/send", "sendFileToChat", chats.send_file),
+    _route("POST", _B + r"/chats/history", "getChatHistory", chats.history),
 )
 
 

@@ -70,6 +70,13 @@ CREATE TABLE IF NOT EXISTS notification_answer (
     at TEXT NOT NULL, status INTEGER, body TEXT, ms REAL
 );
 CREATE TABLE IF NOT EXISTS id_seq (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+-- Returns and unredeemed orders (ReturnDTO + _sandbox), and chats with buyers (see return_data.py).
+CREATE TABLE IF NOT EXISTS market_return (
+    id INTEGER PRIMARY KEY, campaign_id INTEGER NOT NULL, order_id INTEGER NOT NULL,
+    updated_at TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS market_return_campaign ON market_return(campaign_id, updated_at, id);
+CREATE TABLE IF NOT EXISTS chat (id INTEGER PRIMARY KEY, business_id INTEGER NOT NULL, data TEXT NOT NULL);
 """
 
 

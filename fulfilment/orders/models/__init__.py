@@ -10,6 +10,7 @@ from .health import Heartbeat
 from .orders import Order, OrderItem, OrderQuerySet, attention_condition, to_pack_condition
 from .packing import Box, BoxLine, CatalogueOffer, Instance, ProductBarcode
 from .records import AuditEvent, OutboxAction
+from .returns import Grade, MarketReturn, Match, ReturnKind, ReturnShipment, ReturnUnit
 from .vocabulary import (
     CANCELLATION_DEADLINE,
     DIGITAL_WINDOW,
@@ -26,11 +27,40 @@ from .vocabulary import (
 )
 
 __all__ = [
-    "CANCELLATION_DEADLINE", "DIGITAL_WINDOW", "PACKING_SUBSTATUSES", "AuditEvent", "Box", "BoxLine", "Business",
-    "Campaign", "CatalogueOffer", "DeliveryType", "Heartbeat", "Instance", "InstanceKind", "InstanceType",
+    "CANCELLATION_DEADLINE",
+    "DIGITAL_WINDOW",
+    "PACKING_SUBSTATUSES",
+    "AuditEvent",
+    "Box",
+    "BoxLine",
+    "Business",
+    "Campaign",
+    "CatalogueOffer",
+    "DeliveryType",
+    "Grade",
+    "Heartbeat",
+    "Instance",
+    "InstanceKind",
+    "InstanceType",
+    "MarketReturn",
+    "Match",
     "NotificationState",
-    "Order", "OrderItem", "OrderQuerySet", "OrderStatus", "OrderSubstatus", "OutboxAction", "OutboxState",
-    "PlacementModel", "Problem",
-    "ProductBarcode", "SyncState", "Verification", "attention_condition", "new_notification_secret",
+    "Order",
+    "OrderItem",
+    "OrderQuerySet",
+    "OrderStatus",
+    "OrderSubstatus",
+    "OutboxAction",
+    "OutboxState",
+    "PlacementModel",
+    "Problem",
+    "ProductBarcode",
+    "ReturnKind",
+    "ReturnShipment",
+    "ReturnUnit",
+    "SyncState",
+    "Verification",
+    "attention_condition",
+    "new_notification_secret",
     "to_pack_condition",
 ]

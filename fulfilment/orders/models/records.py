@@ -54,6 +54,7 @@ class OutboxAction(models.Model):
         DIGITAL_CODES = "DIGITAL_CODES", _("digital goods keys")
         UPDATE_ORDER = "UPDATE_ORDER", _("recipient or delivery interval")
         REMOVAL = "REMOVAL", _("item removed or reduced")
+        RETURN_DECISION = "RETURN_DECISION", _("decision on a return")
 
     State = OutboxState  # defined with the vocabulary: the queue's "needs attention" counts refused ones
 

@@ -1,0 +1,146 @@
+"""Returns and unredeemed orders mirrored from the Market, and the units received back by scan.
+
+A return is the Market's (``ReturnDTO``, kept whole in ``payload``); its order here, when the
+dashboard has it, links it to the codes this shop shipped. Each unit received is a row: the code
+scanned, how it compares with what was shipped, its grade and note, who scanned it and when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .accounts import Campaign
+from .orders import Order
+from .packing import Instance
+
+RETURN_DECISION_TIME = dt.timedelta(hours=72)  # the sandbox's rule too; the API does not send the deadline
+WAITING_FOR_DECISION = ("PREMODERATION_DECISION_WAITING", "WAITING_FOR_DECISION")
+COMING = ("CREATED", "RECEIVED", "IN_TRANSIT", "READY_FOR_PICKUP")
+
+
+class ReturnKind(models.TextChoices):
+    RETURN = "RETURN", _("buyer's return")
+    UNREDEEMED = "UNREDEEMED", _("unredeemed order")
+
+
+class ReturnShipment(models.TextChoices):
+    CREATED = "CREATED", _("created by the buyer")
+    RECEIVED = "RECEIVED", _("taken from the buyer")
+    IN_TRANSIT = "IN_TRANSIT", _("on its way")
+    READY_FOR_PICKUP = "READY_FOR_PICKUP", _("ready for pickup")
+    PICKED = "PICKED", _("handed to the shop")
+    LOST = "LOST", _("lost")
+    EXPIRED = "EXPIRED", _("not brought in time")
+    CANCELLED = "CANCELLED", _("cancelled")
+    NOT_IN_DEMAND = "NOT_IN_DEMAND", _("not collected")
+
+
+class Grade(models.TextChoices):
+    FIT = "FIT", _("fit for sale")
+    DEFECTIVE = "DEFECTIVE", _("defective")
+    WRONG_ITEM = "WRONG_ITEM", _("wrong item")
+    INCOMPLETE = "INCOMPLETE", _("incomplete")
+
+
+class Match(models.TextChoices):
+    MATCHED = "MATCHED", _("the code we shipped")
+    OTHER_CODE = "OTHER_CODE", _("another code of the same product")
+    NOT_IN_ORDER = "NOT_IN_ORDER", _("a product not in the order")
+    NEVER_SHIPPED = "NEVER_SHIPPED", _("a code this shop never shipped")
+    NO_CODE = "NO_CODE", _("a unit without a marking code")
+
+
+class MarketReturn(models.Model):
+    """A return or an unredeemed order of one of our shops, as the Market last described it."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="returns",
+                                 verbose_name=_("campaign"))
+    market_id = models.BigIntegerField(_("return number"))
+    order_market_id = models.BigIntegerField(_("order number"))
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="returns",
+                              verbose_name=_("order"))
+    kind = models.CharField(_("kind"), max_length=16, choices=ReturnKind.choices)
+    refund_status = models.CharField(_("refund status"), max_length=64, blank=True)
+    shipment_status = models.CharField(_("where it is"), max_length=64, blank=True)
+    pickup_point = models.CharField(_("pickup point"), max_length=512, blank=True)
+    pickup_address = models.CharField(_("pickup address"), max_length=512, blank=True)
+    pickup_instruction = models.TextField(_("how to collect it"), blank=True)
+    pickup_till = models.DateTimeField(_("collect by"), null=True, blank=True)
+    created_at_market = models.DateTimeField(_("created at the Market"), null=True, blank=True)
+    updated_at_market = models.DateTimeField(_("changed at the Market"), null=True, blank=True)
+    payload = models.JSONField(_("the Market's description"), default=dict)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("received by"))
+    synced_at = models.DateTimeField(_("read from the Market"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
+        ordering = ["pickup_till", "-market_id"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "market_id"], name="return_unique_per_campaign")]
+        indexes = [models.Index(fields=["order_market_id"], name="return_order_idx")]
+
+    def __str__(self) -> str:
+        return str(self.market_id)
+
+    @property
+    def decision_till(self) -> dt.datetime | None:
+        """Until when the seller may decide: only while the Market waits for a decision."""
+        if self.refund_status not in WAITING_FOR_DECISION or self.created_at_market is None:
+            return None
+        return self.created_at_market + RETURN_DECISION_TIME
+
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
+        """Still to be collected after its pickup deadline."""
+        return bool(self.pickup_till and self.shipment_status == ReturnShipment.READY_FOR_PICKUP
+                    and self.pickup_till < (now or timezone.now()))
+
+    def expected(self) -> dict[str, int]:
+        """The units coming back, by SKU."""
+        out: dict[str, int] = {}
+        for item in self.payload.get("items") or ():
+            out[item["shopSku"]] = out.get(item["shopSku"], 0) + int(item.get("count") or 0)
+        return out
+
+
+class ReturnUnit(models.Model):
+    """One unit received back: what was scanned, how it compares with what was shipped, its grade."""
+
+    record = models.ForeignKey(MarketReturn, on_delete=models.CASCADE, related_name="units", verbose_name=_("return"))
+    scan_id = models.UUIDField(_("scan"), unique=True)  # a resent scan is recognised, never doubled
+    offer_id = models.CharField(_("SKU"), max_length=255, blank=True)
+    barcode = models.CharField(_("product barcode"), max_length=64, blank=True)
+    code = models.TextField(_("marking code"), blank=True)
+    identity = models.CharField(_("identity"), max_length=128, blank=True)
+    shipped = models.ForeignKey(Instance, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="returned_units", verbose_name=_("the code we shipped"))
+    match = models.CharField(_("comparison"), max_length=16, choices=Match.choices)
+    grade = models.CharField(_("grade"), max_length=16, choices=Grade.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    scanned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("scanned by"))
+    scanned_at = models.DateTimeField(_("scanned at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("returned unit")
+        verbose_name_plural = _("returned units")
+        ordering = ["record", "scanned_at", "id"]
+        constraints = [
+            # A code comes back once per return.
+            models.UniqueConstraint(fields=["record", "identity"], condition=~Q(identity=""),
+                                    name="return_unit_code_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id} {self.match}"
+
+    @property
+    def is_mismatch(self) -> bool:
+        return self.match in (Match.OTHER_CODE, Match.NOT_IN_ORDER, Match.NEVER_SHIPPED)
