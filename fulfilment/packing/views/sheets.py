@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-
 from functools import lru_cache
 
 from django.conf import settings
