@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "fulfilment.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -193,7 +195,39 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
+# Same origin may frame our pages: a station prints a labels PDF from a hidden frame of its own page.
+X_FRAME_OPTIONS = "SAMEORIGIN"
+# Content-Security-Policy (django-csp): our own scripts, styles and connections only; no inline script,
+# style or handler anywhere (templates use data- attributes and static/js). The browser tests fail on any
+# violation (tests/conftest.py), so a new inline handler cannot slip in.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # The favicon is an empty data: URL; product pictures come from the Market's image servers.
+        "img-src": ["'self'", "data:", "https://avatars.mds.yandex.net"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+# Permissions-Policy (django-permissions-policy): the camera for evidence photos at packing, from our own
+# pages only; everything else a page could ask the browser for is off.
+PERMISSIONS_POLICY = {
+    "camera": ["self"],
+    "microphone": [],
+    "geolocation": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "bluetooth": [],
+    "display-capture": [],
+    "fullscreen": ["self"],
+}
 # Error pages and mailed reports hide secret-looking POST fields and variables (the API tokens), always.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "fulfilment.error_reports.SecretsHiddenFilter"
 # Packers stay logged in for a shift; the session survives a browser restart.

@@ -166,11 +166,28 @@ def chromium() -> Iterator[object]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+# Every page reports what the Content-Security-Policy refused; a browser test with a violation fails.
+_CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) => window.__cspViolation(
+  `${e.violatedDirective} refused ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber} on ${location.pathname}`));"""
+
+
+def checked_context(chromium: object, **options: object) -> tuple[object, list[str]]:
+    """A browser context whose pages record every CSP violation into the returned list."""
+    options = {"viewport": {"width": 1366, "height": 768}, "locale": "ru-RU", **options}
+    context = chromium.new_context(**options)  # type: ignore[attr-defined]
+    violations: list[str] = []
+    context.expose_binding("__cspViolation", lambda source, text: violations.append(text))
+    context.add_init_script(_CSP_LISTENER)
+    return context, violations
+
+
 @pytest.fixture
 def page(chromium: object, live_server: object, settings: object) -> Iterator[object]:
     settings.SESSION_COOKIE_SECURE = False  # type: ignore[attr-defined] - live_server speaks plain http
     settings.CSRF_COOKIE_SECURE = False  # type: ignore[attr-defined]
-    context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="ru-RU")  # type: ignore[attr-defined]
+    context, violations = checked_context(chromium)
     pg = context.new_page()
+    pg.csp_violations = violations  # type: ignore[attr-defined] - a test that provokes one clears it
     yield pg
     context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)

@@ -64,7 +64,7 @@ class BusinessWithNotificationsAdmin(BusinessAdmin):
             return _("arriving")
         if obj.last_notification_at is None:
             return _("never received")
-        return format_html('<span style="color:#b00">{}</span>', _("silent or failing: polling every minute"))
+        return format_html('<span class="bad">{}</span>', _("silent or failing: polling every minute"))
 
     @admin.display(description=_("events in the last hour"))
     def notifications_last_hour(self, obj: Business) -> int:

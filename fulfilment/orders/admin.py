@@ -62,11 +62,11 @@ class BusinessForm(forms.ModelForm):
 
 def _sync_status(obj: Business | Campaign) -> str:
     if obj.credentials_error:
-        return format_html('<span style="color:#b00">{}</span>', _("credentials rejected"))
+        return format_html('<span class="bad">{}</span>', _("credentials rejected"))
     if obj.sync_started_at:
         return _("running")
     if obj.last_sync_error:
-        return format_html('<span style="color:#b00">{}</span>', _("error"))
+        return format_html('<span class="bad">{}</span>', _("error"))
     if obj.last_sync_success_at:
         return _("ok")
     return _("never synced")
@@ -142,7 +142,7 @@ class BoxInline(admin.TabularInline):
 class JsonReadonlyMixin:
     @admin.display(description=_("payload from the Market"))
     def raw_pretty(self, obj: Order) -> str:
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>",
+        return format_html('<pre class="payload">{}</pre>',
                            json.dumps(obj.raw, ensure_ascii=False, indent=2))
 
 
