@@ -168,7 +168,8 @@ def chromium() -> Iterator[object]:
 
 # Every page reports what the Content-Security-Policy refused; a browser test with a violation fails.
 _CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) => window.__cspViolation(
-  `${e.violatedDirective} refused ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber} on ${location.pathname}`));"""
+  `${e.violatedDirective} refused ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`
+  + ` on ${location.pathname}`));"""
 
 
 def checked_context(chromium: object, **options: object) -> tuple[object, list[str]]:
