@@ -181,6 +181,7 @@ def test_the_order_screen_is_ready_for_a_handheld(client, packer):
     # Why Ready to ship is off, in words on the page (a title shows on hover only).
     assert 'class="why" id="ready-why"' in html
     assert " style=" not in html and " onclick=" not in html.split("<main>")[1]
+    assert "{#" not in html  # a comment left open over two lines shows on the page
 
 
 def test_the_command_sheet_prints_a_barcode_for_every_step(client, packer):

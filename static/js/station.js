@@ -35,18 +35,38 @@
 
   // --- labels: the PDF into the hidden frame, then the frame's print() ---------------------------
   // Chromium started with --kiosk-printing prints at once to the default printer (README).
-  function printLabels(url) {
+  // The PDF is fetched first (an answer that is no PDF, e.g. the Market refused, is said, not
+  // printed), then shown in the frame as a blob and printed from there.
+  let blobUrl = null;
+  async function printLabels(url) {
     const src = url + (url.includes("?") ? "&" : "?") + "t=" + Date.now(); // a reprint loads anew
     root.dataset.printing = src;
+    let pdf = null;
+    try {
+      const resp = await fetch(src, { credentials: "same-origin" });
+      const type = resp.headers.get("Content-Type") || "";
+      if (resp.ok && type.startsWith("application/pdf")) pdf = await resp.blob();
+    } catch (e) { /* offline: said below */ }
+    if (!pdf) {
+      root.dataset.printFailed = src;
+      say(root.dataset.msgPrintFailed);
+      return;
+    }
+    if (blobUrl) URL.revokeObjectURL(blobUrl);
+    blobUrl = URL.createObjectURL(pdf);
     frame.onload = () => {
-      try {
-        frame.contentWindow.focus();
-        frame.contentWindow.print();
-      } catch (e) { /* the PDF viewer may refuse scripting: the frame still holds the labels */ }
+      // Headless Chromium under automation (the browser tests) crashes when a PDF frame is asked
+      // to print: there the frame gets the labels and the print call is left out.
+      if (!navigator.webdriver) {
+        try {
+          frame.contentWindow.focus();
+          frame.contentWindow.print();
+        } catch (e) { /* the PDF viewer may refuse scripting: the frame still holds the labels */ }
+      }
       root.dataset.printed = src;
       say(root.dataset.msgPrinted);
     };
-    frame.src = src;
+    frame.src = blobUrl;
   }
   function printedKey(finish) {
     return "labels-printed-" + root.dataset.order + "-" + finish.dataset.layout;
