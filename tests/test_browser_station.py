@@ -231,3 +231,35 @@ def test_offline_is_its_own_state_and_each_refusal_after_it_is_shown_and_sounded
     assert "отклонены" in page.inner_text("#announce") or "отклонены" in page.inner_text("#feedback")
     order.refresh_from_db()
     assert {st.item.offer_id: st.placed for st in PackState(order).items.values()} == {"MUG-001": 3}
+
+
+@pytest.mark.parametrize("station", [HANDHELD], indirect=True, ids=["360x640"])
+def test_a_terminal_whose_scanner_sends_enter_as_text_is_set_once_and_typing_by_hand_opens_the_keyboard(
+        station, live_server, sandbox, business, packer):
+    page = station
+    placed = sandbox.place([("MUG-001", 3)])
+    sync_business(business.pk, client=sandbox.client())
+    order = Order.objects.get(market_id=placed["orderId"])
+    mug = CATALOG["MUG-001"].ean13
+    ProductBarcode.objects.create(campaign=order.campaign, gtin="0" + mug, offer_id="MUG-001")
+    login(page, live_server)
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    page.click("#station-settings summary")
+    page.check("#enter-as-text")
+    page.reload()  # a setting of this terminal: kept in the browser across pages
+    assert page.is_checked("#enter-as-text")
+    page.focus("#scan")
+    page.keyboard.insert_text(mug + "\n")  # what a scanner service sends as text, not as a key
+    answered(page, "(1 из 3)")
+    page.keyboard.insert_text(mug + "\t")
+    answered(page, "(2 из 3)")
+    assert page.input_value("#scan") == ""
+    page.keyboard.type(mug, delay=2)
+    page.keyboard.press("Enter")  # a real Enter key still works
+    answered(page, "(3 из 3)")
+    # The on-screen keyboard stays shut until asked for.
+    assert page.get_attribute("#scan", "inputmode") == "none"
+    page.click("#keyboard")
+    assert page.get_attribute("#scan", "inputmode") == "text"
+    assert page.get_attribute("#keyboard", "aria-pressed") == "true"
+    assert page.evaluate("document.activeElement.id") == "scan"
