@@ -231,6 +231,12 @@ def test_offline_is_its_own_state_and_each_refusal_after_it_is_shown_and_sounded
     assert "отклонены" in page.inner_text("#announce") or "отклонены" in page.inner_text("#feedback")
     order.refresh_from_db()
     assert {st.item.offer_id: st.placed for st in PackState(order).items.values()} == {"MUG-001": 3}
+    # The command sheet fits a handheld too (its barcodes shrink to the screen).
+    page.goto(f"{live_server.url}/help/scanner/")
+    assert page.locator("[data-command] svg").count() >= 12
+    for width in (360, 320):
+        page.set_viewport_size({"width": width, "height": 640})
+        no_overflow(page)
 
 
 @pytest.mark.parametrize("station", [HANDHELD], indirect=True, ids=["360x640"])
