@@ -89,6 +89,12 @@ def small_targets(page) -> list[str]:
         .map(e => e.outerHTML.slice(0, 80))""")
 
 
+def above_the_fold(page) -> None:
+    """The answer and the next step start on the first screen, whatever its size."""
+    for element in ("#feedback", "#next-step"):
+        assert page.locator(element).bounding_box()["y"] < page.viewport_size["height"] - 40, element
+
+
 def answered(page, text: str) -> None:
     page.wait_for_selector(f"#feedback[data-state=ok]:has-text('{text}')")
     page.wait_for_selector("#scan-queue[data-pending='0']")
@@ -120,9 +126,7 @@ def test_an_fbs_order_with_codes_and_a_split_is_packed_by_scans_alone(station, l
         scan(page, str(order.market_id))
         page.wait_for_url(f"{live_server.url}/orders/{order.pk}/")
         assert page.get_attribute("#scan", "inputmode") == "none"
-        # The answer and the next step are above the fold, whatever the screen.
-        for element in ("#feedback", "#next-step"):
-            assert page.locator(element).bounding_box()["y"] < page.viewport_size["height"] - 40, element
+        above_the_fold(page)
 
         scan(page, milk[0])
         answered(page, "MILK-1L")
@@ -142,6 +146,7 @@ def test_an_fbs_order_with_codes_and_a_split_is_packed_by_scans_alone(station, l
         assert page.locator(".problems").count() == 0
         no_overflow(page)
         assert small_targets(page) == []
+        above_the_fold(page)
         page.screenshot(path=str(SHOTS / f"order-{size}.png"))
         if width < 500:  # the smallest handhelds: nothing is cut at 320 CSS px either
             page.set_viewport_size({"width": 320, "height": 640})
