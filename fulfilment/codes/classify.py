@@ -16,7 +16,11 @@ from dataclasses import dataclass
 from .cis import CYRILLIC, DEFAULT_SUBSTITUTES, GS, normalise
 from .formats import GTD_RE, RNPT_RE, UIN_RE, product_gtin
 
-COMMANDS = ("CMD-NEW-BOX", "CMD-FINISH", "CMD-READY")
+# Every step of the pack station has its command barcode (printed on the scanner sheet). A split
+# names its parts; a problem names its kind (the dashboard's Problem values).
+COMMANDS = ("CMD-NEW-BOX", "CMD-FINISH", "CMD-READY", "CMD-LABELS", "CMD-NEXT", "CMD-UNDO",
+            *(f"CMD-SPLIT-{n}" for n in range(2, 7)))
+COMMAND_PREFIX = "CMD-"
 COUNTRY_SCAN_RE = re.compile(r"[A-Za-z]{2}")
 ORDER_NUMBER_RE = re.compile(r"(\d{5,12})(?:-\d+)?")
 
@@ -50,7 +54,7 @@ def classify(raw: str, substitutes: Iterable[str] = DEFAULT_SUBSTITUTES) -> Scan
     value = raw.strip(" \t\r\n")
     if not value:
         return Scan(Kind.EMPTY, "")
-    if value.upper() in COMMANDS:
+    if value.upper().startswith(COMMAND_PREFIX):  # known or not: the scanning code names what it does
         return Scan(Kind.COMMAND, value.upper())
     code = normalise(value, substitutes)
     if code.startswith("01") and (GS in code or not code.isdigit() or len(code) > 16):

@@ -7,8 +7,10 @@ accepted by the Market.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +30,9 @@ from fulfilment.orders.models import (
 
 from .kernel import Feedback, Operation, Refused, User, known_user
 from .state import PackState
+
+# An order someone else scanned within this time is theirs: the next order offered is another one.
+TAKEN_FOR = dt.timedelta(minutes=30)
 
 
 def finish(op: Operation) -> Feedback:
@@ -93,9 +98,16 @@ def done_here(order: Order) -> bool:
     return order.layout_sent_version is not None and order.is_ready_to_ship
 
 
-def next_order(order: Order) -> Order | None:
-    """The order to pack after this one: the queue's first, earliest shipment first."""
-    return (Order.objects.to_pack().exclude(pk=order.pk)
+def next_order(order: Order, user: User = None) -> Order | None:
+    """The order to pack after this one: the queue's first, earliest shipment first, leaving out
+    an order another packer is on (scanned or changed by someone else in the last ``TAKEN_FOR``)."""
+    me = known_user(user)
+    others = AuditEvent.objects.filter(order=OuterRef("pk"), at__gte=timezone.now() - TAKEN_FOR,
+                                       user__isnull=False).filter(
+        Q(action__in=("scan", "scan.item_chosen")) | Q(action__startswith="pack."))
+    if me is not None:
+        others = others.exclude(user=me)
+    return (Order.objects.to_pack().exclude(pk=order.pk).exclude(Exists(others))
             .order_by(F("shipment_date").asc(nulls_last=True), "market_id").first())
 
 

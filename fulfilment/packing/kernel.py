@@ -44,6 +44,8 @@ class Feedback:
     taught: bool = False  # a person linked a barcode to an item (the teach mode has done its one link)
     redirect: str | None = None
     duplicate: bool = False
+    print_labels: bool = False  # the station prints the box labels (CMD-LABELS)
+    code: str = ""  # the scan this answers, shown beside a refusal in a batch
     # What the scan changed, so the screen re-renders only that.
     items: set[int] = field(default_factory=set)
     boxes: set[int] = field(default_factory=set)
@@ -73,6 +75,7 @@ class Operation:
     lines: list[tuple[int, int, bool]] = field(default_factory=list)
     structure: bool = False
     taught: bool = False  # a barcode was linked by the person doing this
+    undid: int | None = None  # the audit event of the scan this operation took back (CMD-UNDO)
 
     def ok(self, message: str) -> Feedback:
         """Success, with what the operation noted on the way (a box opened, a barcode linked)."""

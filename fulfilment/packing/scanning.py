@@ -20,21 +20,25 @@ from fulfilment.codes.countries import is_country
 from fulfilment.orders.models import AuditEvent, Box, Instance, InstanceKind, Order
 from fulfilment.orders.receiving import holding_instance
 
-from . import barcodes, boxes, finishing
+from . import barcodes, boxes, finishing, station
 from .kernel import AlreadyReceived, Feedback, Operation, Refused, User, audit, known_user, locked
 from .messages import code_error_message
 from .state import Code, ItemState
 
-# Command barcodes printed on /help/scanner/ and what they do.
-COMMANDS = {"CMD-NEW-BOX": boxes.new_box, "CMD-FINISH": finishing.finish, "CMD-READY": finishing.ready}
+# Command barcodes printed on /help/scanner/ and what they do (every step of the station by scan).
+COMMANDS = {"CMD-NEW-BOX": boxes.new_box, "CMD-FINISH": finishing.finish, "CMD-READY": finishing.ready,
+            "CMD-LABELS": station.print_labels, "CMD-NEXT": station.open_next, "CMD-UNDO": station.undo_last,
+            **{f"CMD-SPLIT-{n}": station.split_last(n) for n in range(2, 7)}, **station.PROBLEM_COMMANDS}
+
 
 def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = None, teach: bool = False) -> Feedback:
     """Apply one scan (or typed code); saved at once, or refused with the reason and nothing changed.
     ``teach``: the packer switched on the teach mode, so a barcode no item has asks which item it is."""
     try:
         with locked(order_id, user, request_id) as op:
+            boxes_before = set(op.state.boxes)
             fb = _apply(op, classify(raw, settings.SCANNER_GS_SUBSTITUTES), teach)
-            audit(op, "scan", {"code": raw, "result": fb.message}, request_id)
+            audit(op, "scan", _record(op, raw, fb, boxes_before), request_id)
             fb.items, fb.boxes, fb.codes, fb.lines = op.items, op.boxes, op.codes, op.lines
             fb.structure = fb.structure or op.structure
             fb.version_before = op.order.version
@@ -65,11 +69,24 @@ def choose_item(order_id: int, user: User, code: str, item_id: int, teach: bool 
     is linked to its SKU only in teach mode or by a supervisor)."""
     try:
         with locked(order_id, user) as op:
+            boxes_before = set(op.state.boxes)
             fb = _apply_to(op, classify(code, settings.SCANNER_GS_SUBSTITUTES), item_id, teach)
-            audit(op, "scan.item_chosen", {"code": code, "item": item_id, "result": fb.message})
+            audit(op, "scan.item_chosen", _record(op, code, fb, boxes_before) | {"item": item_id})
             return fb
     except Refused as exc:
         return Feedback(False, str(exc))
+
+
+def _record(op: Operation, code: str, fb: Feedback, boxes_before: set[int]) -> dict[str, object]:
+    """A scan's audit record: the code, the answer, and what it put in (so CMD-UNDO can take it back)."""
+    record: dict[str, object] = {"code": code, "result": fb.message}
+    if fb.prompt:
+        record["prompt"] = True
+    if (done := station.effect(op, boxes_before)) is not None:
+        record["undo"] = done
+    if op.undid is not None:
+        record["undid"] = op.undid
+    return record
 
 
 def find_order(code: str) -> Order | None:
@@ -85,6 +102,8 @@ def _apply(op: Operation, s: Scan, teach: bool) -> Feedback:
     if s.kind == Kind.EMPTY:
         raise Refused(_("Empty scan."))
     if s.kind == Kind.COMMAND:
+        if s.value not in COMMANDS:
+            raise Refused(_("Unknown command %(code)s: see the scanner commands sheet.") % {"code": s.value})
         op.structure = True
         return COMMANDS[s.value](op)
     if s.kind == Kind.CYRILLIC:

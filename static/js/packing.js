@@ -21,6 +21,9 @@
   let sessionLost = false;
   let lostWith = 0; // how many scans waited when the last "log in again" was sounded
   let held = false; // a question is on screen: the scans behind it wait for the answer
+  let offline = !navigator.onLine; // no answer from the server: its own large state, not the last green one
+  const offlineBox = document.getElementById("offline");
+  const offlineCount = document.getElementById("offline-count");
 
   function load() {
     try { return JSON.parse(localStorage.getItem(storeKey) || "[]"); } catch (e) { return []; }
@@ -48,6 +51,8 @@
   // --- sound and colour ------------------------------------------------------------------------
   let audio = null;
   function beep(kind) {
+    // What was sounded, newest last: the station's log of sounds (and what the browser tests read).
+    root.dataset.sounds = ((root.dataset.sounds || "") + " " + kind).trim().split(" ").slice(-20).join(" ");
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
       const tones = kind === "ok" ? [[1046, 0.09]] : kind === "prompt" ? [[660, 0.12], [880, 0.12]]
@@ -69,7 +74,11 @@
   function announce() {
     const fb = document.getElementById("feedback");
     if (!fb || !fb.dataset.state) return;
-    beep(fb.dataset.state);
+    // Each refusal of a batch sounds on its own (scans sent after a reconnect), then the last answer.
+    const refusals = parseInt(fb.dataset.refusals || "0", 10);
+    for (let n = 0; n < refusals; n++) setTimeout(() => beep("error"), n * 700);
+    if (!refusals) beep(fb.dataset.state);
+    root.dispatchEvent(new CustomEvent("pack:answer"));
     document.body.classList.remove("flash-ok", "flash-error", "flash-prompt");
     void document.body.offsetWidth; // restart the animation
     document.body.classList.add("flash-" + fb.dataset.state);
@@ -81,9 +90,16 @@
     const fb = document.getElementById("feedback");
     return fb ? parseInt(fb.dataset.version, 10) : null;
   }
+  function setOffline(value) {
+    offline = value;
+    root.classList.toggle("offline", offline);
+    offlineBox.hidden = !offline;
+    offlineCount.textContent = String(queue.length);
+  }
   function showQueue(extra) {
     const n = queue.length;
     queueInfo.dataset.pending = String(n);
+    offlineCount.textContent = String(n);
     queueInfo.classList.toggle("error", sessionLost);
     if (sessionLost) {
       // The packer keeps scanning meanwhile: say how many wait, and where to log in.
@@ -153,11 +169,13 @@
     inflight = false;
     if (outcome === "delivered") {
       retryDelay = 500;
+      setOffline(false);
       if (queue.length) pump();
     } else if (outcome === "login") {
       loggedOut(); // kept in localStorage; tried again until a login (in any tab) lets it through
       retry(LOGIN_RETRY_MS);
     } else {
+      setOffline(true);
       showQueue(root.dataset.msgOffline);
       retry(retryDelay);
       retryDelay = Math.min(retryDelay * 2, 8000);
@@ -205,12 +223,40 @@
     input.value = input.value.slice(0, s) + text + input.value.slice(e);
     input.setSelectionRange(s + text.length, s + text.length);
   }
+  // A station setting (this browser's localStorage: the scanner belongs to the terminal, not to
+  // whoever logs in on it): the scanner ends a code with Enter or Tab typed as text, not as a key.
+  const enterAsText = () => localStorage.getItem("station:enter-as-text") === "1";
+  const END = /[\r\n\t]/;
+  function submit(value) {
+    if (value.replace(/[ \t\r\n]/g, "") !== "") { push(value); return; }
+    // Enter on an empty field after ready to ship opens the next order the screen offers.
+    const next = document.querySelector("#done a.next-order");
+    if (next && queue.length === 0) window.location.assign(next.href);
+  }
+  function takeEnded(text) {
+    // Everything up to each line break or tab is a scan; what follows stays in the field.
+    const parts = text.split(END);
+    input.value = parts.pop();
+    for (const part of parts) submit(part);
+  }
+  input.addEventListener("beforeinput", (e) => {
+    if (!enterAsText()) return;
+    const breaks = e.inputType === "insertLineBreak" || e.inputType === "insertParagraph";
+    if (!breaks && !END.test(e.data || "")) return;
+    // A text input drops line breaks on its own: the scan is taken before that can happen.
+    e.preventDefault();
+    const s = input.selectionStart ?? input.value.length;
+    takeEnded(input.value.slice(0, s) + (breaks ? "\n" : e.data) + input.value.slice(input.selectionEnd ?? s));
+  });
+  input.addEventListener("input", () => {
+    if (enterAsText() && END.test(input.value)) takeEnded(input.value);
+  });
   input.addEventListener("keydown", (e) => {
-    if (e.key === "Enter") {
+    if (e.key === "Enter" || (e.key === "Tab" && enterAsText() && input.value !== "")) {
       e.preventDefault();
       const value = input.value;
       input.value = "";
-      if (value.replace(/[ \t]/g, "") !== "") push(value);
+      submit(value);
       return;
     }
     // GS has no key: scanners send Ctrl+], F8 or Alt+0,2,9 on the numpad.
@@ -253,7 +299,8 @@
   });
   window.addEventListener("focus", refocus);
   window.addEventListener("focus", kick);
-  window.addEventListener("online", kick);
+  window.addEventListener("online", () => { if (queue.length) kick(); else setOffline(false); });
+  window.addEventListener("offline", () => setOffline(true));
   document.addEventListener("visibilitychange", () => { if (!document.hidden) kick(); });
   // The panel's htmx forms and polls: the token of now, and "log in again" when the session is gone.
   document.body.addEventListener("htmx:configRequest", (e) => { e.detail.headers["X-CSRFToken"] = csrfToken(); });
@@ -273,6 +320,7 @@
     if (field) field.value = csrfToken();
   }, true);
 
+  setOffline(offline);
   checkHeld();
   pump();
   refocus();

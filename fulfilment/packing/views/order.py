@@ -25,7 +25,7 @@ from fulfilment.orders.models import Order, OrderSubstatus, OutboxAction, Proble
 from fulfilment.orders.sync import refresh_order
 from fulfilment.orders.verification import check_identifiers
 
-from .. import finishing, scanning
+from .. import finishing, scanning, station
 from ..access import packer_required
 from ..http import HtmxHttpRequest
 from ..kernel import Feedback
@@ -83,15 +83,18 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
     # Made ready here: READY_TO_SHIP is the success, said in green with the way to the next order,
     # not a red "not being packed".
     done = finishing.done_here(order)
-    return {
+    refused = [f for f in feedback if not f.ok and not f.prompt]
+    ctx = {
         "order": order, "state": state, "items": list(state.items.values()), "boxes": list(state.boxes.values()),
         "blockers": state.blockers(status=not done), "problems": state.layout_problems(),
-        "done": done, "next_order": finishing.next_order(order) if done else None,
+        "done": done, "next_order": finishing.next_order(order, request.user) if done else None,
         "ready_problems": finishing.ready_problems(state), "actions": actions, "layout_action": layout_action,
         "ready_action": ready_action, "boxes_sent": boxes_sent, "waiting": waiting,
         "labels_stale": order.labels_printed_version not in (None, order.layout_version),
         "feedback": feedback, "prompt": next((f.prompt for f in reversed(feedback) if f.prompt), None),
-        "feedback_state": "" if last is None else ("prompt" if last.prompt else ("ok" if last.ok else "error")),
+        # A refusal inside a batch (scans sent after a reconnect) is not hidden by a later green one.
+        "feedback_state": "" if last is None else ("prompt" if last.prompt else ("error" if refused else "ok")),
+        "refused": refused if len(feedback) > 1 else [],
         "redirect": next((f.redirect for f in feedback if f.redirect), ""),
         "label_formats": settings.LABEL_FORMATS, "label_format": _label_format(request),
         "problem_choices": Problem.choices, "part_choices": range(2, 7),
@@ -99,7 +102,14 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
         # A layout the Market holds that was not sent from here: shown as the Market's, never as packed.
         "market_boxes": len(market_layout(order)) if order.layout_sent_version is None else 0,
         "swapped": swapped, "teaching": teaching(request, order.pk),
+        "print_labels": any(f.print_labels for f in feedback),
     }
+    # Labels print by themselves once the Market has the boxes and these boxes' labels were never
+    # fetched (the fetch records them as printed); CMD-LABELS prints them again.
+    ctx["autoprint"] = (boxes_sent and not state.is_dbs and ctx["sent_current"]
+                        and order.labels_printed_version != order.layout_version)
+    ctx["next_step"] = station.next_step(ctx)
+    return ctx
 
 
 def render_panel(request: HtmxHttpRequest, order_id: int, feedback: list[Feedback] | None = None,
@@ -153,6 +163,7 @@ def order_scan(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     done = 0
     for request_id, code in batch:
         fb = scanning.scan(order_id, request.user, code, request_id, teach=teaching(request, order_id))
+        fb.code = code.strip(" \t\r\n")
         done += 1
         if not fb.duplicate:
             feedback.append(fb)

@@ -15,11 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from fulfilment.codes.cis import GS
-from fulfilment.orders.models import Order
+from fulfilment.orders.models import Order, Problem
 
 from ..access import packer_required
 from ..http import HtmxHttpRequest
-from ..scanning import COMMANDS
 from ..training import is_sandbox, training_codes
 
 
@@ -94,9 +93,16 @@ def training_sheet(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @packer_required
 def scanner_sheet(request: HtmxHttpRequest) -> HttpResponse:
-    """Command barcodes to print beside the table (new box, finish, ready to ship)."""
-    labels = {"CMD-NEW-BOX": _("New box"), "CMD-FINISH": _("Finish packing (send the boxes)"),
-              "CMD-READY": _("Ready to ship")}
-    commands = [(code, labels[code], barcode_svg(code, 50)) for code in COMMANDS]
-    return render(request, "packing/scanner_sheet.html",
-                  {"commands": commands, "substitutes": settings.SCANNER_GS_SUBSTITUTES})
+    """Command barcodes to print beside the table: every step of the station by scan, in the order
+    of the work (a barcode scanned on the order screen does what its button does)."""
+    steps = [("CMD-NEW-BOX", _("New box")), ("CMD-SPLIT-2", _("Split the unit just scanned in 2 boxes")),
+             ("CMD-SPLIT-3", _("Split the unit just scanned in 3 boxes")), ("CMD-UNDO", _("Undo the last scan")),
+             ("CMD-FINISH", _("Finish packing (send the boxes)")), ("CMD-LABELS", _("Print the labels again")),
+             ("CMD-READY", _("Ready to ship")), ("CMD-NEXT", _("Next order"))]
+    problems = [(f"CMD-PROBLEM-{p.value}", _("Report a problem: %(problem)s") % {"problem": p.label})
+                for p in Problem]
+    commands = [(code, label, barcode_svg(code, 50)) for code, label in steps]
+    problem_commands = [(code, label, barcode_svg(code, 50)) for code, label in problems]
+    return render(request, "packing/scanner_sheet.html", {
+        "commands": commands, "problem_commands": problem_commands,
+        "substitutes": settings.SCANNER_GS_SUBSTITUTES})
