@@ -207,8 +207,9 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         # The favicon is an empty data: URL; product pictures come from the Market's image servers.
         "img-src": ["'self'", "data:", "https://avatars.mds.yandex.net"],
-        "connect-src": ["'self'"],
-        "frame-src": ["'self'"],
+        # The station shows the labels PDF it fetched in a hidden frame as a blob: URL, and prints it there.
+        "connect-src": ["'self'", "blob:"],
+        "frame-src": ["'self'", "blob:"],
         "frame-ancestors": ["'self'"],
         "form-action": ["'self'"],
         "base-uri": ["'none'"],
