@@ -238,6 +238,9 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 3600)
 # What keyboard-wedge scanners type instead of the GS separator (configured per site; CODES.md).
 SCANNER_GS_SUBSTITUTES = env.list("SCANNER_GS_SUBSTITUTES", default=["<GS>", "\\x1d", "\\u001d", "~", "|"])
 LABEL_FORMATS = ["A7", "A9", "A9_HORIZONTALLY", "A4"]
+# The stations' label printers: labels are read at this resolution before they are offered for printing
+# (orders/label_check.py). 203 dpi is the common thermal printer; 300 for the finer ones.
+LABEL_PRINTER_DPI = env.int("LABEL_PRINTER_DPI", default=203)
 QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=50)
 
 # --- Celery -------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from fulfilment.packing.state import PackState
 from fulfilment.sandbox import seed
 from fulfilment.sandbox.seed import CATALOG, make_cis
 
+from .conftest import checked_context
 from .worker import Worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -55,10 +56,11 @@ def station(chromium, live_server, settings, request):
     """A browser context of the given size (``indirect`` parameter), logged-in flows left to the test."""
     settings.SESSION_COOKIE_SECURE = False  # live_server speaks plain http
     settings.CSRF_COOKIE_SECURE = False
-    context = chromium.new_context(viewport=request.param, locale="ru-RU", has_touch=request.param["width"] < 500)
+    context, violations = checked_context(chromium, viewport=request.param, has_touch=request.param["width"] < 500)
     page = context.new_page()
     yield page
     context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 def login(page, live_server, user="pavel"):
@@ -274,3 +276,28 @@ def test_a_terminal_whose_scanner_sends_enter_as_text_is_set_once_and_typing_by_
     assert page.get_attribute("#scan", "inputmode") == "text"
     assert page.get_attribute("#keyboard", "aria-pressed") == "true"
     assert page.evaluate("document.activeElement.id") == "scan"
+
+
+@pytest.mark.parametrize("station", [HANDHELD], indirect=True, ids=["360x640"])
+def test_labels_the_printer_could_not_read_are_not_printed_and_the_packer_sees_why(station, live_server, sandbox,
+                                                                                   business, packer):
+    page = station
+    this = sandbox.place([("MUG-001", 1)])
+    sync_business(business.pk, client=sandbox.client())
+    sync_catalogue(business.pk, client=sandbox.client())
+    order = Order.objects.get(market_id=this["orderId"])
+    # This station prints A9: at 203 dpi its bars are too fine to read (orders/label_check.py).
+    page.context.add_cookies([{"name": "label_format", "value": "A9", "url": live_server.url}])
+    with Worker(concurrency=2):
+        login(page, live_server)
+        page.goto(f"{live_server.url}/orders/{order.pk}/")
+        page.focus("#scan")
+        scan(page, CATALOG["MUG-001"].ean13)
+        answered(page, "MUG-001")
+        scan(page, "CMD-FINISH")
+        page.wait_for_selector("#pack[data-print-failed*='/labels/']", state="attached", timeout=60_000)
+    problem = page.locator("#print-problem")
+    assert problem.is_visible() and "203 dpi" in problem.inner_text() and "не печатаются" in problem.inner_text()
+    assert page.get_attribute("#print-frame", "src") in (None, "")
+    order.refresh_from_db()
+    assert order.labels_printed_version != order.layout_version

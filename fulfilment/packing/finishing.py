@@ -16,7 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fulfilment.market.changes import CargoPlaces, Identifiers, ItemInstances, StatusChange
+from fulfilment.market.client import MarketClient
+from fulfilment.market.types import PageFormat
 from fulfilment.orders import outbox
+from fulfilment.orders.label_check import check_labels
 from fulfilment.orders.models import (
     AuditEvent,
     Instance,
@@ -129,3 +132,25 @@ def labels_printed(order_id: int, user: User) -> None:
     with transaction.atomic():
         Order.objects.filter(pk=order_id).update(labels_printed_version=F("layout_version"))
         AuditEvent.objects.create(order_id=order_id, user=known_user(user), action="labels.printed", payload={})
+
+
+class LabelsRefused(Exception):
+    """The labels the Market gave cannot be printed: each reason, translated."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def printable_labels(order: Order, client: MarketClient, page_format: PageFormat) -> bytes:
+    """The Market's labels PDF for the order's boxes, only once each page reads as its box's barcode at the
+    stations' printer resolution (orders/label_check.py); refused with the reasons otherwise."""
+    pdf = client.generate_order_labels(order.campaign.market_id, order.market_id, page_format)
+    expected = list(order.boxes.order_by("number").values_list("barcode", flat=True))
+    if not expected or not all(expected):  # boxes whose barcodes the layout did not bring: the labels data has them
+        data = client.get_order_labels_data(order.campaign.market_id, order.market_id)
+        expected = [b.fulfilment_id for b in data.boxes]
+    check = check_labels(pdf, expected)
+    if not check.ok:
+        raise LabelsRefused(check.problems)
+    return pdf

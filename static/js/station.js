@@ -42,16 +42,22 @@
     const src = url + (url.includes("?") ? "&" : "?") + "t=" + Date.now(); // a reprint loads anew
     root.dataset.printing = src;
     let pdf = null;
+    let reason = "";
     try {
       const resp = await fetch(src, { credentials: "same-origin" });
       const type = resp.headers.get("Content-Type") || "";
       if (resp.ok && type.startsWith("application/pdf")) pdf = await resp.blob();
+      else if (type.startsWith("text/plain")) reason = await resp.text(); // e.g. a label that cannot be read
     } catch (e) { /* offline: said below */ }
     if (!pdf) {
       root.dataset.printFailed = src;
-      say(root.dataset.msgPrintFailed);
+      const problem = document.getElementById("print-problem");
+      problem.textContent = reason || root.dataset.msgPrintFailed; // seen, not only spoken
+      problem.hidden = false;
+      say(problem.textContent);
       return;
     }
+    document.getElementById("print-problem").hidden = true;
     if (blobUrl) URL.revokeObjectURL(blobUrl);
     blobUrl = URL.createObjectURL(pdf);
     frame.onload = () => {

@@ -276,11 +276,14 @@ def order_labels(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     if fmt not in settings.LABEL_FORMATS:
         return HttpResponseBadRequest(_("Unknown label format."))
     try:
-        pdf = client_for(order.campaign.business).generate_order_labels(
-            order.campaign.market_id, order.market_id, PageFormat(fmt))
+        pdf = finishing.printable_labels(order, client_for(order.campaign.business), PageFormat(fmt))
     except MarketError as exc:
         messages.error(request, _("The Market did not give the labels: %(error)s") % {"error": "; ".join(exc.messages)})
         return redirect("order", order_id=order.pk)
+    except finishing.LabelsRefused as exc:
+        # Never printed silently: the station says why (text, not a PDF), and so does a tab opened by hand.
+        reason = _("These labels are not printed: %(problems)s") % {"problems": " ".join(exc.problems)}
+        return HttpResponse(reason, status=422, content_type="text/plain; charset=utf-8")
     finishing.labels_printed(order.pk, request.user)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="labels-{int(order.market_id)}.pdf"'
