@@ -39,7 +39,7 @@ from fulfilment.market.errors import MarketBadRequest, MarketCredentialsError, M
 from . import scheduling
 from .clients import client_for
 from .models import AuditEvent, Box, Business, Campaign, Order, OrderItem, OutboxAction
-from .verification import check_identifiers_task
+from .verification import check_identifiers_task, codes_delivered
 
 log = logging.getLogger("fulfilment.outbox")
 Kind = OutboxAction.Kind
@@ -252,6 +252,8 @@ def _delivered(action: OutboxAction, change: Change, result: dict[str, Any]) -> 
     if not updated:
         return OutboxAction.objects.get(pk=action.pk).state, None
     layout = change.change if isinstance(change, ItemRemoval) else change
+    if isinstance(layout, BoxLayout | Identifiers | ItemCounts) and action.order_id:
+        codes_delivered(action.order_id, layout)  # what the screen shows of each code follows the Market
     if isinstance(layout, BoxLayout) and action.order_id and result.get("boxIds"):
         # The Market's box ids, in the order the boxes were sent; labels need them.
         for number, box_id in enumerate(result["boxIds"], start=1):
