@@ -167,7 +167,7 @@ def test_bulk_ready_shows_the_markets_refusals_above_the_fold_before_the_success
         assert "READY_TO_SHIP is possible from PROCESSING/STARTED, not CANCELLED" in refusal.inner_text()
         assert page.evaluate("window.scrollY") == 0
         box = refusal.bounding_box()
-        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 768, box  # above the fold
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, box  # above the fold
         done = page.locator("#bulk-result details.done")
         assert "7 заказов переведены" in done.inner_text()
         assert done.bounding_box()["y"] > box["y"]  # failures first, successes after, collapsed

@@ -14,9 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from fulfilment.orders.models import Business, Campaign, Order, OrderItem, OrderStatus, OrderSubstatus
-
 from fulfilment.accounts.roles import is_supervisor
+from fulfilment.orders.models import Business, Campaign, Order, OrderItem, OrderStatus, OrderSubstatus
 
 from ..access import packer_required
 from ..http import HtmxHttpRequest
