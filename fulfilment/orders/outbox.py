@@ -335,6 +335,29 @@ def retry_failed(action: OutboxAction, user: AbstractBaseUser | None = None) -> 
             transaction.on_commit(lambda: deliver_action_task.delay(action.pk))
 
 
+# What finishing sends: once cancelled, the order is no longer "sent" and the packer finishes again.
+FINISHING_KINDS = (Kind.LAYOUT, Kind.IDENTIFIERS, Kind.CARGO_PLACES)
+
+
+def cancel(action: OutboxAction, reason: str, user: AbstractBaseUser | None = None) -> bool:
+    """Staff withdraw an action that waits or was refused: it is never sent, the reason is kept in the
+    audit trail, and the order's later actions no longer wait for it. False if it is sent or on the wire."""
+    with transaction.atomic():
+        if not OutboxAction.objects.filter(pk=action.pk, state__in=(State.PENDING, State.FAILED)).update(
+                state=State.CANCELLED, next_attempt_at=None, claimed_at=None):
+            return False
+        AuditEvent.objects.create(order_id=action.order_id, user=user if user and user.is_authenticated else None,
+                                  action="outbox.cancelled",
+                                  payload={"action": action.pk, "kind": action.kind, "reason": reason})
+        if action.order_id and action.kind in FINISHING_KINDS:
+            Order.objects.filter(pk=action.order_id).update(layout_sent_version=None, version=F("version") + 1)
+        nxt = (OutboxAction.objects.filter(order_id=action.order_id, state=State.PENDING).order_by("id")
+               .values_list("id", flat=True).first()) if action.order_id else None
+        if nxt:
+            transaction.on_commit(lambda: deliver_action_task.delay(nxt))
+    return True
+
+
 def due_action_ids(limit: int = 500) -> list[int]:
     """Actions a sweep should (re)send: due PENDING ones and SENDING ones whose worker vanished."""
     now = timezone.now()
