@@ -106,13 +106,13 @@ class HasOrderFilter(admin.SimpleListFilter):
 class NotificationEventAdmin(admin.ModelAdmin):
     list_display = ["received_at", "business", "notification_type", "order_market_id", "event_time", "state",
                     "copies", "attempts", "last_error"]
-    list_filter = ["state", NotificationTypeFilter, HasOrderFilter, "business"]
+    list_filter = ["state", NotificationTypeFilter, HasOrderFilter, "business", "received_at"]
     actions = ["refresh_again"]
     show_full_result_count = False
     search_fields = ["=order_market_id", "notification_type"]
     list_select_related = ["business"]
     readonly_fields = [f.name for f in NotificationEvent._meta.fields]
-    date_hierarchy = "received_at"
+    # A date filter rather than date_hierarchy, whose links read SELECT DISTINCT over every event.
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -36,12 +36,11 @@ def _order_number(search_term: str) -> int | None:
 @admin.register(OutboxAction)
 class OutboxActionAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "state", "campaign", "order", "attempts", "created_at", "delivered_at", "error"]
-    list_filter = ["kind", "state", "campaign"]
+    list_filter = ["kind", "state", "campaign", "created_at"]  # a date filter, not date_hierarchy's DISTINCT
     search_fields = ["=order__market_id"]
     list_select_related = ["campaign", "order"]
     raw_id_fields = ["order"]
     show_full_result_count = False
-    date_hierarchy = "created_at"
     exclude = ["payload", "result", "market_errors"]
     readonly_fields = ["campaign", "order", "kind", "state", "attempts", "next_attempt_at", "claimed_at",
                        "last_error", "market_messages", "what_to_send", "answer", "created_by", "created_at",
