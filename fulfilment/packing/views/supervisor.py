@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from fulfilment.market.changes import StatusChanges
 from fulfilment.market.errors import MarketError
@@ -192,6 +193,7 @@ def bulk_ready(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @supervisor_required
+@vary_on_headers("HX-Request")
 def bulk_result(request: HtmxHttpRequest) -> HttpResponse:
     """GET: the result area now (htmx asks again while the Market has not answered). POST: hide it."""
     if request.method == "POST":
