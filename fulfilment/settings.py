@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "import_export",
     "axes",  # before our apps: fulfilment.packing.admin replaces its attempts admin
     "fulfilment.apps.FulfilmentConfig",
     "fulfilment.orders",
@@ -134,6 +135,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Importing product barcodes is changing them; exporting them, seeing them (django-import-export).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # axes first: it refuses a locked-out account before the password is even checked.

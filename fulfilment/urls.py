@@ -73,6 +73,7 @@ urlpatterns = [
          name="return-photo"),
     path("supervisor/", sup.overview, name="supervisor"),
     path("supervisor/ready/", sup.bulk_ready, name="supervisor-bulk-ready"),
+    path("supervisor/ready/result/", sup.bulk_result, name="supervisor-bulk-result"),
     path("supervisor/orders/<int:order_id>/", sup.order_decisions, name="supervisor-order"),
     path("supervisor/orders/<int:order_id>/cancellation/", sup.cancellation, name="supervisor-cancellation"),
     path("supervisor/orders/<int:order_id>/remove-item/", sup.remove_item, name="supervisor-remove-item"),

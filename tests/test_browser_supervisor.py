@@ -17,8 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from fulfilment.orders import outbox
 from fulfilment.orders.models import Order, OutboxAction
 from fulfilment.orders.sync import sync_business
+from fulfilment.packing import finishing, scanning
+from fulfilment.packing.kernel import attempt
 from fulfilment.sandbox import seed
 
 from .worker import Worker, wait_for
@@ -133,3 +136,39 @@ def test_a_packer_sends_digital_keys_against_the_clock(page, live_server, market
         wait_for(lambda: market.stored(placed["orderId"])["status"] == "DELIVERED", 30, "keys delivered", worker)
         page.reload()
         assert "Ключи отправлены" in page.inner_text("main")
+
+
+def test_bulk_ready_shows_the_markets_refusals_above_the_fold_before_the_successes(page, live_server, market,
+                                                                                   supervisor):
+    placed = [market.place([("MUG-001", 1)], created_ago=dt.timedelta(hours=2)) for _ in range(8)]
+    sync_business(market.business.pk, client=market.client())
+    orders = [Order.objects.get(market_id=p["orderId"]) for p in placed]
+    for o in orders:
+        scanning.choose_item(o.pk, supervisor, seed.CATALOG["MUG-001"].ean13, o.items.get().pk)
+        assert attempt(o.pk, supervisor, "finish", finishing.finish).ok
+    for action in OutboxAction.objects.filter(state=OutboxAction.State.PENDING).order_by("id"):
+        outbox.deliver(action.pk, client=market.client())
+    # The buyer cancelled the last one at the Market after the sync: only the Market can say no.
+    refused = orders[-1]
+    stored = market.stored(refused.market_id)
+    stored.update(status="CANCELLED", substatus="USER_CHANGED_MIND")
+    market.store.save_order(stored)
+    with Worker(concurrency=2) as worker:
+        login(page, live_server, "svetlana")
+        page.goto(f"{live_server.url}/queue/")
+        for o in orders:
+            page.check(f"input[name=order][value='{o.pk}']")
+        page.click("button:has-text('Готовы к отгрузке (отмеченные)')")
+        assert page.url.endswith("/queue/")  # swapped in place, not a new page
+        wait_for(lambda: OutboxAction.objects.filter(kind="BULK_STATUS", state="DELIVERED").exists(), 30,
+                 "the bulk request answered", worker)
+        refusal = page.locator("#bulk-result li.refusal", has_text=str(refused.market_id))
+        refusal.wait_for(timeout=10_000)  # the area asks again until the Market has answered
+        assert "READY_TO_SHIP is possible from PROCESSING/STARTED, not CANCELLED" in refusal.inner_text()
+        assert page.evaluate("window.scrollY") == 0
+        box = refusal.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, box  # above the fold
+        done = page.locator("#bulk-result details.done")
+        assert "7 заказов переведены" in done.inner_text()
+        assert done.bounding_box()["y"] > box["y"]  # failures first, successes after, collapsed
+        assert not page.locator("#bulk-result details.done p").is_visible()

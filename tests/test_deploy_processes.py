@@ -47,9 +47,17 @@ def test_the_web_healthcheck_passes_with_production_settings(site, tmp_path):
     with started(gunicorn_command(site), env, log) as proc:
         wait_until(lambda: listening(port) or proc.poll() is not None, 60, "gunicorn", log)
         assert proc.poll() is None, log.read_text()
-        check = subprocess.run(healthcheck_argv(site[0]["services"]["web"]), cwd=ROOT, env=env,
-                               capture_output=True, text=True, timeout=30)
-        assert check.returncode == 0, check.stderr + log.read_text()[-3000:]
+        web = site[0]["services"]["web"]
+        # As Docker runs it: a failure within start_period (the worker still booting, which on a loaded
+        # machine takes longer than the check's own 5 s timeout) does not count; one pass is healthy.
+        start_period = float(str(web["healthcheck"]["start_period"]).rstrip("s"))
+
+        def passes() -> bool:
+            return subprocess.run(healthcheck_argv(web), cwd=ROOT, env=env, capture_output=True,
+                                  timeout=30).returncode == 0
+
+        wait_until(passes, start_period, "the healthcheck to pass within the service's start_period", log,
+                   interval=1)
         # What the old healthcheck did: a bare request is no host of ours (400), and plain http is redirected.
         assert http_get(port, "/healthz", {})[0] == 400
         assert http_get(port, "/healthz", {"Host": SITE_HOST})[0] == 301

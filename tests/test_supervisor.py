@@ -184,6 +184,67 @@ def test_bulk_ready_to_ship_goes_in_requests_of_30_with_each_orders_result(marke
     assert "READY_TO_SHIP" in page
 
 
+def _packed_and_sent(market, supervisor, n: int) -> list[Order]:
+    placed = [market.place([("MUG-001", 1)]) for _ in range(n)]
+    _sync(market)
+    orders = [Order.objects.get(market_id=p["orderId"]) for p in placed]
+    for o in orders:
+        scanning.choose_item(o.pk, supervisor, seed.CATALOG["MUG-001"].ean13, o.items.get().pk)
+        assert attempt(o.pk, supervisor, "finish", finishing.finish).ok
+    _deliver_all(market)
+    return orders
+
+
+def _cancelled_at_the_market(market, order: Order) -> None:
+    """The buyer cancelled at the Market after the last sync: here it still looks ready to go."""
+    stored = market.stored(order.market_id)
+    stored.update(status="CANCELLED", substatus="USER_CHANGED_MIND")
+    market.store.save_order(stored)
+
+
+def test_bulk_refusals_come_first_at_the_top_with_the_markets_words_without_javascript(market, supervisor, client):
+    ok, refused_by_market, *_ = orders = _packed_and_sent(market, supervisor, 3)
+    unpacked = make_order(campaign=ok.campaign)
+    _cancelled_at_the_market(market, refused_by_market)
+    client.force_login(supervisor)
+    resp = client.post(reverse("supervisor-bulk-ready"), {"order": [o.pk for o in [*orders, unpacked]]})
+    assert resp.status_code == 302 and resp.url == reverse("queue") + "#bulk-result"
+    waiting = client.get(resp.url).content.decode()
+    area = waiting[waiting.index('id="bulk-result"'):waiting.index("</section>")]
+    assert str(unpacked.market_id) in area and "3 заказа у Маркета" in area
+    _deliver_all(market)
+    page = client.get(reverse("queue")).content.decode()
+    top, rest = page[:page.index("</section>")], page[page.index("</section>"):]
+    assert 'id="bulk-result"' in top and 'class="grid queue"' in rest  # above the queue itself
+    refusals = top[top.index('class="refusals"'):top.index("</ul>", top.index('class="refusals"'))]
+    # Failures first, each with its order and the Market's words as received; successes after, counted.
+    assert str(refused_by_market.market_id) in refusals and str(unpacked.market_id) in refusals
+    assert "Маркет отказал" in refusals
+    assert "READY_TO_SHIP is possible from PROCESSING/STARTED, not CANCELLED" in refusals
+    assert str(ok.market_id) not in refusals
+    assert top.index('class="refusals"') < top.index('<details class="done">')
+    assert "2 заказа переведены" in top
+    # The supervisor's page shows the same at its top; hiding it leaves the history below.
+    supervisor_page = client.get(reverse("supervisor")).content.decode()
+    assert supervisor_page.index('id="bulk-result"') < supervisor_page.index('id="problems"')
+    client.post(reverse("supervisor-bulk-result"))
+    assert 'class="refusals"' not in client.get(reverse("queue")).content.decode()
+
+
+def test_bulk_ready_by_htmx_answers_the_result_area_alone(market, supervisor, client):
+    (o,) = _packed_and_sent(market, supervisor, 1)
+    client.force_login(supervisor)
+    resp = client.post(reverse("supervisor-bulk-ready"), {"order": [o.pk]}, headers={"HX-Request": "true"})
+    html = resp.content.decode()
+    assert resp.status_code == 200 and html.lstrip().startswith('<section id="bulk-result"')
+    assert "<html" not in html and 'hx-trigger="load delay:2s"' in html  # asks again until the Market answers
+    _deliver_all(market)
+    again = client.get(reverse("supervisor-bulk-result"), headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in again and "1 заказ переведён" in again
+    empty = client.post(reverse("supervisor-bulk-ready"), {}, headers={"HX-Request": "true"}).content.decode()
+    assert "Отметьте собранные заказы" in empty
+
+
 def test_a_reported_problem_goes_back_to_the_queue(client, supervisor, packer):
     o = make_order(items=(("MUG-001", 1),))
     assert attempt(o.pk, packer, "problem", finishing.report_problem, problem=Problem.MISSING, note="нет на складе").ok

@@ -47,7 +47,11 @@ class BoxLayout:
 
     def has_checked_codes(self) -> bool:
         """Whether the Market will check codes of this layout asynchronously (CIS and UIN)."""
-        return any(i.cis or i.uin for box in self.boxes for line in box for i in line.instances)
+        return any(i.cis or i.uin for i in self.instances())
+
+    def instances(self) -> tuple[Instance, ...]:
+        """Every code the layout carries: once it is accepted, the Market holds each of them."""
+        return tuple(i for box in self.boxes for line in box for i in line.instances)
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,9 @@ class Identifiers:
     def from_json(cls, d: dict[str, Any]) -> Identifiers:
         return cls(tuple(ItemInstances(int(i["id"]), _instances(i.get("instances"))) for i in d["items"]))
 
+    def instances(self) -> tuple[Instance, ...]:
+        return tuple(inst for i in self.items for inst in i.instances)
+
 
 @dataclass(frozen=True)
 class ItemCount:
@@ -164,6 +171,9 @@ class ItemCounts:
     def from_json(cls, d: dict[str, Any]) -> ItemCounts:
         return cls(tuple(ItemCount(int(i["id"]), int(i["count"]), _instances(i.get("instances")))
                          for i in d["items"]), d.get("reason") or ItemsModificationReason.PARTNER_REQUESTED_REMOVE)
+
+    def instances(self) -> tuple[Instance, ...]:
+        return tuple(inst for i in self.items for inst in i.instances)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,17 @@ def _failed(business_id: int, token: str, exc: MarketError, outcome: Outcome) ->
     return outcome
 
 
+def retry_failed(event_ids: list[int]) -> dict[int, int]:
+    """Staff ask again for the events whose refresh gave up (after fixing the cause): they wait
+    again with fresh attempts. Returns how many per business, whose refresh is then to be queued."""
+    failed = NotificationEvent.objects.filter(pk__in=event_ids, state=State.FAILED)
+    per_business: dict[int, int] = {}
+    for business_id in failed.values_list("business_id", flat=True):
+        per_business[business_id] = per_business.get(business_id, 0) + 1
+    failed.update(state=State.PENDING, attempts=0, next_attempt_at=None, processed_at=None, claim="")
+    return per_business
+
+
 def record_failure(business_id: int, message: str) -> None:
     """Count a failure in the business's notification health (the beat then polls at full rate)."""
     Business.objects.filter(pk=business_id).update(

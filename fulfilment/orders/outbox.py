@@ -40,7 +40,7 @@ from fulfilment.market.returns import ReturnDecisions
 from . import scheduling
 from .clients import client_for
 from .models import AuditEvent, Box, Business, Campaign, Order, OrderItem, OutboxAction
-from .verification import check_identifiers_task
+from .verification import check_identifiers_task, codes_delivered
 
 log = logging.getLogger("fulfilment.outbox")
 Kind = OutboxAction.Kind
@@ -254,6 +254,8 @@ def _delivered(action: OutboxAction, change: Change, result: dict[str, Any]) -> 
     if not updated:
         return OutboxAction.objects.get(pk=action.pk).state, None
     layout = change.change if isinstance(change, ItemRemoval) else change
+    if isinstance(layout, BoxLayout | Identifiers | ItemCounts) and action.order_id:
+        codes_delivered(action.order_id, layout)  # what the screen shows of each code follows the Market
     if isinstance(layout, BoxLayout) and action.order_id and result.get("boxIds"):
         # The Market's box ids, in the order the boxes were sent; labels need them.
         for number, box_id in enumerate(result["boxIds"], start=1):
@@ -333,6 +335,29 @@ def retry_failed(action: OutboxAction, user: AbstractBaseUser | None = None) -> 
                                       action="outbox.retry", payload={"action": action.pk})
         if n:
             transaction.on_commit(lambda: deliver_action_task.delay(action.pk))
+
+
+# What finishing sends: once cancelled, the order is no longer "sent" and the packer finishes again.
+FINISHING_KINDS = (Kind.LAYOUT, Kind.IDENTIFIERS, Kind.CARGO_PLACES)
+
+
+def cancel(action: OutboxAction, reason: str, user: AbstractBaseUser | None = None) -> bool:
+    """Staff withdraw an action that waits or was refused: it is never sent, the reason is kept in the
+    audit trail, and the order's later actions no longer wait for it. False if it is sent or on the wire."""
+    with transaction.atomic():
+        if not OutboxAction.objects.filter(pk=action.pk, state__in=(State.PENDING, State.FAILED)).update(
+                state=State.CANCELLED, next_attempt_at=None, claimed_at=None):
+            return False
+        AuditEvent.objects.create(order_id=action.order_id, user=user if user and user.is_authenticated else None,
+                                  action="outbox.cancelled",
+                                  payload={"action": action.pk, "kind": action.kind, "reason": reason})
+        if action.order_id and action.kind in FINISHING_KINDS:
+            Order.objects.filter(pk=action.order_id).update(layout_sent_version=None, version=F("version") + 1)
+        nxt = (OutboxAction.objects.filter(order_id=action.order_id, state=State.PENDING).order_by("id")
+               .values_list("id", flat=True).first()) if action.order_id else None
+        if nxt:
+            transaction.on_commit(lambda: deliver_action_task.delay(nxt))
+    return True
 
 
 def due_action_ids(limit: int = 500) -> list[int]:

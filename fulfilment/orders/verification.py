@@ -1,7 +1,9 @@
 """The Market's asynchronous check of Честный ЗНАК codes and UINs (FBS/Express), mirrored per code.
 
 After a layout with codes is delivered, a task asks POST .../identifiers/status until no code is
-in progress; a rejected code is marked for rescan on the packing screen.
+in progress; a rejected code is marked for rescan on the packing screen. What the Market does not
+check that way (an RNPT or GTD in a layout, the codes of a DBS order sent by PUT .../identifiers)
+is the Market's once the request carrying it is accepted (``codes_delivered``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from fulfilment.market import types as mt
+from fulfilment.market.changes import BoxLayout, Identifiers, ItemCounts
 from fulfilment.market.client import MarketClient
 from fulfilment.market.errors import MarketError
 
@@ -23,6 +27,32 @@ log = logging.getLogger("fulfilment.tasks")
 GS = "\x1d"
 OK_STATUSES = {"OK", "NOT_ON_VALIDATION"}
 BAD_STATUSES = {"FAILED", "INVALID"}
+
+
+def _kind_and_value(inst: mt.Instance) -> tuple[str, str]:
+    for kind, value in ((InstanceKind.CIS, inst.cis), (InstanceKind.UIN, inst.uin), (InstanceKind.RNPT, inst.rnpt),
+                        (InstanceKind.GTD, inst.gtd)):
+        if value:
+            return kind, value
+    raise ValueError("an instance carries one code")
+
+
+def codes_delivered(order_id: int, change: BoxLayout | Identifiers | ItemCounts) -> int:
+    """The Market accepted ``change``: each code it carried is the Market's now. A CIS or UIN of a
+    layout is then being checked (``check_identifiers`` says the outcome); any other code, and every
+    code of a DBS order, is accepted as sent. A code rescanned since is another row and stays as it is.
+    Call inside the transaction that records the delivery. Returns how many codes changed state."""
+    sent = [_kind_and_value(i) for i in change.instances()]
+    checked_later = isinstance(change, BoxLayout)
+    changed = 0
+    for kind in {k for k, _v in sent}:
+        new = (Verification.PROCESSING if checked_later and kind in (InstanceKind.CIS, InstanceKind.UIN)
+               else Verification.DELIVERED)
+        values = [v for k, v in sent if k == kind]
+        changed += (Instance.objects.filter(order_id=order_id, kind=kind, value__in=values,
+                                            verification=Verification.NOT_SENT)
+                    .update(verification=new, verification_message=""))
+    return changed
 
 
 def check_identifiers(order_id: int, client: MarketClient | None = None) -> bool:

@@ -138,7 +138,7 @@ class ItemState:
         out = []
         for kind in self.accepted:
             have = len(self.codes[kind])
-            ok = sum(1 for i in self.codes[kind] if i.verification == Verification.OK)
+            ok = sum(1 for i in self.codes[kind] if i.verification in (Verification.OK, Verification.DELIVERED))
             bad = sum(1 for i in self.codes[kind] if i.verification == Verification.ERROR)
             out.append({"kind": kind, "label": InstanceKind(kind).label, "have": have, "need": self.item.count,
                         "optional": kind not in self.required, "verified": ok, "rejected": bad,

@@ -306,3 +306,50 @@ def bulk_ready(order_ids: list[int], user: AbstractBaseUser | None) -> BulkResul
                     _audit(o, user, "order.ready.bulk", {"action": action.pk})
                 result.queued += chunk
     return result
+
+
+@dataclass
+class BulkRefusal:
+    market_id: int
+    reason: str  # the Market's words as received, or ours when refused before sending
+    by_market: bool
+    order_id: int | None = None  # the order here, for the link
+
+
+@dataclass
+class BulkOutcome:
+    """What became of one bulk ready-to-ship: refusals first, then what still waits and what was done."""
+
+    refused: list[BulkRefusal] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)
+    done: list[int] = field(default_factory=list)
+
+
+def bulk_outcome(action_ids: list[int], refused_here: list[tuple[int, str]]) -> BulkOutcome:
+    """The outcome of the bulk actions ``action_ids`` as the outbox holds it now (each order's answer
+    from the Market, or the request's refusal), after the orders ``refused_here`` (market id, why)."""
+    out = BulkOutcome(refused=[BulkRefusal(mid, why, by_market=False) for mid, why in refused_here])
+    for action in OutboxAction.objects.filter(pk__in=action_ids, kind=Kind.BULK_STATUS).order_by("id"):
+        change = outbox.change_of(action)
+        assert isinstance(change, StatusChanges)
+        ids = [c.order_id for c in change.orders]
+        if action.state == OutboxAction.State.DELIVERED:
+            answers = {int(r["id"]): r for r in action.result.get("orders", [])}
+            for mid in ids:
+                answer = answers.get(mid, {})
+                if answer.get("ok"):
+                    out.done.append(mid)
+                else:
+                    out.refused.append(BulkRefusal(mid, answer.get("error") or "", by_market=True))
+        elif action.state in (OutboxAction.State.FAILED, OutboxAction.State.CANCELLED,
+                              OutboxAction.State.SUPERSEDED):
+            why = ("; ".join(" ".join(filter(None, (e.get("code"), e.get("message")))) for e in action.market_errors)
+                   or action.last_error or str(action.get_state_display()))
+            out.refused += [BulkRefusal(mid, why, by_market=action.state == OutboxAction.State.FAILED)
+                            for mid in ids]
+        else:
+            out.waiting += ids
+    pks = dict(Order.objects.filter(market_id__in=[r.market_id for r in out.refused]).values_list("market_id", "pk"))
+    for r in out.refused:
+        r.order_id = pks.get(r.market_id)
+    return out

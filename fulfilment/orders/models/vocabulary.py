@@ -81,9 +81,14 @@ class InstanceKind(models.TextChoices):
 
 
 class Verification(models.TextChoices):
+    """Where a code is at the Market. DELIVERED: the Market accepted the request that carried it and
+    checks it no further (an RNPT or GTD in a layout, every code of a DBS order); OK: checked and
+    accepted (a CIS or UIN of an FBS/Express layout, asynchronously)."""
+
     NOT_SENT = "NOT_SENT", _("Not sent")
     PROCESSING = "PROCESSING", _("Being checked")
     OK = "OK", _("Accepted")
+    DELIVERED = "DELIVERED", _("Accepted by the Market")
     ERROR = "ERROR", _("Rejected")
 
 

@@ -14,11 +14,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from fulfilment.accounts.roles import is_supervisor
 from fulfilment.orders.models import Business, Campaign, Order, OrderItem, OrderStatus, OrderSubstatus
 
 from ..access import packer_required
 from ..http import HtmxHttpRequest
 from ..scanning import find_order
+from .supervisor import bulk_outcome
 
 
 def _queue_orders(request: HtmxHttpRequest) -> tuple[QuerySet[Order], dict[str, Any]]:
@@ -77,6 +79,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "packing/queue.html", {
         "page": page, "groups": groups, "filters": filters, "total": sum(g["n"] for g in groups),
         "campaigns": Campaign.objects.filter(is_active=True), "params": params.urlencode(),
+        "bulk_outcome": bulk_outcome(request) if is_supervisor(request.user) else None,
         # The sandbox's training codes are offered where a sandbox business exists (the demo).
         "training": Business.objects.exclude(api_base_url__icontains="market.yandex.ru").exists(),
         "statuses": [(f"{OrderStatus.PROCESSING}/{OrderSubstatus.STARTED}", _("Processing: started")),

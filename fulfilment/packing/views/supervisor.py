@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from fulfilment.market.changes import StatusChanges
 from fulfilment.market.errors import MarketError
@@ -63,7 +64,7 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
         a.order_ids = ids  # type: ignore[attr-defined]
     return render(request, "packing/supervisor.html", {
         "problems": problems, "requests": requests, "limits": limits, "limit": supervision.CANCELLATION_LIMIT,
-        "reasons": CancellationReason, "bulk": bulk, "now": now,
+        "reasons": CancellationReason, "bulk": bulk, "now": now, "bulk_outcome": bulk_outcome(request),
     })
 
 
@@ -155,20 +156,51 @@ def back_to_packing(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     return _back(request, order_id)
 
 
+BULK_SESSION_KEY = "bulk_ready"
+
+
+def bulk_outcome(request: HtmxHttpRequest) -> supervision.BulkOutcome | None:
+    """The supervisor's last bulk ready-to-ship as it stands now, for the result area at the top of
+    the queue and the supervisor's page (None: nothing sent in bulk in this session, or hidden)."""
+    last = request.session.get(BULK_SESSION_KEY)
+    if not last:
+        return None
+    return supervision.bulk_outcome(last["actions"], [(mid, why) for mid, why in last["refused"]])
+
+
+def _bulk_area(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "packing/_bulk_result.html", {"bulk": bulk_outcome(request)})
+
+
 @require_POST
 @supervisor_required
 def bulk_ready(request: HtmxHttpRequest) -> HttpResponse:
+    """Sends what is ready and remembers the outcome for the result area: swapped in place by htmx,
+    or shown at the top of the queue after the redirect."""
     ids = [int(i) for i in request.POST.getlist("order") if i.isdigit()]
     if not ids:
-        messages.error(request, _("Tick the packed orders to mark ready to ship."))
+        error = _("Tick the packed orders to mark ready to ship.")
+        if request.htmx:
+            return render(request, "packing/_bulk_result.html", {"bulk": bulk_outcome(request), "error": error})
+        messages.error(request, error)
         return redirect("queue")
     result = supervision.bulk_ready(ids, request.user)
-    if result.queued:
-        messages.success(request, _("%(n)s orders are being marked ready to ship in %(r)s requests.")
-                         % {"n": len(result.queued), "r": len(result.actions)})
-    for order, why in result.refused:
-        messages.error(request, _("Order %(n)s: %(why)s") % {"n": order.market_id, "why": why})
-    return redirect(reverse("supervisor") + "#bulk")
+    request.session[BULK_SESSION_KEY] = {
+        "actions": [a.pk for a in result.actions],
+        "refused": [[order.market_id, str(why)] for order, why in result.refused]}
+    return _bulk_area(request) if request.htmx else redirect(reverse("queue") + "#bulk-result")
+
+
+@require_http_methods(["GET", "POST"])
+@supervisor_required
+@vary_on_headers("HX-Request")
+def bulk_result(request: HtmxHttpRequest) -> HttpResponse:
+    """GET: the result area now (htmx asks again while the Market has not answered). POST: hide it."""
+    if request.method == "POST":
+        request.session.pop(BULK_SESSION_KEY, None)
+        return _bulk_area(request) if request.htmx else redirect("queue")
+    # Without htmx (the "Refresh" link) the result is read where it is shown: at the top of the queue.
+    return _bulk_area(request) if request.htmx else redirect(reverse("queue") + "#bulk-result")
 
 
 # --- reports -------------------------------------------------------------------------------------
