@@ -28,6 +28,7 @@ def test_the_demo_brings_orders_back_and_the_returns_screen_shows_them(market, c
     client.force_login(supervisor)
     page = client.get(reverse("returns")).content.decode()
     assert page.count('class="overdue flagged"') == 1 and "невыкуп" in page
+    assert page.count("<td>готов к выдаче</td>") == 2 and "<td>в пути</td>" in page  # where each one is
     assert f'href="{reverse("return", args=[claim.pk])}"' in page.split('id="waiting"')[1]
     detail = client.get(reverse("return", args=[claim.pk])).content.decode()
     assert "отклеилась подошва" in detail and detail.count('alt="фото покупателя"') >= 3
