@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .cis import CYRILLIC, DEFAULT_SUBSTITUTES, GS, normalise
 from .formats import GTD_RE, RNPT_RE, UIN_RE, product_gtin
 
-COMMANDS = ("CMD-NEW-BOX", "CMD-FINISH", "CMD-READY")
+COMMANDS = ("CMD-NEW-BOX", "CMD-FINISH", "CMD-READY", "CMD-PHOTO")
 COUNTRY_SCAN_RE = re.compile(r"[A-Za-z]{2}")
 ORDER_NUMBER_RE = re.compile(r"(\d{5,12})(?:-\d+)?")
 

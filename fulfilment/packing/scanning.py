@@ -26,7 +26,8 @@ from .messages import code_error_message
 from .state import Code, ItemState
 
 # Command barcodes printed on /help/scanner/ and what they do.
-COMMANDS = {"CMD-NEW-BOX": boxes.new_box, "CMD-FINISH": finishing.finish, "CMD-READY": finishing.ready}
+COMMANDS = {"CMD-NEW-BOX": boxes.new_box, "CMD-FINISH": finishing.finish, "CMD-READY": finishing.ready,
+            "CMD-PHOTO": boxes.photo}
 
 def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = None, teach: bool = False) -> Feedback:
     """Apply one scan (or typed code); saved at once, or refused with the reason and nothing changed.

@@ -91,7 +91,7 @@ def training_sheet(request: HtmxHttpRequest) -> HttpResponse:
 def scanner_sheet(request: HtmxHttpRequest) -> HttpResponse:
     """Command barcodes to print beside the table (new box, finish, ready to ship)."""
     labels = {"CMD-NEW-BOX": _("New box"), "CMD-FINISH": _("Finish packing (send the boxes)"),
-              "CMD-READY": _("Ready to ship")}
+              "CMD-READY": _("Ready to ship"), "CMD-PHOTO": _("Photograph the open box (camera on)")}
     commands = [(code, labels[code], barcode_svg(code, 50)) for code in COMMANDS]
     return render(request, "packing/scanner_sheet.html",
                   {"commands": commands, "substitutes": settings.SCANNER_GS_SUBSTITUTES})
