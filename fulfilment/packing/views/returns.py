@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, IntegerField, Q, When
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -130,7 +131,7 @@ class _Said:
     message: str
 
 
-def _receive(record: MarketReturn, scan_id: uuid.UUID, code: str, user: object) -> _Said | None:
+def _receive(record: MarketReturn, scan_id: uuid.UUID, code: str, user: AbstractBaseUser) -> _Said | None:
     """One scan received, and what to say about it (nothing for a scan sent twice)."""
     try:
         result = receiving.receive_scan(record, scan_id, code, user)
