@@ -186,6 +186,11 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Uploaded files (packing photos): on disk in the embedded default; never served as static files
+# (the dashboard serves each to a logged-in user).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# How long packing photos are kept; a daily task removes older ones, files and all.
+EVIDENCE_PHOTO_DAYS = env.int("EVIDENCE_PHOTO_DAYS", default=90)
 
 # --- Security (production) ----------------------------------------------------------------------
 # No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client. gunicorn sets the scheme
@@ -297,6 +302,7 @@ CELERY_BEAT_SCHEDULE = {
     # Returns change slowly and notifications name them: a pass every few minutes is the safety net.
     "sync-all-returns": {"task": "fulfilment.orders.tasks.sync_all_returns_task",
                          "schedule": env.float("RETURNS_SYNC_SECONDS", default=300.0)},
+    "prune-packing-photos": {"task": "fulfilment.orders.tasks.prune_photos_task", "schedule": 6 * 3600.0},
 }
 
 # Shared store for the client's rate limiter: Redis when there is one, else the database.

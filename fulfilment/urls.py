@@ -9,6 +9,7 @@ from fulfilment.packing.views import (
     actions,
     barcode_links,
     digital,
+    evidence,
     order,
     queue,
     returns,
@@ -71,6 +72,10 @@ urlpatterns = [
     path("returns/<int:return_id>/decide/", returns.return_decide, name="return-decide"),
     path("returns/<int:return_id>/photos/<int:item_id>/<str:image_hash>/", returns.return_photo,
          name="return-photo"),
+    path("returns/<int:return_id>/packing-photos/to-chat/", evidence.return_photos_to_chat, name="return-photos-chat"),
+    # Packing photos (evidence.js at the order screen).
+    path("orders/<int:order_id>/photos/", evidence.order_photo, name="order-photo"),
+    path("photos/<int:photo_id>/", evidence.photo, name="photo"),
     path("supervisor/", sup.overview, name="supervisor"),
     path("supervisor/ready/", sup.bulk_ready, name="supervisor-bulk-ready"),
     path("supervisor/ready/result/", sup.bulk_result, name="supervisor-bulk-result"),

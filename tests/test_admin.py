@@ -38,7 +38,7 @@ def order():
 
 
 @pytest.mark.parametrize("model", ["business", "campaign", "order", "orderitem", "box", "instance", "auditevent",
-                                   "productbarcode", "catalogueoffer"])
+                                   "productbarcode", "catalogueoffer", "marketreturn", "packingphoto"])
 def test_every_changelist_opens(admin_client, order, model):
     resp = admin_client.get(reverse(f"admin:orders_{model}_changelist"))
     assert resp.status_code == 200

@@ -248,7 +248,8 @@ def exercise_returns(sandbox, client):
     unredeemed, _ = shipped_with_codes(sandbox, client, delivered=False)
     buyer_returns(sandbox, unredeemed["orderId"], kind="UNREDEEMED")
     travel(sandbox, ret["id"], "RECEIVED", "IN_TRANSIT", "READY_FOR_PICKUP")
-    page = client.get_returns(fbs, ReturnsFilter(shipment_statuses=(ReturnShipmentStatus.READY_FOR_PICKUP,),
+    page = client.get_returns(fbs, ReturnsFilter(order_ids=(order["orderId"],),  # the demo's returns aside
+                                                 shipment_statuses=(ReturnShipmentStatus.READY_FOR_PICKUP,),
                                                  updated_from=dt.date.today() - dt.timedelta(days=1)), limit=1)
     assert [r.id for r in page.returns] == [ret["id"]] and page.returns[0].pickup_till is not None
     assert len(list(client.iter_returns(fbs, ReturnsFilter(order_ids=(order["orderId"], unredeemed["orderId"]))))) == 2

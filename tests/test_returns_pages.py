@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import random
 import re
+import uuid
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from fulfilment.market.notification_values import RefundStatus
+from fulfilment.market.returns import DecisionType, DeclineReason, ReturnReason
 from fulfilment.orders.models import MarketReturn, Match, OutboxAction
+from fulfilment.orders.returns_mirror import sync_returns
 from fulfilment.sandbox import seed
-from tests.returns_support import travel
+from tests.returns_support import buyer_returns, travel
 from tests.test_returns_receiving import SHOES, packed_and_delivered, returned
 
 
@@ -32,8 +36,6 @@ def _scan(client, record, code):
 
 def test_the_list_shows_an_overdue_return_first_in_red(client, packer, market, record):
     travel(market, record.market_id, "IN_TRANSIT", "READY_FOR_PICKUP")
-    from fulfilment.orders.returns_mirror import sync_returns  # after the sandbox moved it
-
     sync_returns(market.business)
     MarketReturn.objects.filter(pk=record.pk).update(pickup_till=timezone.now() - timezone.timedelta(hours=1))
     client.force_login(packer)
@@ -68,15 +70,90 @@ def test_a_resubmitted_scan_form_records_nothing_twice(client, packer, record):
     assert record.units.count() == 1
 
 
+def _item(record, n=0):
+    return record.payload["items"][n]["decisions"][0]["returnItemId"]
+
+
 def test_an_irreversible_decision_needs_the_confirmation(client, supervisor, record):
     client.force_login(supervisor)
     page = client.get(reverse("return", args=[record.pk])).content.decode()
     assert 'value="DECLINE_REFUND"' in page  # the Market's allowed decisions, asked now
-    resp = client.post(reverse("return-decide", args=[record.pk]), {"decision": "REFUND_MONEY"}, follow=True)
+    choice = {f"decision-{_item(record)}": "REFUND_MONEY"}
+    resp = client.post(reverse("return-decide", args=[record.pk]), choice, follow=True)
     assert "нельзя отменить" in resp.content.decode()
     assert not OutboxAction.objects.filter(kind=OutboxAction.Kind.RETURN_DECISION).exists()
-    client.post(reverse("return-decide", args=[record.pk]), {"decision": "REFUND_MONEY", "confirm": "1"})
+    client.post(reverse("return-decide", args=[record.pk]), {**choice, "confirm": "1"})
     assert OutboxAction.objects.filter(kind=OutboxAction.Kind.RETURN_DECISION).count() == 1
+
+
+RAW = {str(v) for enum in (DecisionType, DeclineReason, ReturnReason, RefundStatus) for v in enum}
+
+
+def _visible(html: str) -> str:
+    """The page's text as read on screen: no tags, attributes or scripts."""
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", " ", html, flags=re.S))
+
+
+def test_every_value_on_the_return_page_is_in_plain_russian(client, supervisor, record):
+    client.force_login(supervisor)
+    page = client.get(reverse("return", args=[record.pk])).content.decode()
+    text = _visible(page)
+    assert "бракованный товар" in text and "отказать в возврате" in text and "вернуть деньги за товар" in text
+    assert "проблема с товаром не подтвердилась" in text and "ждёт решения продавца" in text
+    assert not {w for w in re.findall(r"\b[A-Z][A-Z_]{3,}\b", text) if w in RAW}
+    listing = _visible(client.get(reverse("returns")).content.decode())
+    assert not {w for w in re.findall(r"\b[A-Z][A-Z_]{3,}\b", listing) if w in RAW}
+
+
+def test_a_value_the_market_adds_later_is_said_as_other_not_bare(client, supervisor, record):
+    payload = record.payload
+    payload["items"][0]["decisions"][0]["reasonType"] = "SOMETHING_NEW"
+    MarketReturn.objects.filter(pk=record.pk).update(payload=payload)
+    client.force_login(supervisor)
+    assert "другое (SOMETHING_NEW)" in _visible(client.get(reverse("return", args=[record.pk])).content.decode())
+
+
+def test_each_item_gets_its_own_decision(client, supervisor, market, packer):
+    order, _codes = packed_and_delivered(market, packer)
+    ret = buyer_returns(market, order.market_id, [
+        {"offerId": "SHOES-RUN-42", "count": 1, "reason": "BAD_QUALITY", "comment": "Отклеилась подошва"},
+        {"offerId": "SHOES-RUN-42", "count": 1, "reason": "DOES_NOT_FIT", "comment": "Мала"}])
+    sync_returns(market.business)
+    record = MarketReturn.objects.get(market_id=ret["id"])
+    first, second = _item(record, 0), _item(record, 1)
+    client.force_login(supervisor)
+    page = client.get(reverse("return", args=[record.pk])).content.decode()
+    assert f'name="decision-{first}"' in page and f'name="decision-{second}"' in page
+    # One item left without a decision: refused, nothing queued.
+    resp = client.post(reverse("return-decide", args=[record.pk]),
+                       {f"decision-{first}": "REFUND_MONEY", "confirm": "1"}, follow=True)
+    assert "для каждого товара" in resp.content.decode()
+    assert not OutboxAction.objects.filter(kind=OutboxAction.Kind.RETURN_DECISION).exists()
+    client.post(reverse("return-decide", args=[record.pk]), {
+        f"decision-{first}": "REFUND_MONEY", f"decision-{second}": "DECLINE_REFUND",
+        f"reason-{second}": "PRODUCT_APPEARANCE_COMPROMISED", f"comment-{second}": "Следы носки", "confirm": "1"})
+    action = OutboxAction.objects.get(kind=OutboxAction.Kind.RETURN_DECISION)
+    sent = {d["returnItemId"]: d for d in action.payload["returnItemDecisions"]}
+    assert sent[first]["decisionType"] == "REFUND_MONEY" and "decisionReasonType" not in sent[first]
+    assert sent[second] == {"returnItemId": second, "decisionType": "DECLINE_REFUND",
+                            "decisionReasonType": "PRODUCT_APPEARANCE_COMPROMISED", "comment": "Следы носки"}
+
+
+def test_a_batch_from_the_scan_queue_is_recorded_once_in_order(client, packer, record):
+    client.force_login(packer)
+    swapped = seed.make_cis(SHOES, random.Random(5))
+    batch = {"scans": [{"id": str(uuid.uuid4()), "code": record.codes[0]}, {"id": str(uuid.uuid4()), "code": swapped},
+                       {"id": str(uuid.uuid4()), "code": "nonsense"}]}
+    url = reverse("return-scan", args=[record.pk])
+    for _ in range(2):  # the browser sends the batch again when the first answer was lost
+        resp = client.post(url, batch, content_type="application/json")
+        assert resp["X-Pack-Update"] == "full" and resp["X-Pack-Done"] == "3"
+    page = resp.content.decode()
+    assert page.startswith('<div id="panel">') and "НЕСОВПАДЕНИЕ" in page and 'class="flagged mismatch"' in page
+    assert list(record.units.order_by("scanned_at", "id").values_list("match", flat=True)) == [
+        Match.MATCHED, Match.NEVER_SHIPPED]
+    assert client.post(url, {"scans": "x"}, content_type="application/json").status_code == 400
+    assert record.units.count() == 2
 
 
 def test_a_packer_cannot_decide_and_a_get_cannot_scan(client, packer, outsider, record):

@@ -18,7 +18,7 @@ from .formats import GTD_RE, RNPT_RE, UIN_RE, product_gtin
 
 # Every step of the pack station has its command barcode (printed on the scanner sheet). A split
 # names its parts; a problem names its kind (the dashboard's Problem values).
-COMMANDS = ("CMD-NEW-BOX", "CMD-FINISH", "CMD-READY", "CMD-LABELS", "CMD-NEXT", "CMD-UNDO",
+COMMANDS = ("CMD-NEW-BOX", "CMD-FINISH", "CMD-READY", "CMD-LABELS", "CMD-NEXT", "CMD-UNDO", "CMD-PHOTO",
             *(f"CMD-SPLIT-{n}" for n in range(2, 7)))
 COMMAND_PREFIX = "CMD-"
 COUNTRY_SCAN_RE = re.compile(r"[A-Za-z]{2}")

@@ -36,6 +36,7 @@ from .models import (
     Order,
     OrderItem,
     OrderSubstatus,
+    PackingPhoto,
     ProductBarcode,
     ReturnUnit,
 )
@@ -385,3 +386,15 @@ class MarketReturnAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # read from the Market; units are received on the returns screen
+
+
+@admin.register(PackingPhoto)
+class PackingPhotoAdmin(admin.ModelAdmin):
+    list_display = ["order", "box_number", "reason", "taken_by", "taken_at"]
+    list_filter = ["reason"]
+    search_fields = ["=order__market_id"]
+    list_select_related = ["order", "taken_by"]
+    readonly_fields = ["order", "box_number", "image", "content_type", "reason", "taken_by", "taken_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # taken by the workstation's camera at packing

@@ -90,13 +90,13 @@ def refresh_returns(business_id: int, wanted: Iterable[tuple[int, int, int]]) ->
     return written
 
 
-@shared_task(acks_late=True, ignore_result=True, autoretry_for=(MarketError,), retry_backoff=True,
-             max_retries=5)
+@shared_task(name="fulfilment.orders.tasks.sync_returns_task", acks_late=True, ignore_result=True,
+             autoretry_for=(MarketError,), retry_backoff=True, max_retries=5)
 def sync_returns_task(business_id: int) -> int:
     return sync_returns(Business.objects.get(pk=business_id))
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="fulfilment.orders.tasks.sync_all_returns_task", ignore_result=True)  # the beat's name
 def sync_all_returns_task() -> int:
     """Beat: one returns pass per active business with working credentials."""
     ids = list(Business.objects.filter(is_active=True, credentials_error="").values_list("pk", flat=True))

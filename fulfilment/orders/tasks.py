@@ -15,6 +15,7 @@ from django.utils import timezone
 from fulfilment.market.errors import MarketError
 
 from . import catalogue, readiness, sync
+from .evidence import prune_photos_task
 from .models import Business
 from .outbox import deliver_action_task, sweep_outbox_task
 from .returns_mirror import sync_all_returns_task, sync_returns_task
@@ -61,6 +62,7 @@ __all__ = [
     "check_identifiers_task",
     "deliver_action_task",
     "heartbeat_task",
+    "prune_photos_task",
     "sweep_outbox_task",
     "sync_all_returns_task",
     "sync_all_task",

@@ -97,6 +97,14 @@ def new_box(op: Operation) -> Feedback:
     return op.ok(_("Box %(n)s opened.") % {"n": n})
 
 
+def photo(op: Operation) -> Feedback:
+    """CMD-PHOTO: nothing changes here; the workstation's camera (evidence.js) photographs the open box."""
+    cur = op.state.current
+    if cur is None:
+        return op.ok(_("Photo command: the camera of this workstation photographs the order."))
+    return op.ok(_("Photo command: the camera of this workstation photographs box %(n)s.") % {"n": cur.number})
+
+
 def set_current(op: Operation, box: int) -> Feedback:
     b = _box(op, box)
     op.order.current_box = b.number

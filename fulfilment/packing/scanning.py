@@ -28,6 +28,7 @@ from .state import Code, ItemState
 # Command barcodes printed on /help/scanner/ and what they do (every step of the station by scan).
 COMMANDS = {"CMD-NEW-BOX": boxes.new_box, "CMD-FINISH": finishing.finish, "CMD-READY": finishing.ready,
             "CMD-LABELS": station.print_labels, "CMD-NEXT": station.open_next, "CMD-UNDO": station.undo_last,
+            "CMD-PHOTO": boxes.photo,
             **{f"CMD-SPLIT-{n}": station.split_last(n) for n in range(2, 7)}, **station.PROBLEM_COMMANDS}
 
 

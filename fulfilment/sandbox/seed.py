@@ -12,7 +12,10 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
+from . import return_rules
 from .clock import MSK, UTC
+from .return_data import save_return
+from .state import MarketState
 from .store import Store
 
 GS = "\x1d"
@@ -225,7 +228,49 @@ class Seeder:
             o([("SOCKS-3P", 2)], status="CANCELLED", substatus="USER_CHANGED_MIND"),
         ]
         self.store.save_orders(orders)
-        return orders
+        returned = self.demo_returns()
+        return orders + [self.store.order(r["orderId"]) for r in returned]
+
+    def shipped(self, lines: list[tuple[str, int]], **kw: Any) -> dict[str, Any]:
+        """An order packed with a marking code per marked unit (as the seller's layout sent them)."""
+        order = self.order(lines, created_ago=dt.timedelta(days=6), **kw)
+        for item in order["items"]:
+            product = CATALOG[item["offerId"]]
+            if "CIS" in product.codes:
+                item["instances"] = [{"cis": make_cis(product, self.rng)} for _ in range(item["count"])]
+        return order
+
+    def demo_returns(self) -> list[dict[str, Any]]:
+        """Delivered orders that came back, so the Returns screen is not empty on a first look: a buyer's
+        return with photos waiting for the seller's decision, an unredeemed order waiting at a pickup
+        point until its deadline, and one whose deadline has passed."""
+        market = MarketState(self.store)
+        claimed = self.shipped([("SHOES-RUN-42", 2), ("MUG-001", 1)], status="DELIVERED",
+                               substatus="DELIVERED_USER_RECEIVED")
+        waiting = self.shipped([("PERFUME-50", 1), ("TSHIRT-M", 1)], status="PICKUP",
+                               substatus="PICKUP_SERVICE_RECEIVED")
+        late = self.shipped([("SHOES-RUN-42", 1)], status="PICKUP", substatus="PICKUP_SERVICE_RECEIVED")
+        made = []
+        for order, body, journey in (
+            (claimed, {"type": "RETURN", "items": [
+                {"offerId": "SHOES-RUN-42", "count": 1, "reason": "BAD_QUALITY", "photos": 2,
+                 "comment": "Через неделю отклеилась подошва на левом кроссовке"},
+                {"offerId": "MUG-001", "count": 1, "reason": "DOES_NOT_FIT", "photos": 1,
+                 "comment": "Кружка меньше, чем на фото"}]}, ("IN_TRANSIT",)),
+            (waiting, {"type": "UNREDEEMED"}, ("IN_TRANSIT", "READY_FOR_PICKUP")),
+            (late, {"type": "UNREDEEMED"}, ("IN_TRANSIT", "READY_FOR_PICKUP")),
+        ):
+            ret = return_rules.new_return(market, order, [], body)
+            if body["type"] == "UNREDEEMED":
+                order.update(status="CANCELLED", substatus="PICKUP_EXPIRED")
+            for status in journey:
+                till = (self.now - dt.timedelta(hours=5)).isoformat() if order is late else None
+                return_rules.move_shipment(market, ret, status, till if status == "READY_FOR_PICKUP" else None)
+            made.append(ret)
+        self.store.save_orders([claimed, waiting, late])
+        for ret in made:
+            save_return(self.store, ret)
+        return made
 
     def load(self, count: int, items_per_order: int = 3, batch: int = 1000) -> int:
         """Many ordinary FBS orders for load tests and benchmarks, created (and last changed) over the

@@ -6,6 +6,7 @@ and an unknown one must be kept, not refused.
 """
 
 from .accounts import Business, Campaign, NotificationState, SyncState, new_notification_secret
+from .evidence import PackingPhoto, PhotoReason
 from .health import Heartbeat
 from .orders import Order, OrderItem, OrderQuerySet, attention_condition, to_pack_condition
 from .packing import Box, BoxLine, CatalogueOffer, Instance, ProductBarcode
@@ -52,6 +53,8 @@ __all__ = [
     "OrderSubstatus",
     "OutboxAction",
     "OutboxState",
+    "PackingPhoto",
+    "PhotoReason",
     "PlacementModel",
     "Problem",
     "ProductBarcode",

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from .accounts import Campaign
 from .orders import Order
@@ -39,6 +39,9 @@ class ReturnShipment(models.TextChoices):
     EXPIRED = "EXPIRED", _("not brought in time")
     CANCELLED = "CANCELLED", _("cancelled")
     NOT_IN_DEMAND = "NOT_IN_DEMAND", _("not collected")
+    FULFILMENT_RECEIVED = "FULFILMENT_RECEIVED", _("received at the Market's warehouse")
+    PREPARED_FOR_UTILIZATION = "PREPARED_FOR_UTILIZATION", _("to be disposed of")
+    UTILIZED = "UTILIZED", _("disposed of")
 
 
 class Grade(models.TextChoices):
@@ -96,6 +99,16 @@ class MarketReturn(models.Model):
         if self.refund_status not in WAITING_FOR_DECISION or self.created_at_market is None:
             return None
         return self.created_at_market + RETURN_DECISION_TIME
+
+    @property
+    def shipment_label(self) -> str:
+        """Where it is, in plain words (the field keeps any status the Market sends: one added later
+        is said as "other (VALUE)", never bare)."""
+        if not self.shipment_status:
+            return "—"
+        if self.shipment_status in ReturnShipment.values:
+            return str(ReturnShipment(self.shipment_status).label)
+        return gettext("other (%(value)s)") % {"value": self.shipment_status}
 
     def is_overdue(self, now: dt.datetime | None = None) -> bool:
         """Still to be collected after its pickup deadline."""

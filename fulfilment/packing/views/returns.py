@@ -3,12 +3,15 @@ supervisor's decision. The rules are in ``orders/receiving.py``; these views tra
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, IntegerField, Q, When
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +27,9 @@ from fulfilment.orders.models.returns import COMING, WAITING_FOR_DECISION
 
 from ..access import packer_required, supervisor_required
 from ..http import HtmxHttpRequest
+from ..return_labels import DECISIONS, DECLINE_REASONS, REFUND_STATUSES, RETURN_REASONS, label
 
+MAX_SCANS_PER_REQUEST = 200  # as at the packing screen: packing.js sends at most 100 at a time
 IRREVERSIBLE = {DecisionType.DECLINE_REFUND, DecisionType.REFUND_MONEY, DecisionType.REFUND_MONEY_INCLUDING_SHIPMENT,
                 DecisionType.PARTIAL_MONEY_REFUND, DecisionType.FAST_REFUND_MONEY}
 
@@ -77,20 +82,30 @@ def return_screen(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
                 record.campaign.business.market_id, record.campaign.market_id, record.market_id)
         except MarketError as exc:
             market_error = str(exc)
-    context = {"record": record, "units": record.units.select_related("shipped", "scanned_by"),
-               "scan_id": uuid.uuid4(), "grades": Grade.choices, "claims": _claims(record),
-               "available": available, "market_error": market_error, "action": receiving.decision_action(record),
-               "irreversible": [str(d) for d in IRREVERSIBLE], "now": timezone.now()}
+    context = {**_panel_context(record, []), "claims": _claims(record), "market_error": market_error,
+               "choices": [(str(a.decision), label(DECISIONS, a.decision)) for a in available],
+               "reasons": [(str(r), label(DECLINE_REASONS, r)) for a in available for r in a.decline_reasons],
+               "action": receiving.decision_action(record), "now": timezone.now(),
+               "refund_status": label(REFUND_STATUSES, record.refund_status)}
     return render(request, "packing/return.html", context)
 
 
+def _panel_context(record: MarketReturn, feedback: list[_Said]) -> dict:
+    """What the receiving panel shows: the units scanned so far and the answers to the last scans."""
+    state = "" if not feedback else ("error" if any(not f.ok for f in feedback) else "ok")
+    return {"record": record, "units": record.units.select_related("shipped", "scanned_by"),
+            "scan_id": uuid.uuid4(), "grades": Grade.choices, "feedback": feedback, "feedback_state": state}
+
+
 def _claims(record: MarketReturn) -> list[dict]:
-    """The buyer's claims, item by item, with what was shipped and what came back."""
+    """The buyer's claims, item by item, with what was shipped and what came back, in plain words."""
     out = []
     for item in record.payload.get("items") or ():
         for claim in item.get("decisions") or ():
             out.append({"sku": item["shopSku"], "count": claim.get("count"), "reason": claim.get("reasonType", ""),
+                        "reason_label": label(RETURN_REASONS, claim.get("reasonType")),
                         "comment": claim.get("comment", ""), "decision": claim.get("decisionType", ""),
+                        "decision_label": label(DECISIONS, claim.get("decisionType")),
                         "item_id": claim.get("returnItemId"), "images": claim.get("images") or ()})
     return out
 
@@ -110,25 +125,55 @@ def return_photo(request: HtmxHttpRequest, return_id: int, item_id: int, image_h
     return HttpResponse(photo.content, content_type=photo.content_type)
 
 
+@dataclass(frozen=True)
+class _Said:
+    ok: bool
+    message: str
+
+
+def _receive(record: MarketReturn, scan_id: uuid.UUID, code: str, user: AbstractBaseUser) -> _Said | None:
+    """One scan received, and what to say about it (nothing for a scan sent twice)."""
+    try:
+        result = receiving.receive_scan(record, scan_id, code, user)
+    except receiving.ReceivingRefused as exc:
+        return _Said(False, str(exc))
+    unit = result.unit
+    if unit.is_mismatch:
+        return _Said(False, _("MISMATCH: %(what)s. Recorded with who and when; keep the unit aside.")
+                     % {"what": unit.get_match_display()})
+    if result.again:
+        return None
+    return _Said(True, _("%(sku)s: %(what)s.") % {"sku": unit.offer_id, "what": unit.get_match_display()})
+
+
 @require_POST
 @packer_required
 def return_scan(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
+    """A scan at the returns table: the plain form's one, or packing.js's batch in the order made, each
+    with the browser's id (a resent batch records nothing twice), answered with the receiving panel."""
     record = _get_return_for_user(return_id)
+    if request.content_type == "application/json":
+        try:
+            scans = json.loads(request.body or b"{}")["scans"]
+            if not isinstance(scans, list) or len(scans) > MAX_SCANS_PER_REQUEST:
+                raise ValueError
+            batch = [(uuid.UUID(str(s["id"])), str(s["code"])) for s in scans]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return HttpResponseBadRequest(
+                _("Scans must be sent as JSON: {\"scans\": [{\"id\": uuid, \"code\": text}]}"))
+        said = [s for s in (_receive(record, scan_id, code, request.user) for scan_id, code in batch) if s]
+        record.refresh_from_db()
+        response = render(request, "packing/return.html#panel", {**_panel_context(record, said), "swapped": True})
+        response["X-Pack-Update"] = "full"  # the header packing.js reads as "these scans are recorded"
+        response["X-Pack-Done"] = str(len(batch))
+        return response
     try:
-        scan_id = uuid.UUID(request.POST.get("scan_id", ""))
-        result = receiving.receive_scan(record, scan_id, request.POST.get("code", ""), request.user)
+        said = _receive(record, uuid.UUID(request.POST.get("scan_id", "")), request.POST.get("code", ""), request.user)
     except ValueError:
         messages.error(request, _("The scan could not be read: scan again."))
-    except receiving.ReceivingRefused as exc:
-        messages.error(request, str(exc))
     else:
-        unit = result.unit
-        if unit.is_mismatch:
-            messages.error(request, _("MISMATCH: %(what)s. Recorded with who and when; keep the unit aside.")
-                           % {"what": unit.get_match_display()})
-        elif not result.again:
-            what = unit.get_match_display()
-            messages.success(request, _("%(sku)s: %(what)s.") % {"sku": unit.offer_id, "what": what})
+        if said is not None:
+            (messages.success if said.ok else messages.error)(request, said.message)
     return redirect("return", return_id=record.pk)
 
 
@@ -159,20 +204,27 @@ def return_receive(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
 @require_POST
 @supervisor_required
 def return_decide(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
-    """One decision for every item of the return; an irreversible one needs the confirmation box."""
+    """A decision per item of the return (``decision-<item>``, with its reason, comment and partial
+    refund), as submitReturnDecision takes them; an irreversible one needs the confirmation box."""
     record = _get_return_for_user(return_id)
     p = request.POST
     try:
-        kind = DecisionType(p.get("decision", ""))
-        reason = DeclineReason(p["reason"]) if p.get("reason") else None
-        amount = Decimal(p["compensation"]) if p.get("compensation") else None
-        if kind in IRREVERSIBLE and p.get("confirm") != "1":
-            raise receiving.ReceivingRefused(_("This decision cannot be undone: tick the confirmation first."))
-        decisions = [ItemDecision(int(c["item_id"]), kind, reason, p.get("comment", "").strip(), amount)
-                     for c in _claims(record) if not c["decision"]]
+        decisions = []
+        for claim in _claims(record):
+            if claim["decision"]:
+                continue  # decided already
+            n = claim["item_id"]
+            kind = DecisionType(p.get(f"decision-{n}", ""))
+            reason = DeclineReason(p[f"reason-{n}"]) if p.get(f"reason-{n}") else None
+            amount = Decimal(p[f"compensation-{n}"]) if p.get(f"compensation-{n}") else None
+            if kind in IRREVERSIBLE and p.get("confirm") != "1":
+                raise receiving.ReceivingRefused(_("This decision cannot be undone: tick the confirmation first."))
+            decisions.append(ItemDecision(int(n), kind, reason, p.get(f"comment-{n}", "").strip(), amount))
+        if not decisions:
+            raise receiving.ReceivingRefused(_("The Market waits for no decision on this return."))
         receiving.submit_decisions(record, decisions, request.user)
     except (ValueError, InvalidOperation):
-        messages.error(request, _("Choose a decision the Market allows, with what it needs."))
+        messages.error(request, _("Choose a decision the Market allows for every item, with what it needs."))
     except receiving.ReceivingRefused as exc:
         messages.error(request, str(exc))
     else:

@@ -98,6 +98,7 @@ def scanner_sheet(request: HtmxHttpRequest) -> HttpResponse:
     steps = [("CMD-NEW-BOX", _("New box")), ("CMD-SPLIT-2", _("Split the unit just scanned in 2 boxes")),
              ("CMD-SPLIT-3", _("Split the unit just scanned in 3 boxes")), ("CMD-UNDO", _("Undo the last scan")),
              ("CMD-FINISH", _("Finish packing (send the boxes)")), ("CMD-LABELS", _("Print the labels again")),
+             ("CMD-PHOTO", _("Photograph the open box (camera on)")),
              ("CMD-READY", _("Ready to ship")), ("CMD-NEXT", _("Next order"))]
     problems = [(f"CMD-PROBLEM-{p.value}", _("Report a problem: %(problem)s") % {"problem": p.label})
                 for p in Problem]

@@ -1,0 +1,62 @@
+"""Packing photos: the workstation's camera uploads a photo of the open box (evidence.js), a page
+shows one to a logged-in user, and a supervisor sends an order's photos to its chat with the buyer."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from fulfilment.market.errors import MarketError
+from fulfilment.orders import evidence
+from fulfilment.orders.models import MarketReturn, Order, PackingPhoto
+
+from ..access import packer_required, supervisor_required
+from ..http import HtmxHttpRequest
+
+
+@require_POST
+@packer_required
+def order_photo(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """One photo (multipart ``image``, ``box``, ``reason``); 201 with its id, or 400 with the reason."""
+    order = get_object_or_404(Order, pk=order_id, campaign__is_active=True)
+    upload = request.FILES.get("image")
+    box = request.POST.get("box", "")
+    try:
+        if upload is None or upload.size > evidence.MAX_PHOTO_BYTES:
+            raise evidence.PhotoRefused(_("The photo is larger than 5 MB: nothing was stored.") if upload else
+                                        _("No photo came with the request: nothing was stored."))
+        photo = evidence.store_photo(order, upload.read(), int(box) if box.isdigit() else None,
+                                     request.POST.get("reason", ""), request.user)
+    except evidence.PhotoRefused as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"id": photo.pk, "box": photo.box_number}, status=201)
+
+
+@require_GET
+@packer_required
+def photo(request: HtmxHttpRequest, photo_id: int) -> HttpResponse:
+    found = get_object_or_404(PackingPhoto, pk=photo_id, order__campaign__is_active=True)
+    return FileResponse(found.image.open("rb"), content_type=found.content_type)
+
+
+@require_POST
+@supervisor_required
+def return_photos_to_chat(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
+    """In a dispute: the order's packing photos to its chat with the buyer (createChat / sendFileToChat)."""
+    record = get_object_or_404(MarketReturn.objects.select_related("order__campaign__business"), pk=return_id,
+                               campaign__is_active=True)
+    if record.order is None:
+        messages.error(request, _("This return's order is not known here: it has no packing photos."))
+        return redirect("return", return_id=record.pk)
+    try:
+        evidence.send_to_chat(record.order, list(record.order.photos.all()))
+    except evidence.PhotoRefused as exc:
+        messages.error(request, str(exc))
+    except MarketError as exc:
+        messages.error(request, _("The Market did not take the photos: %(error)s") % {"error": exc})
+    else:
+        messages.success(request, _("The packing photos are sent to the order's chat with the buyer."))
+    return redirect("return", return_id=record.pk)
