@@ -34,7 +34,7 @@ def camera_page(chromium, live_server, settings, tmp_path):
 
 
 def idle(page) -> None:
-    page.wait_for_function("document.getElementById('scan-queue').dataset.pending === '0'")
+    page.wait_for_function("() => document.getElementById('scan-queue').dataset.pending === '0'")
 
 
 def test_the_camera_photographs_the_open_box_on_command_and_at_finish(camera_page, live_server, market, packer):
@@ -46,7 +46,7 @@ def test_the_camera_photographs_the_open_box_on_command_and_at_finish(camera_pag
     login(page, live_server)
     page.goto(f"{live_server.url}/orders/{order.pk}/")
     page.check("#camera-on")
-    page.wait_for_function("document.getElementById('camera').videoWidth > 0")
+    page.wait_for_function("() => document.getElementById('camera').videoWidth > 0")
     assert page.evaluate("localStorage.getItem('workstation-camera')") == "on"
 
     page.focus("#scan")
@@ -54,7 +54,7 @@ def test_the_camera_photographs_the_open_box_on_command_and_at_finish(camera_pag
         scanner_type(page, seed.make_cis(seed.CATALOG["SHOES-RUN-42"], rng), "ctrl")
         idle(page)
     scanner_type(page, "CMD-PHOTO", "ctrl")
-    page.wait_for_function("document.getElementById('camera-state').className === 'ok'")
+    page.wait_for_function("() => document.getElementById('camera-state').className === 'ok'")
     idle(page)
     scanner_type(page, "CMD-FINISH", "ctrl")
     for _ in range(50):

@@ -63,24 +63,24 @@ def test_a_supervisor_receives_a_swapped_unit_grades_and_decides(page, live_serv
         page.context.set_offline(True)
         page.focus("#scan")
         scanner_type(page, codes[0], "ctrl")
-        page.wait_for_function("document.getElementById('scan-queue').dataset.pending === '1'")
-        page.wait_for_function("document.getElementById('scan-queue').innerText.includes('сохранены')")
+        page.wait_for_function("() => document.getElementById('scan-queue').dataset.pending === '1'")
+        page.wait_for_function("() => document.getElementById('scan-queue').innerText.includes('сохранены')")
         assert record.units.count() == 0
         page.context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
-        page.wait_for_function("document.querySelectorAll('#units tr[id^=unit-]').length === 1")
+        page.wait_for_function("() => document.querySelectorAll('#units tr[id^=unit-]').length === 1")
         assert page.evaluate(f"localStorage.getItem('pending-scans-return-{record.pk}')") == "[]"
 
         # The swapped unit: loud.
         scanner_type(page, swapped, "ctrl")
-        page.wait_for_function("document.querySelectorAll('#units tr.flagged.mismatch').length === 1")
+        page.wait_for_function("() => document.querySelectorAll('#units tr.flagged.mismatch').length === 1")
         assert "НЕСОВПАДЕНИЕ" in page.inner_text("#feedback")
         assert page.get_attribute("#feedback", "data-state") == "error"
         page.screenshot(path=str(SCREENSHOTS / "return-mismatch.png"), full_page=True)
 
         # A bad scan: said clearly, nothing recorded.
         scanner_type(page, "hello", "ctrl")
-        page.wait_for_function("document.getElementById('feedback').innerText.includes('ничего не записано')")
+        page.wait_for_function("() => document.getElementById('feedback').innerText.includes('ничего не записано')")
         assert units_shown(page) == 2 and record.units.count() == 2
         assert sorted(record.units.values_list("match", flat=True)) == [Match.MATCHED, Match.NEVER_SHIPPED]
 

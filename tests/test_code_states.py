@@ -47,7 +47,7 @@ def _code_states(client, order: Order) -> dict[str, str]:
     rows = re.findall(r'<tr class="code verification-[a-z_]+">(.*?)</tr>', html, re.S)
     out = {}
     for row in rows:
-        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
         value = re.search(r"<code>(.*?)</code>", row, re.S).group(1)
         out[value] = re.sub(r"<[^>]+>", "", cells[4]).strip()
     return out

@@ -215,7 +215,7 @@ def test_bulk_refusals_come_first_at_the_top_with_the_markets_words_without_java
     _deliver_all(market)
     page = client.get(reverse("queue")).content.decode()
     top, rest = page[:page.index("</section>")], page[page.index("</section>"):]
-    assert 'id="bulk-result"' in top and 'class="grid queue"' in rest  # above the queue itself
+    assert 'id="bulk-result"' in top and 'class="grid queue' in rest  # above the queue itself
     refusals = top[top.index('class="refusals"'):top.index("</ul>", top.index('class="refusals"'))]
     # Failures first, each with its order and the Market's words as received; successes after, counted.
     assert str(refused_by_market.market_id) in refusals and str(unpacked.market_id) in refusals

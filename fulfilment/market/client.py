@@ -25,11 +25,8 @@ from .changes import (
     Change,
     DigitalCodes,
     Identifiers,
-    ItemCount,
     ItemCounts,
-    ItemInstances,
     ItemRemoval,
-    OrderStatusChange,
     OrderUpdate,
     ReturnDecisions,
     StatusChange,
@@ -48,26 +45,20 @@ from .errors import (
     MarketUnavailable,
 )
 from .labels import LabelsApi
-from .limits import MAX_PAGE_SIZE, MAX_STATUS_UPDATES
+from .limits import MAX_PAGE_SIZE
+from .packing import PackingApi
 from .ratelimit import MemoryBackend, RateLimiter
 from .returns import ReturnsApi
 from .shipments import ShipmentsApi
 from .stats import StatsApi
 from .types import (
-    BoxLine,
     Campaign,
     CancellationReason,
-    DigitalItem,
-    IdentifierStatus,
-    Instance,
     ItemsModificationReason,
-    LayoutBox,
     Operation,
     Order,
     OrdersFilter,
     OrdersPage,
-    ParcelBox,
-    StatusUpdateResult,
 )
 
 log = logging.getLogger("fulfilment.market")
@@ -115,7 +106,7 @@ def _retry_after(headers: Any) -> float:
     return 60.0
 
 
-class MarketClient(LabelsApi, StatsApi, CatalogueApi, ShipmentsApi, DocumentsApi, ReturnsApi, ChatsApi):
+class MarketClient(PackingApi, LabelsApi, StatsApi, CatalogueApi, ShipmentsApi, DocumentsApi, ReturnsApi, ChatsApi):
     def __init__(self, credentials: Credentials, base_url: str = DEFAULT_BASE_URL, *, timeout: float = 30.0,
                  limiter: RateLimiter | None = None, session: requests.Session | None = None) -> None:
         self.credentials = credentials
@@ -267,88 +258,6 @@ class MarketClient(LabelsApi, StatsApi, CatalogueApi, ShipmentsApi, DocumentsApi
         """getOrder (deprecated; off 2027-04-12): GET v2/campaigns/{campaignId}/orders/{orderId}."""
         data = self._request("getOrder", "GET", f"/v2/campaigns/{campaign_id}/orders/{order_id}", key=campaign_id)
         return Order.from_v2(data["order"], campaign_id)
-
-    # --- packing ----------------------------------------------------------------------------------
-    def set_order_box_layout(self, campaign_id: int, order_id: int, boxes: list[list[BoxLine]],
-                             allow_remove: bool = False) -> list[LayoutBox]:
-        """setOrderBoxLayout: PUT v2/campaigns/{campaignId}/orders/{orderId}/boxes. Returns the box ids."""
-        body = BoxLayout(tuple(tuple(box) for box in boxes), allow_remove).body()
-        data = self._request("setOrderBoxLayout", "PUT", f"/v2/campaigns/{campaign_id}/orders/{order_id}/boxes",
-                             key=campaign_id, body=body)
-        return [LayoutBox.from_json(b) for b in self._result(data, "setOrderBoxLayout")["boxes"]]
-
-    def provide_order_item_identifiers(self, campaign_id: int, order_id: int,
-                                       items: dict[int, list[Instance]]) -> None:
-        """provideOrderItemIdentifiers (DBS): PUT .../orders/{orderId}/identifiers."""
-        body = Identifiers(tuple(ItemInstances(item_id, tuple(insts)) for item_id, insts in items.items())).body()
-        self._request("provideOrderItemIdentifiers", "PUT",
-                      f"/v2/campaigns/{campaign_id}/orders/{order_id}/identifiers", key=campaign_id, body=body)
-
-    def get_order_identifiers_status(self, campaign_id: int, order_id: int) -> list[IdentifierStatus]:
-        """getOrderIdentifiersStatus: POST .../orders/{orderId}/identifiers/status."""
-        data = self._request("getOrderIdentifiersStatus", "POST",
-                             f"/v2/campaigns/{campaign_id}/orders/{order_id}/identifiers/status", key=campaign_id)
-        out = []
-        for item in self._result(data, "getOrderIdentifiersStatus").get("items") or ():
-            for kind in ("cis", "uin"):
-                for entry in item.get(kind) or ():
-                    out.append(IdentifierStatus(int(item["id"]), kind, entry["value"], entry.get("status", ""),
-                                                entry.get("substatus", "")))
-        return out
-
-    def update_order_items(self, campaign_id: int, order_id: int, counts: dict[int, int],
-                           reason: ItemsModificationReason = ItemsModificationReason.PARTNER_REQUESTED_REMOVE,
-                           instances: dict[int, list[Instance]] | None = None) -> None:
-        """updateOrderItems (DBS): PUT .../orders/{orderId}/items — remove or reduce, never increase.
-        ``counts`` lists every item that stays (with its count) and removed ones with 0."""
-        change = ItemCounts(tuple(ItemCount(item_id, count, tuple((instances or {}).get(item_id) or ()))
-                                  for item_id, count in counts.items()), reason)
-        self._request("updateOrderItems", "PUT", f"/v2/campaigns/{campaign_id}/orders/{order_id}/items",
-                      key=campaign_id, body=change.body())
-
-    def update_order_status(self, campaign_id: int, order_id: int, status: str, substatus: str | None = None
-                            ) -> Order:
-        """updateOrderStatus: PUT .../orders/{orderId}/status."""
-        data = self._request("updateOrderStatus", "PUT", f"/v2/campaigns/{campaign_id}/orders/{order_id}/status",
-                             key=campaign_id, body=StatusChange(status, substatus).body())
-        return Order.from_v2(data["order"], campaign_id)
-
-    def update_order_statuses(self, campaign_id: int, changes: list[tuple[int, str, str | None]]
-                              ) -> list[StatusUpdateResult]:
-        """updateOrderStatuses: POST .../orders/status-update, at most 30 orders per call."""
-        if not 1 <= len(changes) <= MAX_STATUS_UPDATES:
-            raise ValueError(f"1 to {MAX_STATUS_UPDATES} orders per call")
-        body = StatusChanges(tuple(OrderStatusChange(oid, st, sub) for oid, st, sub in changes)).body()
-        data = self._request("updateOrderStatuses", "POST", f"/v2/campaigns/{campaign_id}/orders/status-update",
-                             key=campaign_id, body=body, cost=len(changes))
-        return [StatusUpdateResult(int(r.get("id") or 0), r.get("updateStatus") == "OK", r.get("status", ""),
-                                   r.get("substatus", ""), r.get("errorDetails", ""))
-                for r in self._result(data, "updateOrderStatuses")["orders"]]
-
-    def set_order_shipment_boxes(self, campaign_id: int, order_id: int, shipment_id: int, places: int
-                                 ) -> list[ParcelBox]:
-        """setOrderShipmentBoxes (DBS; deprecated, off 2027-04-05): the number of cargo places is the
-        length of ``boxes``, an array of empty objects."""
-        body = CargoPlaces(shipment_id, places).body()
-        data = self._request("setOrderShipmentBoxes", "PUT",
-                             f"/v2/campaigns/{campaign_id}/orders/{order_id}/delivery/shipments/{shipment_id}/boxes",
-                             key=campaign_id, body=body)
-        return [ParcelBox(b.get("id"), b.get("fulfilmentId", ""))
-                for b in self._result(data, "setOrderShipmentBoxes")["boxes"]]
-
-    def accept_order_cancellation(self, campaign_id: int, order_id: int, accepted: bool,
-                                  reason: CancellationReason | None = None) -> None:
-        """acceptOrderCancellation (DBS): PUT .../orders/{orderId}/cancellation/accept (500 per hour)."""
-        body = CancellationDecision(accepted, reason).body()
-        self._request("acceptOrderCancellation", "PUT",
-                      f"/v2/campaigns/{campaign_id}/orders/{order_id}/cancellation/accept", key=campaign_id,
-                      body=body)
-
-    def provide_order_digital_codes(self, campaign_id: int, order_id: int, items: list[DigitalItem]) -> None:
-        """provideOrderDigitalCodes: POST .../orders/{orderId}/deliverDigitalGoods (within 30 minutes)."""
-        self._request("provideOrderDigitalCodes", "POST",
-                      f"/v2/campaigns/{campaign_id}/orders/{order_id}/deliverDigitalGoods", key=campaign_id,
-                      body=DigitalCodes(tuple(items)).body())
 
     # --- order changes ----------------------------------------------------------------------------
     def update_order(self, campaign_id: int, order_id: int, *, customer: dict[str, str] | None = None,

@@ -110,9 +110,8 @@ def apply_page(campaigns: dict[int, Campaign], remote: Sequence[mt.Order]) -> tu
     if not remote:
         return 0, 0, []
     with transaction.atomic():
-        bulk.relax_durability()  # the page can be fetched again
         campaign_pks = [campaigns[cid].pk for cid in {o.campaign_id for o in remote}]
-        known = bulk.order_pks(campaign_pks, [o.id for o in remote])
+        known = bulk.begin_page(campaign_pks, [o.id for o in remote])
         existing = {(x.campaign_id, x.market_id): x
                     for x in Order.objects.select_for_update().filter(pk__in=known.values())} if known else {}
         new: list[mt.Order] = []
@@ -124,21 +123,20 @@ def apply_page(campaigns: dict[int, Campaign], remote: Sequence[mt.Order]) -> tu
             elif local.raw != o.raw and not _older(o, local):
                 # Compared by content: updateDate has one-second precision, two changes may share it.
                 changed.append((local, o))
-        _create(campaigns, campaign_pks, new, now)
+        _create(campaigns, new, now)
         raised = _apply_changes(changed, now)
     for order, line in raised:
         log.warning("order %s flagged: %s", order.market_id, line)
     return len(new), len(changed), [o for o, _ in raised]
 
 
-def _create(campaigns: dict[int, Campaign], campaign_pks: list[int], new: list[mt.Order], now: dt.datetime) -> None:
+def _create(campaigns: dict[int, Campaign], new: list[mt.Order], now: dt.datetime) -> None:
     """New orders and their items by the bulk writer (a layout the Market holds stays in ``raw``)."""
     if not new:
         return
-    bulk.insert(Order, ["campaign", "market_id", "synced_at", "flag_reason", "version", *MARKET_ORDER_FIELDS],
-                [[campaigns[o.campaign_id].pk, o.id, now, "", 0, *_values(order_fields(o), MARKET_ORDER_FIELDS)]
-                 for o in new])
-    ids = bulk.order_pks(campaign_pks, [o.id for o in new])
+    ids = bulk.insert(Order, ["campaign", "market_id", "synced_at", "flag_reason", "version", *MARKET_ORDER_FIELDS],
+                      [[campaigns[o.campaign_id].pk, o.id, now, "", 0, *_values(order_fields(o), MARKET_ORDER_FIELDS)]
+                       for o in new], key=("campaign", "market_id"))
     pks = [ids[(campaigns[o.campaign_id].pk, o.id)] for o in new]
     bulk.insert(OrderItem, ["order", "market_item_id", *ITEM_FIELDS],
                 [[pk, i.id, *_values(item_fields(i), ITEM_FIELDS)] for pk, o in zip(pks, new, strict=True)

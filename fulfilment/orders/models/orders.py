@@ -138,10 +138,11 @@ class Order(models.Model):
             models.Index(fields=["problem_at"], condition=~Q(problem=""), name="order_problem_idx"),
             # A scanned order number and the admin's search by number (the unique pair starts with the shop).
             models.Index(fields=["market_id"], name="order_market_id_idx"),
-            # The start page: flagged orders and each shop's work of the day, not its history.
+            # The start page: flagged orders and each shop's orders to pack, not its history (on the
+            # queue's exact condition: the planner takes it; on PROCESSING alone it read the shop's
+            # whole history in the unique pair instead).
             models.Index(fields=["shipment_date"], condition=~Q(flag_reason=""), name="order_flagged_idx"),
-            models.Index(fields=["campaign"], condition=Q(status=OrderStatus.PROCESSING),
-                         name="order_processing_campaign_idx"),
+            models.Index(fields=["campaign"], condition=to_pack_condition(), name="order_to_pack_campaign_idx"),
         ]
 
     def __str__(self) -> str:
