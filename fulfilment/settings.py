@@ -204,8 +204,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Same origin may frame our pages: a station prints a labels PDF from a hidden frame of its own page.
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# No one frames our pages (the station's labels frame holds a blob: the page made, which has no headers).
+X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): our own scripts, styles and connections only; no inline script,
 # style or handler anywhere (templates use data- attributes and static/js). The browser tests fail on any
 # violation (tests/conftest.py), so a new inline handler cannot slip in.
@@ -219,7 +219,7 @@ CONTENT_SECURITY_POLICY = {
         # The station shows the labels PDF it fetched in a hidden frame as a blob: URL, and prints it there.
         "connect-src": ["'self'", "blob:"],
         "frame-src": ["'self'", "blob:"],
-        "frame-ancestors": ["'self'"],
+        "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
         "base-uri": ["'none'"],
         "object-src": ["'none'"],

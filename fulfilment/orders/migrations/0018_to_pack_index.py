@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0014_campaign_laas'),
+        ('orders', '0017_packing_photos'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
