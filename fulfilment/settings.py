@@ -67,6 +67,8 @@ MIDDLEWARE = [
     # Django's, with a 401 instead of the login page for htmx and fetch requests.
     "fulfilment.packing.login_required.LoginRequiredMiddleware",
     "fulfilment.packing.middleware.UserLanguageMiddleware",
+    # After the language is known (the refusal is translated), before any view reads a parameter.
+    "fulfilment.parameters.RefuseNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

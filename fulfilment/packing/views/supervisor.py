@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from fulfilment.orders.models import Campaign, Order, OrderStatus, OutboxAction
 
 from .. import dbs, reports, supervision
 from ..access import supervisor_required
-from ..http import HtmxHttpRequest
+from ..http import HtmxHttpRequest, whole_number
 from ..kernel import Feedback
 
 
@@ -110,9 +110,11 @@ def update_order(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 def _back(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     nxt = request.POST.get("next", "")
     # Django's own check: browsers read "/\evil.example" as "//evil.example", another site.
-    if not url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure()):
+    # A path of this site only: anything else ("%00", a view name) is not a place to go back to.
+    if not nxt.startswith("/") or not url_has_allowed_host_and_scheme(nxt, {request.get_host()},
+                                                                      require_https=request.is_secure()):
         nxt = reverse("supervisor-order", args=[order_id])
-    return redirect(nxt)
+    return HttpResponseRedirect(nxt)
 
 
 @require_POST
@@ -131,11 +133,11 @@ def cancellation(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 @supervisor_required
 def remove_item(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
-    item, count = request.POST.get("item", ""), request.POST.get("count", "")
-    if not item.isdigit() or not count.isdigit():
+    item, count = whole_number(request.POST.get("item", "")), whole_number(request.POST.get("count", ""))
+    if item is None or count is None:
         messages.error(request, _("Choose the item and the quantity that stays (0 removes it)."))
         return _back(request, order_id)
-    _say(request, supervision.remove_item(order_id, request.user, int(item), int(count),
+    _say(request, supervision.remove_item(order_id, request.user, item, count,
                                           confirmed=request.POST.get("confirm") == "1"))
     return _back(request, order_id)
 
@@ -158,7 +160,7 @@ def back_to_packing(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 @supervisor_required
 def bulk_ready(request: HtmxHttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("order") if i.isdigit()]
+    ids = [i for i in map(whole_number, request.POST.getlist("order")) if i is not None]
     if not ids:
         messages.error(request, _("Tick the packed orders to mark ready to ship."))
         return redirect("queue")
