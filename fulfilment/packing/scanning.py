@@ -159,13 +159,14 @@ def _duplicate_check(op: Operation, kind: str, identity: str) -> None:
 def _scan_cis(op: Operation, code: str, forced: int | None, teach: bool) -> Feedback:
     op.check_open()
     gtin = code[2:16]
-    known = barcodes.mapping(op, gtin) if gtin.isdigit() else None
+    known = barcodes.facts(op, gtin) if gtin.isdigit() else None
     lengths = {gtin: known.serial_length} if known and known.serial_length else None
     try:
         cis = parse_cis(code, substitutes=settings.SCANNER_GS_SUBSTITUTES, serial_lengths=lengths)
     except CodeError as exc:
         raise Refused(code_error_message(exc)) from None
-    st = barcodes.resolve(op, cis.gtin, code, kind=InstanceKind.CIS, forced=forced, known=known, teach=teach)
+    st = barcodes.resolve(op, cis.gtin, code, kind=InstanceKind.CIS, forced=forced,
+                          known=known if cis.gtin == gtin else None, teach=teach)
     if isinstance(st, Feedback):
         return st
     if InstanceKind.CIS not in st.accepted:
