@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import reverse
 
 from fulfilment.codes.classify import MAX_SCAN_LENGTH
+from fulfilment.market.notifications import NotificationFormatError, parse_notification
 from fulfilment.orders.models import AuditEvent, BoxLine, Instance, Order
 from fulfilment.packing.views.order import MAX_SCANS_PER_REQUEST
 from fulfilment.sandbox.seed import CATALOG, make_cis
@@ -303,3 +304,8 @@ def test_malformed_requests_to_every_endpoint_are_answered_without_a_server_erro
             check(c.get(url, params), f"{url} {params!r:.200}")
     assert errors == []
     check_consistent(order, only_scans=False)
+
+
+def test_a_notification_nested_too_deeply_is_a_format_error_not_a_crash():
+    with pytest.raises(NotificationFormatError):
+        parse_notification(b"[" * 100_000 + b"]" * 100_000)
