@@ -22,8 +22,10 @@ from django.contrib import admin
 from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
-from fulfilment.codes.classify import MAX_SCAN_LENGTH
+from fulfilment.codes.classify import MAX_SCAN_LENGTH, shown
 from fulfilment.market.notifications import NotificationFormatError, parse_notification
 from fulfilment.orders.models import AuditEvent, BoxLine, Instance, Order
 from fulfilment.packing.views.order import MAX_SCANS_PER_REQUEST
@@ -171,7 +173,8 @@ def test_a_code_that_is_not_text_is_a_bad_request_and_changes_nothing(packer, co
     c.force_login(packer)
     r = post_json(c, reverse("order-scan", args=[order.pk]), scan_body([{"id": str(uuid.uuid4()), "code": code}]))
     assert r.status_code == 400
-    assert "code" in r.content.decode()
+    with translation.override("ru"):  # the packer's language, Russian by default
+        assert r.content.decode() == gettext("Each scan's code must be text: %(code)s") % {"code": shown(code, 40)}
     assert not AuditEvent.objects.filter(order=order).exists()
 
 
