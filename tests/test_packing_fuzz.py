@@ -28,6 +28,7 @@ from django.utils.translation import gettext
 from fulfilment.codes.classify import MAX_SCAN_LENGTH, shown
 from fulfilment.market.notifications import NotificationFormatError, parse_notification
 from fulfilment.orders.models import AuditEvent, BoxLine, Instance, Order
+from fulfilment.packing import scanning
 from fulfilment.packing.views.order import MAX_SCANS_PER_REQUEST
 from fulfilment.sandbox.seed import CATALOG, make_cis
 
@@ -313,3 +314,12 @@ def test_malformed_requests_to_every_endpoint_are_answered_without_a_server_erro
 def test_a_notification_nested_too_deeply_is_a_format_error_not_a_crash():
     with pytest.raises(NotificationFormatError):
         parse_notification(b"[" * 100_000 + b"]" * 100_000)
+
+
+@pytest.mark.parametrize("junk", ["460708656212²", "01046501172404²8215aB3cD\x1d93dGVz", "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦",
+                                  "٤٦٠٧٠٨٦٥٦٢١٢٣"])
+def test_digits_that_are_not_ascii_are_refused_not_a_crash(packer, junk):
+    order = fuzz_order()
+    fb = scanning.scan(order.pk, packer, junk, uuid.uuid4())
+    assert not fb.ok and fb.message
+    assert not Instance.objects.filter(order=order).exists()

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .cis import CYRILLIC, DEFAULT_SUBSTITUTES, GS, normalise
+from .cis import CYRILLIC, DEFAULT_SUBSTITUTES, GS, digits, normalise
 from .formats import GTD_RE, RNPT_RE, UIN_RE, product_gtin
 
 COMMANDS = ("CMD-NEW-BOX", "CMD-FINISH", "CMD-READY")
@@ -25,7 +25,7 @@ SHOWN_LENGTH = 120
 # Characters a scanner or a keyboard sends: the printable ones, GS inside a code, spaces and line ends.
 _ALLOWED_CONTROLS = frozenset("\t\r\n" + GS)
 COUNTRY_SCAN_RE = re.compile(r"[A-Za-z]{2}")
-ORDER_NUMBER_RE = re.compile(r"(\d{5,12})(?:-\d+)?")
+ORDER_NUMBER_RE = re.compile(r"(\d{5,12})(?:-\d+)?", re.ASCII)
 
 
 class Kind(enum.StrEnum):
@@ -96,7 +96,7 @@ def classify(raw: str, substitutes: Iterable[str] = DEFAULT_SUBSTITUTES) -> Scan
     if value.upper() in COMMANDS:
         return Scan(Kind.COMMAND, value.upper())
     code = normalise(value, substitutes)
-    if code.startswith("01") and (GS in code or not code.isdigit() or len(code) > 16):
+    if code.startswith("01") and (GS in code or not digits(code) or len(code) > 16):
         return Scan(Kind.CIS, code)
     if CYRILLIC.search(code):
         return Scan(Kind.CYRILLIC, code)

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from fulfilment.codes.cis import GS, CodeError, parse_cis
+from fulfilment.codes.cis import GS, CodeError, digits, parse_cis
 from fulfilment.codes.classify import Kind, Scan, ScanTextError, classify, order_number, scanned_text, shown
 from fulfilment.codes.countries import is_country
 from fulfilment.orders.models import AuditEvent, Box, Instance, InstanceKind, Order, OrderStatus
@@ -159,7 +159,7 @@ def _duplicate_check(op: Operation, kind: str, identity: str) -> None:
 def _scan_cis(op: Operation, code: str, forced: int | None, teach: bool) -> Feedback:
     op.check_open()
     gtin = code[2:16]
-    known = barcodes.facts(op, gtin) if gtin.isdigit() else None
+    known = barcodes.facts(op, gtin) if digits(gtin) else None
     lengths = {gtin: known.serial_length} if known and known.serial_length else None
     try:
         cis = parse_cis(code, substitutes=settings.SCANNER_GS_SUBSTITUTES, serial_lengths=lengths)
