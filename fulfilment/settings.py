@@ -73,6 +73,8 @@ MIDDLEWARE = [
     # Django's, with a 401 instead of the login page for htmx and fetch requests.
     "fulfilment.packing.login_required.LoginRequiredMiddleware",
     "fulfilment.packing.middleware.UserLanguageMiddleware",
+    # After the language is known (the refusal is translated), before any view reads a parameter.
+    "fulfilment.parameters.RefuseNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -124,6 +126,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Behind PgBouncer in transaction mode (README, "PostgreSQL connections"): no server-side cursors.
+    DATABASES["default"].setdefault("DISABLE_SERVER_SIDE_CURSORS", env.bool("DB_DISABLE_SERVER_SIDE_CURSORS",
+                                                                            default=False))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,14 +1,19 @@
 """The order page: what was sent to the Market, what it refused, retry and refresh; sync now."""
 
+import json
+import uuid
+
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.signals import template_rendered
 from django.urls import reverse
 
 from fulfilment.market.changes import BoxLayout
 from fulfilment.orders import outbox
 from fulfilment.orders.models import OutboxAction
+from fulfilment.sandbox.seed import CATALOG
 
-from .builders import make_order
+from .builders import make_linked_order, make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +120,28 @@ def test_the_start_page_counts_as_needing_attention_every_order_it_lists(client,
     resp = client.get(reverse("home"))
     assert {o.pk for o in resp.context["attention"]} == {o.pk for o in orders}
     assert {c.pk: c for c in resp.context["campaigns"]}[campaign.pk].flagged == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_renders_its_answer_after_its_transaction(client, packer):
+    """The order row stays locked only while the scan is applied: rendering (and anything slow)
+    comes after the commit, so a second packer on the order waits for the scan, not for a template."""
+    order = make_linked_order(items=(("MUG-001", 3),))
+    client.force_login(packer)
+    in_transaction: list[bool] = []
+
+    def rendered(sender, template, context, **kwargs):
+        in_transaction.append(connection.in_atomic_block)
+
+    template_rendered.connect(rendered)
+    try:
+        for code in (CATALOG["MUG-001"].ean13, "CMD-NEW-BOX", "junk"):
+            r = client.post(reverse("order-scan", args=[order.pk]),
+                            json.dumps({"scans": [{"id": str(uuid.uuid4()), "code": code}]}),
+                            content_type="application/json")
+            assert r.status_code == 200
+    finally:
+        template_rendered.disconnect(rendered)
+    assert in_transaction and not any(in_transaction)
+    order.refresh_from_db()
+    assert order.version == 2

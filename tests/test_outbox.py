@@ -4,15 +4,19 @@ import datetime as dt
 import json
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from fulfilment.celery import app
 from fulfilment.market import changes as ch
 from fulfilment.market.types import BoxLine, PartialCount
 from fulfilment.orders import outbox
 from fulfilment.orders.models import Box, Order, OutboxAction
 from fulfilment.orders.sync import sync_business
 from fulfilment.sandbox import seed
+
+from .builders import make_order
 
 pytestmark = pytest.mark.django_db
 State = OutboxAction.State
@@ -217,3 +221,28 @@ def test_a_refused_action_never_holds_back_the_shops_cancellation(synced):
     refused.refresh_from_db()
     ready.refresh_from_db()
     assert refused.state == State.SUPERSEDED and ready.state == State.SUPERSEDED
+
+
+def queued_messages() -> int:
+    """Messages waiting in the broker's queue (Redis in CI, the embedded broker otherwise)."""
+    with app.connection_for_write() as conn:
+        return conn.default_channel.queue_declare(queue=settings.CELERY_TASK_DEFAULT_QUEUE, passive=False,
+                                                  durable=True, auto_delete=False).message_count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_change_queues_no_delivery_and_a_committed_one_queues_it_once():
+    order = make_order()
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
+    with pytest.raises(LookupError), transaction.atomic():
+        outbox.enqueue(order.campaign, READY, order=order)
+        raise LookupError("the local change fails after its action was recorded")
+    assert queued_messages() == 0
+    assert not OutboxAction.objects.exists()
+    with transaction.atomic():
+        outbox.enqueue(order.campaign, READY, order=order)
+        assert queued_messages() == 0  # not before the commit: the worker would not find the row
+    assert queued_messages() == 1
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)

@@ -101,6 +101,11 @@ def rebuild_gs(value: str, serial_lengths: Iterable[int] = KNOWN_SERIAL_LENGTHS)
     raise CodeError("ambiguous", "the GS separator was lost and the code reads more than one way; scan again")
 
 
+def digits(value: str) -> bool:
+    """ASCII digits only: str.isdigit() is true for "²" and "١", which int() then refuses or misreads."""
+    return value.isascii() and value.isdigit()
+
+
 def check_digit(body: str) -> int:
     """GS1 check digit: weights 3,1,3,1… from the right."""
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
@@ -108,7 +113,7 @@ def check_digit(body: str) -> int:
 
 
 def gtin_check_digit_ok(gtin: str) -> bool:
-    return gtin.isdigit() and len(gtin) >= 8 and check_digit(gtin[:-1]) == int(gtin[-1])
+    return digits(gtin) and len(gtin) >= 8 and check_digit(gtin[:-1]) == int(gtin[-1])
 
 
 def parse_cis(raw: str, *, substitutes: Iterable[str] = DEFAULT_SUBSTITUTES,
@@ -123,7 +128,7 @@ def parse_cis(raw: str, *, substitutes: Iterable[str] = DEFAULT_SUBSTITUTES,
     if not value.startswith("01"):
         raise CodeError("not_cis", "not a Chestny ZNAK code")
     gtin = value[2:16]
-    if not gtin.isdigit() or len(gtin) != 14:
+    if not digits(gtin) or len(gtin) != 14:
         raise CodeError("placeholder", "14 digits must follow 01: this looks like a documentation placeholder")
     if not gtin_check_digit_ok(gtin):
         should = check_digit(gtin[:-1])

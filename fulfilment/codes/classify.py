@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .cis import CYRILLIC, DEFAULT_SUBSTITUTES, GS, normalise
+from .cis import CYRILLIC, DEFAULT_SUBSTITUTES, GS, digits, normalise
 from .formats import GTD_RE, RNPT_RE, UIN_RE, product_gtin
 
 # Every step of the pack station has its command barcode (printed on the scanner sheet). A split
@@ -21,8 +21,15 @@ from .formats import GTD_RE, RNPT_RE, UIN_RE, product_gtin
 COMMANDS = ("CMD-NEW-BOX", "CMD-FINISH", "CMD-READY", "CMD-LABELS", "CMD-NEXT", "CMD-UNDO", "CMD-PHOTO",
             *(f"CMD-SPLIT-{n}" for n in range(2, 7)))
 COMMAND_PREFIX = "CMD-"
+# Longer than any code a packer scans (a Честный ЗНАК code with its crypto tail is under 160): the
+# rest is junk, refused before it reaches a parser, a query or the audit trail.
+MAX_SCAN_LENGTH = 256
+# What the audit trail keeps of a refused scan, escaped where it is not printable.
+SHOWN_LENGTH = 120
+# Characters a scanner or a keyboard sends: the printable ones, GS inside a code, spaces and line ends.
+_ALLOWED_CONTROLS = frozenset("\t\r\n" + GS)
 COUNTRY_SCAN_RE = re.compile(r"[A-Za-z]{2}")
-ORDER_NUMBER_RE = re.compile(r"(\d{5,12})(?:-\d+)?")
+ORDER_NUMBER_RE = re.compile(r"(\d{5,12})(?:-\d+)?", re.ASCII)
 
 
 class Kind(enum.StrEnum):
@@ -48,6 +55,42 @@ class Scan:
     gtin: str = ""
 
 
+class ScanTextError(ValueError):
+    """A scan that is not text a scanner or keyboard sends; ``reason`` and ``params`` say why."""
+
+    def __init__(self, reason: str, **params: object) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.params = params
+
+
+def scanned_text(raw: object) -> str:
+    """The scanned text as sent, checked at the door of every place that takes a scan: text, at most
+    ``MAX_SCAN_LENGTH`` characters, no NUL or other control characters (GS excepted) and no lone
+    surrogates (neither can be stored, nor come from a scanner)."""
+    if not isinstance(raw, str):
+        raise ScanTextError("type")
+    if len(raw) > MAX_SCAN_LENGTH:
+        raise ScanTextError("length", got=len(raw), max=MAX_SCAN_LENGTH)
+    bad = sorted({c for c in raw if _unscannable(c)})
+    if bad:
+        raise ScanTextError("control", chars=" ".join(f"U+{ord(c):04X}" for c in bad[:5]))
+    return raw
+
+
+def _unscannable(c: str) -> bool:
+    n = ord(c)
+    return (n < 32 and c not in _ALLOWED_CONTROLS) or 0x7F <= n < 0xA0 or 0xD800 <= n <= 0xDFFF
+
+
+def shown(raw: object, limit: int = SHOWN_LENGTH) -> str:
+    """A scan as it may be stored and shown, whatever it was: printable (escaped where not), capped."""
+    text = raw if isinstance(raw, str) else repr(raw)
+    cut = len(text) > limit
+    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text[:limit])
+    return f"{text}… (+{len(raw if isinstance(raw, str) else repr(raw)) - limit})" if cut else text
+
+
 def classify(raw: str, substitutes: Iterable[str] = DEFAULT_SUBSTITUTES) -> Scan:
     """What a scanned or typed text is. Spaces and line ends are stripped at the edges only:
     chr(29) is a separator inside a code, never stripped."""
@@ -57,7 +100,7 @@ def classify(raw: str, substitutes: Iterable[str] = DEFAULT_SUBSTITUTES) -> Scan
     if value.upper().startswith(COMMAND_PREFIX):  # known or not: the scanning code names what it does
         return Scan(Kind.COMMAND, value.upper())
     code = normalise(value, substitutes)
-    if code.startswith("01") and (GS in code or not code.isdigit() or len(code) > 16):
+    if code.startswith("01") and (GS in code or not digits(code) or len(code) > 16):
         return Scan(Kind.CIS, code)
     if CYRILLIC.search(code):
         return Scan(Kind.CYRILLIC, code)

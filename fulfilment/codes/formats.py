@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import re
 
-from .cis import CYRILLIC, CodeError, gtin_check_digit_ok
+from .cis import CYRILLIC, CodeError, digits, gtin_check_digit_ok
 from .countries import is_country
 
-UIN_RE = re.compile(r"^\d{16}$")
-RNPT_RE = re.compile(r"^\d{8}/\d{6}/\d{7}/\d{3}$")
-GTD_RE = re.compile(r"^\d{8}/\d{6}/\d{7}$")
+UIN_RE = re.compile(r"^\d{16}$", re.ASCII)
+RNPT_RE = re.compile(r"^\d{8}/\d{6}/\d{7}/\d{3}$", re.ASCII)
+GTD_RE = re.compile(r"^\d{8}/\d{6}/\d{7}$", re.ASCII)
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 
 
 def valid_gtin(gtin: str) -> bool:
     """A GTIN that can name a product: digits, a right check digit, not all zeros (a placeholder
     some labels print, whose check digit happens to be right)."""
-    return gtin.isdigit() and gtin_check_digit_ok(gtin) and gtin.strip("0") != ""
+    return digits(gtin) and gtin_check_digit_ok(gtin) and gtin.strip("0") != ""
 
 
 def product_gtin(scan: str) -> str | None:

@@ -375,6 +375,8 @@ def parse_notification(body: bytes | str | Mapping[str, Any]) -> Notification:
             data = json.loads(body)
         except (UnicodeDecodeError, ValueError) as exc:
             raise NotificationFormatError(f"the body is not UTF-8 JSON: {exc}") from exc
+        except RecursionError:  # deeper than the parser's recursion limit: not a notification
+            raise NotificationFormatError("the body is nested too deeply") from None
     if not isinstance(data, Mapping):
         raise NotificationFormatError("the body is not a JSON object")
     kind = data.get("notificationType")

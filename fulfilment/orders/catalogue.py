@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import IntegerField, JSONField, Value
 from django.utils import timezone
 
 from fulfilment.codes.formats import product_gtin, valid_gtin
@@ -122,10 +123,32 @@ def _link(business: Business, offers: dict[str, MarketOffer]) -> tuple[int, list
     return changed, ambiguous
 
 
-def catalogue_skus(business_id: int, gtin: str) -> set[str]:
-    """The SKUs of the business's catalogue (as last read) that list this GTIN among their barcodes."""
-    return {e.offer_id for e in CatalogueOffer.objects.filter(business_id=business_id, in_catalogue=True)
-            .only("offer_id", "barcodes") if gtin in gtins(e.barcodes)}
+@dataclass(frozen=True, slots=True)
+class BarcodeFacts:
+    """What a shop knows of a GTIN at one moment: its link (``linked``: a row exists; ``offer_id`` ""
+    when it is unlinked), the serial length of its codes, and the catalogue's SKUs that list it."""
+
+    linked: bool
+    offer_id: str
+    serial_length: int | None
+    listed: frozenset[str]
+
+
+def barcode_facts(campaign_id: int, business_id: int, gtin: str) -> BarcodeFacts:
+    """The link and the catalogue for a GTIN in one statement, so both are as of one moment: read
+    apart, a catalogue sync committed in between gave a link from before and a catalogue from after."""
+    link = (ProductBarcode.objects.filter(campaign_id=campaign_id, gtin=gtin).order_by()
+            .values_list(Value("link"), "offer_id", "serial_length", Value(None, output_field=JSONField())))
+    listed = (CatalogueOffer.objects.filter(business_id=business_id, in_catalogue=True).order_by()
+              .values_list(Value("offer"), "offer_id", Value(None, output_field=IntegerField()), "barcodes"))
+    facts = BarcodeFacts(False, "", None, frozenset())
+    skus = set()
+    for kind, offer_id, serial_length, barcodes in link.union(listed, all=True):
+        if kind == "link":
+            facts = BarcodeFacts(True, offer_id, serial_length, frozenset())
+        elif gtin in gtins(barcodes or ()):
+            skus.add(offer_id)
+    return BarcodeFacts(facts.linked, facts.offer_id, facts.serial_length, frozenset(skus))
 
 
 def confirm_link(campaign_id: int, gtin: str, offer_id: str, user: object | None) -> ProductBarcode:

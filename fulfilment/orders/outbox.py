@@ -77,7 +77,7 @@ def enqueue(campaign: Campaign, change: Change, *, order: Order | None = None,
     if order is not None:
         AuditEvent.objects.create(order=order, user=action.created_by, action=f"outbox.{kind.lower()}",
                                   payload={"action": action.pk})
-    transaction.on_commit(lambda: deliver_action_task.delay(action.pk))
+    deliver_action_task.delay_on_commit(action.pk)
     return action
 
 
@@ -262,7 +262,7 @@ def _delivered(action: OutboxAction, change: Change, result: dict[str, Any]) -> 
             Box.objects.filter(order_id=action.order_id, number=number).update(market_box_id=box_id)
         if layout.has_checked_codes():
             order_id = action.order_id
-            transaction.on_commit(lambda: check_identifiers_task.delay(order_id))
+            check_identifiers_task.delay_on_commit(order_id)
     if isinstance(change, StatusChange) and action.order_id:
         Order.objects.filter(pk=action.order_id).update(status=result.get("status", change.status),
                                                         substatus=result.get("substatus", ""))
@@ -294,7 +294,7 @@ def _delivered(action: OutboxAction, change: Change, result: dict[str, Any]) -> 
         nxt = (OutboxAction.objects.filter(order_id=action.order_id, id__gt=action.id, state=State.PENDING)
                .order_by("id").values_list("id", flat=True).first())
         if nxt:
-            transaction.on_commit(lambda: deliver_action_task.delay(nxt))
+            deliver_action_task.delay_on_commit(nxt)
     return State.DELIVERED, None
 
 
@@ -334,7 +334,7 @@ def retry_failed(action: OutboxAction, user: AbstractBaseUser | None = None) -> 
             AuditEvent.objects.create(order_id=action.order_id, user=user if user and user.is_authenticated else None,
                                       action="outbox.retry", payload={"action": action.pk})
         if n:
-            transaction.on_commit(lambda: deliver_action_task.delay(action.pk))
+            deliver_action_task.delay_on_commit(action.pk)
 
 
 # What finishing sends: once cancelled, the order is no longer "sent" and the packer finishes again.

@@ -13,35 +13,36 @@ from django.utils.translation import gettext as _
 
 from fulfilment.accounts.roles import is_supervisor
 from fulfilment.codes.formats import valid_gtin
-from fulfilment.orders.catalogue import catalogue_skus, confirm_link
+from fulfilment.orders.catalogue import BarcodeFacts, barcode_facts, confirm_link
 from fulfilment.orders.models import ProductBarcode
 
 from .kernel import Feedback, Operation, Refused
 from .state import ItemState
 
 
-def mapping(op: Operation, gtin: str) -> ProductBarcode | None:
-    return ProductBarcode.objects.filter(campaign_id=op.order.campaign_id, gtin=gtin).first()
+def facts(op: Operation, gtin: str) -> BarcodeFacts:
+    """The shop's link and catalogue for this GTIN, as of one moment (one statement)."""
+    return barcode_facts(op.order.campaign_id, op.order.campaign.business_id, gtin)
 
 
 def resolve(op: Operation, gtin: str, raw: str, kind: str | None = None, forced: int | None = None,
-            known: ProductBarcode | None = None, teach: bool = False) -> ItemState | Feedback:
+            known: BarcodeFacts | None = None, teach: bool = False) -> ItemState | Feedback:
     """The item a GTIN belongs to, or the question to ask in teach mode. ``forced`` is the answer
     to that question: it links the GTIN to the item's SKU, for the packer in teach mode or a supervisor."""
     state = op.state
     if not valid_gtin(gtin):
         raise Refused(_("Barcode %(gtin)s is not a valid product barcode (check digit or all zeros).")
                       % {"gtin": gtin})
-    known = known if known is not None else mapping(op, gtin)
+    known = known if known is not None else facts(op, gtin)
     in_order = {st.item.offer_id for st in state.items.values()}
-    if known is not None and known.offer_id:
+    if known.offer_id:
         matches = [st for st in state.items.values() if st.item.offer_id == known.offer_id]
         if not matches:
             raise Refused(_("Wrong product: %(sku)s (barcode %(gtin)s) is not in this order.")
                           % {"sku": known.offer_id, "gtin": gtin})
         return next((st for st in matches if st.unplaced > 0), matches[0])
     # Not linked (unknown, unlinked, or given to two SKUs): the catalogue may still name its SKU.
-    listed = catalogue_skus(op.order.campaign.business_id, gtin)
+    listed = known.listed
     if listed and not listed & in_order:
         raise Refused(_("Wrong product: %(sku)s (barcode %(gtin)s) is not in this order.")
                       % {"sku": ", ".join(sorted(listed)), "gtin": gtin})

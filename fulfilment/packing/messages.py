@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from fulfilment.codes.cis import CodeError
+from fulfilment.codes.classify import ScanTextError
 
 
 def code_error_message(exc: CodeError) -> str:
@@ -30,3 +31,14 @@ def code_error_message(exc: CodeError) -> str:
     }
     make = messages.get(exc.reason)
     return make() if make else str(exc)
+
+
+def scan_text_message(exc: ScanTextError) -> str:
+    """The packer's message for a scan that is not text a scanner sends."""
+    p = exc.params
+    if exc.reason == "length":
+        return _("Too long for a scan (%(got)s characters, at most %(max)s): scan the code again.") % p
+    if exc.reason == "control":
+        return _("The scan has characters a scanner does not send (%(chars)s): check the scanner's settings "
+                 "and scan again.") % p
+    return _("A scan must be text.")

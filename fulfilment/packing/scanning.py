@@ -14,15 +14,15 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from fulfilment.codes.cis import GS, CodeError, parse_cis
-from fulfilment.codes.classify import Kind, Scan, classify, order_number
+from fulfilment.codes.cis import GS, CodeError, digits, parse_cis
+from fulfilment.codes.classify import Kind, Scan, ScanTextError, classify, order_number, scanned_text, shown
 from fulfilment.codes.countries import is_country
 from fulfilment.orders.models import AuditEvent, Box, Instance, InstanceKind, Order
 from fulfilment.orders.receiving import holding_instance
 
 from . import barcodes, boxes, finishing, station
 from .kernel import AlreadyReceived, Feedback, Operation, Refused, User, audit, known_user, locked
-from .messages import code_error_message
+from .messages import code_error_message, scan_text_message
 from .state import Code, ItemState
 
 # Command barcodes printed on /help/scanner/ and what they do (every step of the station by scan).
@@ -34,7 +34,13 @@ COMMANDS = {"CMD-NEW-BOX": boxes.new_box, "CMD-FINISH": finishing.finish, "CMD-R
 
 def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = None, teach: bool = False) -> Feedback:
     """Apply one scan (or typed code); saved at once, or refused with the reason and nothing changed.
-    ``teach``: the packer switched on the teach mode, so a barcode no item has asks which item it is."""
+    ``teach``: the packer switched on the teach mode, so a barcode no item has asks which item it is.
+    A text no scanner sends (too long, NUL, lone surrogates) is refused before anything reads it and
+    kept in the audit trail escaped and capped (``shown``)."""
+    try:
+        raw = scanned_text(raw)
+    except ScanTextError as exc:
+        return _refused(order_id, user, shown(raw), scan_text_message(exc), request_id)
     try:
         with locked(order_id, user, request_id) as op:
             boxes_before = set(op.state.boxes)
@@ -56,18 +62,27 @@ def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = Non
         if request_id is not None and AuditEvent.objects.filter(request_id=request_id).exists():
             return Feedback(True, _("Already received."), duplicate=True)
         raise
+    return _refused(order_id, user, raw, message, request_id)
+
+
+def _refused(order_id: int, user: User, code: str, message: str, request_id: uuid.UUID | None) -> Feedback:
+    """A refused scan, recorded (once per request id) outside the rolled-back operation."""
     try:
         with transaction.atomic():
             AuditEvent.objects.create(order_id=order_id, user=known_user(user), action="scan.refused",
-                                      payload={"code": raw, "result": message}, request_id=request_id)
+                                      payload={"code": code, "result": message}, request_id=request_id)
     except IntegrityError:
-        pass
+        pass  # the same refused scan sent again: recorded once, the packer is told why again
     return Feedback(False, message)
 
 
 def choose_item(order_id: int, user: User, code: str, item_id: int, teach: bool = False) -> Feedback:
     """The packer's answer to "which item is it?": apply the pending code to that item (a barcode
     is linked to its SKU only in teach mode or by a supervisor)."""
+    try:
+        code = scanned_text(code)
+    except ScanTextError as exc:
+        return Feedback(False, scan_text_message(exc))
     try:
         with locked(order_id, user) as op:
             boxes_before = set(op.state.boxes)
@@ -164,13 +179,14 @@ def _duplicate_check(op: Operation, kind: str, identity: str) -> None:
 def _scan_cis(op: Operation, code: str, forced: int | None, teach: bool) -> Feedback:
     op.check_open()
     gtin = code[2:16]
-    known = barcodes.mapping(op, gtin) if gtin.isdigit() else None
+    known = barcodes.facts(op, gtin) if digits(gtin) else None
     lengths = {gtin: known.serial_length} if known and known.serial_length else None
     try:
         cis = parse_cis(code, substitutes=settings.SCANNER_GS_SUBSTITUTES, serial_lengths=lengths)
     except CodeError as exc:
         raise Refused(code_error_message(exc)) from None
-    st = barcodes.resolve(op, cis.gtin, code, kind=InstanceKind.CIS, forced=forced, known=known, teach=teach)
+    st = barcodes.resolve(op, cis.gtin, code, kind=InstanceKind.CIS, forced=forced,
+                          known=known if cis.gtin == gtin else None, teach=teach)
     if isinstance(st, Feedback):
         return st
     if InstanceKind.CIS not in st.accepted:

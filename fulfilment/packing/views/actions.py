@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from .. import boxes, finishing, scanning
 from ..access import packer_required
-from ..http import HtmxHttpRequest
+from ..http import HtmxHttpRequest, whole_number
 from ..kernel import Feedback, attempt
 from .order import after_teaching, answer, get_order, teaching
 
@@ -25,10 +25,10 @@ class BadValue(Exception):
 
 
 def _number(request: HtmxHttpRequest, name: str) -> int:
-    raw = request.POST.get(name, "")
-    if not raw.isdigit():
+    value = whole_number(request.POST.get(name, ""))
+    if value is None:
         raise BadValue(name)
-    return int(raw)
+    return value
 
 
 def _run(request: HtmxHttpRequest, order_id: int, action: str, do: Callable[..., Feedback],
@@ -136,7 +136,7 @@ def report_problem(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     """Take the order out of the queue with the reason; done, the packer goes back to the queue."""
     get_order(order_id)
     p = request.POST
-    item = int(p["item"]) if p.get("item", "").isdigit() else None
+    item = whole_number(p.get("item", ""))
     fb = attempt(order_id, request.user, "problem", finishing.report_problem, problem=p.get("problem", ""),
                  item=item, note=p.get("note", "").strip())
     if fb.ok and fb.redirect:

@@ -18,7 +18,7 @@ from fulfilment.orders.catalogue import confirm_link, correct_link
 from fulfilment.orders.models import AuditEvent, Campaign, ProductBarcode
 
 from ..access import supervisor_required
-from ..http import HtmxHttpRequest
+from ..http import HtmxHttpRequest, whole_number
 
 SHOWN = 500  # rows on one page: narrow with the filters beyond that
 FILTERS = ("campaign", "source", "q")
@@ -27,8 +27,9 @@ FILTERS = ("campaign", "source", "q")
 def _filtered(params: dict[str, str]) -> tuple[list[ProductBarcode], int]:
     links = (ProductBarcode.objects.select_related("campaign", "learnt_by")
              .order_by("campaign__name", "offer_id", "gtin"))
-    if params.get("campaign", "").isdigit():
-        links = links.filter(campaign_id=int(params["campaign"]))
+    campaign = whole_number(params.get("campaign", ""))
+    if campaign is not None:
+        links = links.filter(campaign_id=campaign)
     if params.get("source") in ProductBarcode.Source.values:
         links = links.filter(source=params["source"])
     q = params.get("q", "").strip()
@@ -72,8 +73,8 @@ def barcode_link_change(request: HtmxHttpRequest, link_id: int) -> HttpResponse:
 @supervisor_required
 def barcode_link_add(request: HtmxHttpRequest) -> HttpResponse:
     """Link a GTIN the shop does not know yet to an SKU."""
-    campaign_id = request.POST.get("campaign", "")
-    campaign = Campaign.objects.filter(pk=int(campaign_id)).first() if campaign_id.isdigit() else None
+    campaign_id = whole_number(request.POST.get("campaign", ""))
+    campaign = Campaign.objects.filter(pk=campaign_id).first() if campaign_id is not None else None
     gtin = product_gtin(request.POST.get("gtin", ""))
     sku = request.POST.get("offer_id", "").strip()
     if campaign is None or gtin is None or not sku:

@@ -14,7 +14,7 @@ from fulfilment.orders import evidence
 from fulfilment.orders.models import MarketReturn, Order, PackingPhoto
 
 from ..access import packer_required, supervisor_required
-from ..http import HtmxHttpRequest
+from ..http import HtmxHttpRequest, whole_number
 
 
 @require_POST
@@ -28,7 +28,7 @@ def order_photo(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
         if upload is None or upload.size > evidence.MAX_PHOTO_BYTES:
             raise evidence.PhotoRefused(_("The photo is larger than 5 MB: nothing was stored.") if upload else
                                         _("No photo came with the request: nothing was stored."))
-        photo = evidence.store_photo(order, upload.read(), int(box) if box.isdigit() else None,
+        photo = evidence.store_photo(order, upload.read(), whole_number(box),
                                      request.POST.get("reason", ""), request.user)
     except evidence.PhotoRefused as exc:
         return JsonResponse({"error": str(exc)}, status=400)

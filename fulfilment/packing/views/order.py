@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from fulfilment.codes.classify import MAX_SCAN_LENGTH, shown
 from fulfilment.market.changes import StatusChange
 from fulfilment.market.errors import MarketError
 from fulfilment.market.types import PageFormat
@@ -34,6 +35,8 @@ from ..training import is_sandbox
 from .digital import digital_screen
 
 MAX_SCANS_PER_REQUEST = 200
+# A full batch of the longest scans, every character escaped as JSON sends it, and its ids.
+MAX_BATCH_BYTES = MAX_SCANS_PER_REQUEST * (MAX_SCAN_LENGTH * 12 + 100)
 PAGE = "packing/order.html"
 TEACH_KEY = "teach-barcode-order"  # the order whose screen is in teach mode, in the packer's session
 
@@ -148,17 +151,13 @@ def order_panel(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @packer_required
 def order_scan(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     """A batch of scans, in the order they were made, each with the browser's id for it."""
+    get_order(order_id)  # 404 for an order that does not exist, before anything is read
     if request.content_type != "application/json":
         return _scan_form(request, order_id)
     try:
-        body = json.loads(request.body or b"{}")
-        scans = body["scans"]
-        if not isinstance(scans, list) or len(scans) > MAX_SCANS_PER_REQUEST:
-            raise ValueError
-        batch = [(uuid.UUID(str(s["id"])), str(s["code"])) for s in scans]
-        known_version = body.get("version")
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return HttpResponseBadRequest(_("Scans must be sent as JSON: {\"scans\": [{\"id\": uuid, \"code\": text}]}"))
+        batch, known_version = parse_scans(request.body)
+    except BadScans as exc:
+        return HttpResponseBadRequest(str(exc))
     feedback = []
     done = 0
     for request_id, code in batch:
@@ -213,6 +212,41 @@ def order_scan(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     response["X-Pack-Update"] = "partial"
     response["X-Pack-Done"] = str(done)
     return response
+
+
+class BadScans(ValueError):
+    """A scan batch that is not what the order screen sends; the message says what is expected."""
+
+
+def parse_scans(body: bytes) -> tuple[list[tuple[uuid.UUID, str]], int | None]:
+    """The (id, code) pairs of a scan batch and the version the browser last saw. The size is capped
+    before parsing and nesting is bounded (the parser's recursion limit), so junk costs little; each
+    code's text is checked by ``scanning.scan`` (a bad one is a refused scan, the others still count)."""
+    expected = _("Scans must be sent as JSON: {\"scans\": [{\"id\": uuid, \"code\": text}]}")
+    if len(body) > MAX_BATCH_BYTES:
+        raise BadScans(_("Too much in one request: at most %(n)s scans of at most %(len)s characters each.")
+                       % {"n": MAX_SCANS_PER_REQUEST, "len": MAX_SCAN_LENGTH})
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, RecursionError):
+        raise BadScans(expected) from None
+    scans = data.get("scans") if isinstance(data, dict) else None
+    if not isinstance(scans, list) or not all(isinstance(s, dict) for s in scans):
+        raise BadScans(expected)
+    if len(scans) > MAX_SCANS_PER_REQUEST:
+        raise BadScans(_("Too many scans in one request: send at most %(n)s.") % {"n": MAX_SCANS_PER_REQUEST})
+    version = data.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise BadScans(expected)
+    batch = []
+    for s in scans:
+        if not isinstance(s.get("code"), str):
+            raise BadScans(_("Each scan's code must be text: %(code)s") % {"code": shown(s.get("code"), 40)})
+        try:
+            batch.append((uuid.UUID(str(s.get("id"))), s["code"]))
+        except ValueError:
+            raise BadScans(_("Each scan needs its id (a UUID): %(id)s") % {"id": shown(s.get("id"), 40)}) from None
+    return batch, version
 
 
 def _scan_form(request: HtmxHttpRequest, order_id: int) -> HttpResponse:

@@ -18,7 +18,7 @@ from fulfilment.accounts.roles import is_supervisor
 from fulfilment.orders.models import Business, Campaign, Order, OrderItem, OrderStatus, OrderSubstatus
 
 from ..access import packer_required
-from ..http import HtmxHttpRequest
+from ..http import HtmxHttpRequest, whole_number
 from ..scanning import find_order
 from .supervisor import bulk_outcome
 
@@ -35,8 +35,9 @@ def _queue_orders(request: HtmxHttpRequest) -> tuple[QuerySet[Order], dict[str, 
     else:
         qs = Order.objects.to_pack().select_related("campaign")
     filters = {k: g.get(k, "") for k in ("campaign", "status", "date", "buyer", "codes", "flagged", "q")}
-    if filters["campaign"].isdigit():
-        qs = qs.filter(campaign_id=int(filters["campaign"]))
+    campaign = whole_number(filters["campaign"])
+    if campaign is not None:
+        qs = qs.filter(campaign_id=campaign)
     if filters["date"]:
         try:
             qs = qs.filter(shipment_date=dt.date.fromisoformat(filters["date"]))
@@ -51,7 +52,7 @@ def _queue_orders(request: HtmxHttpRequest) -> tuple[QuerySet[Order], dict[str, 
     q = filters["q"].strip()
     if q:
         cond = Q(items__offer_id__icontains=q) | Q(items__name__icontains=q)
-        if q.isdigit():
+        if q.isascii() and q.isdigit() and len(q) <= 18:  # an order number (a bigint)
             cond |= Q(market_id=int(q))
         qs = qs.filter(Exists(Order.objects.filter(pk=OuterRef("pk")).filter(cond)))
     return qs, filters

@@ -26,7 +26,7 @@ from fulfilment.orders.models import Campaign, Grade, MarketReturn, ReturnShipme
 from fulfilment.orders.models.returns import COMING, WAITING_FOR_DECISION
 
 from ..access import packer_required, supervisor_required
-from ..http import HtmxHttpRequest
+from ..http import HtmxHttpRequest, whole_number
 from ..return_labels import DECISIONS, DECLINE_REASONS, REFUND_STATUSES, RETURN_REASONS, label
 
 MAX_SCANS_PER_REQUEST = 200  # as at the packing screen: packing.js sends at most 100 at a time
@@ -46,8 +46,9 @@ def returns_list(request: HtmxHttpRequest) -> HttpResponse:
     campaigns = list(Campaign.objects.filter(is_active=True).order_by("name"))
     chosen = request.GET.get("campaign", "")
     rows = MarketReturn.objects.filter(campaign__is_active=True).select_related("campaign")
-    if chosen.isdigit():
-        rows = rows.filter(campaign_id=int(chosen))
+    campaign_id = whole_number(chosen)
+    if campaign_id is not None:
+        rows = rows.filter(campaign_id=campaign_id)
     now = timezone.now()
     coming = rows.filter(received_at__isnull=True, shipment_status__in=(*COMING, ReturnShipment.PICKED)).annotate(
         overdue=Case(When(Q(shipment_status=ReturnShipment.READY_FOR_PICKUP, pickup_till__lt=now), then=0),

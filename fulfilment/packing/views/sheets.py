@@ -18,7 +18,7 @@ from fulfilment.codes.cis import GS
 from fulfilment.orders.models import Order, Problem
 
 from ..access import packer_required
-from ..http import HtmxHttpRequest
+from ..http import HtmxHttpRequest, whole_number
 from ..training import is_sandbox, training_codes
 
 
@@ -51,7 +51,7 @@ def datamatrix_svg(value: str) -> SafeString:
 @packer_required
 def assembly_sheet(request: HtmxHttpRequest) -> HttpResponse:
     """A printable pick list for a batch of orders, each with the barcode of its number."""
-    ids = [int(i) for i in request.GET.getlist("order") if i.isdigit()]
+    ids = [i for i in map(whole_number, request.GET.getlist("order")) if i is not None]
     orders = list(Order.objects.filter(pk__in=ids).select_related("campaign").prefetch_related("items")
                   .order_by("shipment_date", "market_id")) if ids else []
     if not orders:
@@ -72,7 +72,7 @@ def training_sheet(request: HtmxHttpRequest) -> HttpResponse:
     """Printable codes for packing the sandbox's orders in training: product barcodes and, per unit,
     the marking codes the order asks for. Only for sandbox businesses: a real order's codes are on
     the goods."""
-    ids = [int(i) for i in request.GET.getlist("order") if i.isdigit()]
+    ids = [i for i in map(whole_number, request.GET.getlist("order")) if i is not None]
     orders = [o for o in Order.objects.filter(pk__in=ids).select_related("campaign__business")
               .order_by("shipment_date", "market_id") if is_sandbox(o)]
     if not orders:

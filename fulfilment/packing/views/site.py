@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse, JsonResponse
@@ -84,7 +84,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 def sync_now(request: HtmxHttpRequest, business_id: int) -> HttpResponse:
     """Start a sync of one business now (the worker runs it; a running one is not doubled)."""
     business = get_object_or_404(Business, pk=business_id, is_active=True)
-    transaction.on_commit(lambda: sync_business_task.delay(business.pk))
+    sync_business_task.delay_on_commit(business.pk)
     messages.success(request, _("Sync of %(name)s started.") % {"name": business.name})
     return redirect("home")
 

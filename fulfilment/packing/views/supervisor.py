@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,7 @@ from fulfilment.orders.models import Campaign, Order, OrderStatus, OutboxAction
 
 from .. import dbs, reports, supervision
 from ..access import supervisor_required
-from ..http import HtmxHttpRequest
+from ..http import HtmxHttpRequest, whole_number
 from ..kernel import Feedback
 
 
@@ -111,9 +111,11 @@ def update_order(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 def _back(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     nxt = request.POST.get("next", "")
     # Django's own check: browsers read "/\evil.example" as "//evil.example", another site.
-    if not url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure()):
+    # A path of this site only: anything else ("%00", a view name) is not a place to go back to.
+    if not nxt.startswith("/") or not url_has_allowed_host_and_scheme(nxt, {request.get_host()},
+                                                                      require_https=request.is_secure()):
         nxt = reverse("supervisor-order", args=[order_id])
-    return redirect(nxt)
+    return HttpResponseRedirect(nxt)
 
 
 @require_POST
@@ -132,11 +134,11 @@ def cancellation(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 @supervisor_required
 def remove_item(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
-    item, count = request.POST.get("item", ""), request.POST.get("count", "")
-    if not item.isdigit() or not count.isdigit():
+    item, count = whole_number(request.POST.get("item", "")), whole_number(request.POST.get("count", ""))
+    if item is None or count is None:
         messages.error(request, _("Choose the item and the quantity that stays (0 removes it)."))
         return _back(request, order_id)
-    _say(request, supervision.remove_item(order_id, request.user, int(item), int(count),
+    _say(request, supervision.remove_item(order_id, request.user, item, count,
                                           confirmed=request.POST.get("confirm") == "1"))
     return _back(request, order_id)
 
@@ -177,7 +179,7 @@ def _bulk_area(request: HtmxHttpRequest) -> HttpResponse:
 def bulk_ready(request: HtmxHttpRequest) -> HttpResponse:
     """Sends what is ready and remembers the outcome for the result area: swapped in place by htmx,
     or shown at the top of the queue after the redirect."""
-    ids = [int(i) for i in request.POST.getlist("order") if i.isdigit()]
+    ids = [i for i in map(whole_number, request.POST.getlist("order")) if i is not None]
     if not ids:
         error = _("Tick the packed orders to mark ready to ship.")
         if request.htmx:
