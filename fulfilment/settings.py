@@ -242,6 +242,11 @@ LABEL_FORMATS = ["A7", "A9", "A9_HORIZONTALLY", "A4"]
 # (orders/label_check.py). 203 dpi is the common thermal printer; 300 for the finer ones.
 LABEL_PRINTER_DPI = env.int("LABEL_PRINTER_DPI", default=203)
 QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=50)
+# Open screens ask again this often whether the Market changed what they show (static/js/live.js;
+# a 304 when nothing did): the order screen fast enough for a cancellation to show within 3 s of the
+# Market's notification, the queue and the supervisor's list at a calmer pace.
+LIVE_ORDER_SECONDS = env.float("LIVE_ORDER_SECONDS", default=1.0)
+LIVE_LIST_SECONDS = env.float("LIVE_LIST_SECONDS", default=2.0)
 
 # --- Celery -------------------------------------------------------------------------------------
 # The embedded default broker is kombu's filesystem transport with atomic writes and acknowledgements
