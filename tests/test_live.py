@@ -112,6 +112,13 @@ def test_the_banner_speaks_the_readers_language(client, screen, order):
     assert resp.status_code == 200 and "Маркет отменил этот заказ" in resp.content.decode()
 
 
+def test_the_pace_is_written_for_javascript_in_every_language(client, packer, order, settings):
+    settings.LIVE_ORDER_SECONDS = 1.5
+    client.force_login(packer)  # Russian, the default: a decimal comma must not reach parseFloat
+    page = client.get(reverse("order", args=[order.pk])).content.decode()
+    assert 'data-live-every="1.5"' in page
+
+
 def test_a_scan_on_a_cancelled_order_is_refused_with_the_reason(packer, order):
     cancel(order)
     fb = scanning.scan(order.pk, packer, CATALOG["MUG-001"].ean13, uuid.uuid4())
