@@ -72,6 +72,13 @@ def test_the_order_banner_answers_304_while_nothing_changed(client, screen):
     assert "no-cache" in again["Cache-Control"]
 
 
+def test_an_etag_a_compressing_proxy_marked_still_matches(client, screen):
+    etag = ask(client, screen)["ETag"]
+    assert ask(client, screen, etag[:-1] + '-zstd"').status_code == 304  # Caddy's encode
+    assert ask(client, screen, "W/" + etag).status_code == 304  # nginx's gzip
+    assert ask(client, screen, '"something-else"').status_code == 200
+
+
 def test_the_order_banner_turns_red_when_the_market_cancels_the_order(client, screen, order):
     etag = ask(client, screen)["ETag"]
     cancel(order)

@@ -4,6 +4,11 @@ requests. Each answers 304 while its stamp (``packing/live.py``) is the one the 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -21,6 +26,21 @@ from .supervisor import cancellation_requests, cancellations
 
 # The browser asks with If-None-Match itself (live.js): no cache of its own in between.
 fresh = cache_control(private=True, no_cache=True)
+# A compressing proxy marks the ETag of what it encoded: Caddy's encode appends "-zstd" or "-gzip" inside
+# the quotes (nginx makes it weak, W/, which Django already compares weakly).
+CODING_SUFFIX = re.compile(r'-(?:gzip|zstd|br|deflate)"')
+
+
+def as_sent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The region's own ETag back from what a compressing proxy made of it, before ``condition`` compares."""
+    @wraps(view)
+    def wrapped(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        sent = request.META.get("HTTP_IF_NONE_MATCH")
+        if sent:
+            request.META["HTTP_IF_NONE_MATCH"] = CODING_SUFFIX.sub('"', sent)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _order_etag(request: HtmxHttpRequest, order_id: int) -> str | None:
@@ -45,6 +65,7 @@ def banner_context(order: Order, items_seen: str) -> dict[str, object]:
 @require_GET
 @packer_required
 @fresh
+@as_sent
 @condition(etag_func=_order_etag)
 def order_live(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     """The banner of the order screen: red when the Market cancelled the order or changed its items."""
@@ -56,6 +77,7 @@ def order_live(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @require_GET
 @packer_required
 @fresh
+@as_sent
 @condition(etag_func=_queue_etag)
 def queue_live(request: HtmxHttpRequest) -> HttpResponse:
     """The queue's table, under the same filters and page as the screen that asks."""
@@ -66,6 +88,7 @@ def queue_live(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @supervisor_required
 @fresh
+@as_sent
 @condition(etag_func=_cancellations_etag)
 def cancellations_live(request: HtmxHttpRequest) -> HttpResponse:
     """The supervisor's cancellation requests, with their deadlines and decisions."""
