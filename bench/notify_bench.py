@@ -48,8 +48,8 @@ def free_port() -> int:
 class Demo:
     """``manage.py demo`` in its own runtime folder, stopped with Ctrl-C as a person would."""
 
-    def __init__(self, var: Path) -> None:
-        self.web, self.sandbox = free_port(), free_port()
+    def __init__(self, var: Path, web_port: int = 0, sandbox_port: int = 0) -> None:
+        self.web, self.sandbox = web_port or free_port(), sandbox_port or free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
         env.update({"FULFILMENT_VAR_DIR": str(var), "DEBUG": "true", "PYTHONUNBUFFERED": "1"})
         var.mkdir(parents=True)

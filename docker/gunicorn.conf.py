@@ -20,9 +20,10 @@ timeout = 60
 keepalive = 5
 
 # A worker is replaced after about this many requests, against slow leaks; the jitter keeps the workers from
-# restarting all at once.
-max_requests = 2000
-max_requests_jitter = 200
+# restarting all at once. Open screens ask their live regions again every 1-2 s (static/js/live.js): 50 of
+# them are ~40 requests a second, which would replace each worker every couple of minutes at 2 000.
+max_requests = 20000
+max_requests_jitter = 2000
 
 # X-Forwarded-Proto (the scheme) is believed only from these peers: the TLS proxy's network
 # (TRUSTED_PROXIES, set by compose.yaml) and the container's own loopback, where the healthcheck runs.

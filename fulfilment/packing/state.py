@@ -27,6 +27,7 @@ from fulfilment.orders.models import (
     InstanceKind,
     Order,
     OrderItem,
+    OrderStatus,
     Verification,
 )
 
@@ -211,6 +212,12 @@ def _kinds(types: tuple[str, ...], person: bool) -> tuple[tuple[str, ...], tuple
     return required, accepted
 
 
+def cancelled_message() -> str:
+    """Why nothing more is done for an order the Market cancelled: the first thing a scan is told."""
+    return _("The Market cancelled this order: stop packing and set its items aside. "
+             "Scans and finishing are refused.")
+
+
 class PackState:
     def __init__(self, order: Order) -> None:
         self.order = order
@@ -267,12 +274,13 @@ class PackState:
         """Why the order may not be packed or finished at all (not the layout's own problems).
         ``status=False`` leaves out the Market's status (the screen of an order made ready here)."""
         o = self.order
-        out = []
+        cancelled = o.status == OrderStatus.CANCELLED
+        out = [cancelled_message()] if cancelled else []
         if o.flag_reason:
             out.append(_("A change at the Market needs attention: %(reason)s") % {"reason": o.flag_text})
         if o.problem:
             out.append(_("A problem was reported: %(problem)s") % {"problem": o.get_problem_display()})
-        if status and not o.is_packable:
+        if status and not o.is_packable and not cancelled:
             out.append(_("The order is %(status)s / %(substatus)s at the Market: it is not being packed.")
                        % {"status": o.get_status_display(), "substatus": o.substatus or "—"})
         if o.cancel_requested:

@@ -30,9 +30,11 @@ from .. import finishing, scanning, station
 from ..access import packer_required
 from ..http import HtmxHttpRequest
 from ..kernel import Feedback
+from ..live import items_stamp
 from ..state import PackState
 from ..training import is_sandbox
 from .digital import digital_screen
+from .live import banner_context
 
 MAX_SCANS_PER_REQUEST = 200
 # A full batch of the longest scans, every character escaped as JSON sends it, and its ids.
@@ -127,6 +129,8 @@ def _page(request: HtmxHttpRequest, order: Order, feedback: list[Feedback] | Non
     ctx["sandbox"] = is_sandbox(order)
     # The id of a scan sent by the plain form (no JavaScript): the same page sent twice counts once.
     ctx["scan_id"] = uuid.uuid4()
+    # The banner of what the Market changes while the screen is open, against the items drawn now.
+    ctx |= banner_context(order, items_stamp((st.item.market_item_id, st.item.count) for st in ctx["items"]))
     return render(request, PAGE, ctx)
 
 

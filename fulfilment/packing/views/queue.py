@@ -23,7 +23,9 @@ from ..scanning import find_order
 from .supervisor import bulk_outcome
 
 
-def _queue_orders(request: HtmxHttpRequest) -> tuple[QuerySet[Order], dict[str, Any]]:
+def queue_orders(request: HtmxHttpRequest, say: bool = True) -> tuple[QuerySet[Order], dict[str, Any]]:
+    """The queue's orders under the request's filters, and the filters; ``say``: a bad filter is told
+    as a message (not to the live region's polls, which would repeat it)."""
     g = request.GET
     needs_codes = OrderItem.objects.filter(order=OuterRef("pk")).exclude(required_instance_types=[])
     status = g.get("status", "")
@@ -42,7 +44,8 @@ def _queue_orders(request: HtmxHttpRequest) -> tuple[QuerySet[Order], dict[str, 
         try:
             qs = qs.filter(shipment_date=dt.date.fromisoformat(filters["date"]))
         except ValueError:
-            messages.error(request, _("The shipment date must look like 2026-11-23."))
+            if say:
+                messages.error(request, _("The shipment date must look like 2026-11-23."))
     if filters["buyer"] in ("PERSON", "BUSINESS"):
         qs = qs.filter(buyer_type=filters["buyer"])
     if filters["codes"] == "1":
@@ -62,7 +65,21 @@ def _queue_orders(request: HtmxHttpRequest) -> tuple[QuerySet[Order], dict[str, 
 @packer_required
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     """Orders to pack, grouped by shipment date, with filters, search and pages."""
-    qs, filters = _queue_orders(request)
+    qs, filters = queue_orders(request)
+    return render(request, "packing/queue.html", {
+        **queue_page(request, qs), "filters": filters,
+        "campaigns": Campaign.objects.filter(is_active=True),
+        "bulk_outcome": bulk_outcome(request) if is_supervisor(request.user) else None,
+        # The sandbox's training codes are offered where a sandbox business exists (the demo).
+        "training": Business.objects.exclude(api_base_url__icontains="market.yandex.ru").exists(),
+        "statuses": [(f"{OrderStatus.PROCESSING}/{OrderSubstatus.STARTED}", _("Processing: started")),
+                     (f"{OrderStatus.PROCESSING}/{OrderSubstatus.READY_TO_SHIP}", _("Processing: ready to ship")),
+                     (f"{OrderStatus.PROCESSING}/{OrderSubstatus.SHIPPED}", _("Processing: shipped"))],
+    })
+
+
+def queue_page(request: HtmxHttpRequest, qs: QuerySet[Order]) -> dict[str, Any]:
+    """The page of the queue the request asks for, its groups by shipment date and the live region's pace."""
     groups = list(qs.order_by().values("shipment_date").annotate(n=Count("id")).order_by("shipment_date"))
     # The page's ids first (order_queue_idx, no join), then the items counted for those only: not
     # for every order of the day before the sort and the cut. The groups already hold the count.
@@ -77,16 +94,8 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         .order_by("shipment_date", "market_id"))
     params = request.GET.copy()
     params.pop("page", None)
-    return render(request, "packing/queue.html", {
-        "page": page, "groups": groups, "filters": filters, "total": sum(g["n"] for g in groups),
-        "campaigns": Campaign.objects.filter(is_active=True), "params": params.urlencode(),
-        "bulk_outcome": bulk_outcome(request) if is_supervisor(request.user) else None,
-        # The sandbox's training codes are offered where a sandbox business exists (the demo).
-        "training": Business.objects.exclude(api_base_url__icontains="market.yandex.ru").exists(),
-        "statuses": [(f"{OrderStatus.PROCESSING}/{OrderSubstatus.STARTED}", _("Processing: started")),
-                     (f"{OrderStatus.PROCESSING}/{OrderSubstatus.READY_TO_SHIP}", _("Processing: ready to ship")),
-                     (f"{OrderStatus.PROCESSING}/{OrderSubstatus.SHIPPED}", _("Processing: shipped"))],
-    })
+    return {"page": page, "groups": groups, "total": sum(g["n"] for g in groups), "params": params.urlencode(),
+            "live_every": settings.LIVE_LIST_SECONDS}
 
 
 @require_GET

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -39,8 +41,28 @@ def _say(request: HtmxHttpRequest, fb: Feedback) -> None:
 def overview(request: HtmxHttpRequest) -> HttpResponse:
     problems = (Order.objects.exclude(problem="").select_related("campaign", "problem_item", "problem_by")
                 .order_by("problem_at"))
-    requests = list(Order.objects.filter(cancel_requested=True, status__in=(OrderStatus.DELIVERY, OrderStatus.PICKUP))
-                    .select_related("campaign").order_by("cancel_requested_at", "updated_at_market"))
+    bulk = list(OutboxAction.objects.filter(kind=OutboxAction.Kind.BULK_STATUS).select_related("campaign", "created_by")
+                .order_by("-id")[:10])
+    for a in bulk:
+        change = outbox.sent_change(a)
+        ids = [o.order_id for o in change.orders] if isinstance(change, StatusChanges) else []
+        a.order_ids = ids  # type: ignore[attr-defined]
+    return render(request, "packing/supervisor.html", {
+        "problems": problems, **cancellations(), "reasons": CancellationReason, "bulk": bulk,
+        "bulk_outcome": bulk_outcome(request),
+    })
+
+
+def cancellation_requests() -> QuerySet[Order]:
+    """The buyers' requests to cancel an order already with the delivery service (DBS), oldest first."""
+    return (Order.objects.filter(cancel_requested=True, status__in=(OrderStatus.DELIVERY, OrderStatus.PICKUP))
+            .select_related("campaign").order_by("cancel_requested_at", "updated_at_market"))
+
+
+def cancellations() -> dict[str, Any]:
+    """The cancellation requests with their deadlines and each shop's decisions of the last hour
+    (the supervisor's page, and its live region)."""
+    requests = list(cancellation_requests())
     now = timezone.now()
     deciding = set(OutboxAction.objects.filter(order__in=requests, kind=OutboxAction.Kind.CANCELLATION,
                                                state__in=outbox.OPEN_STATES).values_list("order_id", flat=True))
@@ -56,16 +78,8 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
                                                  outbox__created_at__gte=since))))
     for c in limits:
         c.near = c.used >= supervision.CANCELLATION_LIMIT * 0.9  # type: ignore[attr-defined]
-    bulk = list(OutboxAction.objects.filter(kind=OutboxAction.Kind.BULK_STATUS).select_related("campaign", "created_by")
-                .order_by("-id")[:10])
-    for a in bulk:
-        change = outbox.sent_change(a)
-        ids = [o.order_id for o in change.orders] if isinstance(change, StatusChanges) else []
-        a.order_ids = ids  # type: ignore[attr-defined]
-    return render(request, "packing/supervisor.html", {
-        "problems": problems, "requests": requests, "limits": limits, "limit": supervision.CANCELLATION_LIMIT,
-        "reasons": CancellationReason, "bulk": bulk, "now": now, "bulk_outcome": bulk_outcome(request),
-    })
+    return {"requests": requests, "limits": limits, "limit": supervision.CANCELLATION_LIMIT, "now": now,
+            "live_every": settings.LIVE_LIST_SECONDS}
 
 
 def _order_page(request: HtmxHttpRequest, order_id: int, update_form: dbs.OrderUpdateForm | None = None,

@@ -1,0 +1,86 @@
+"""Open screens follow the Market: what each live region shows, as a short stamp, and the notices a
+change of the Market brings to the order screen.
+
+The browser asks again every few seconds with the stamp it has (``If-None-Match``, see
+static/js/live.js and views/live.py); the stamp is one indexed read, so the answer is a 304 for the
+price of that read while nothing changed. Polling rather than Server-Sent Events: gunicorn's
+threaded workers (bin/run, docker/gunicorn.conf.py) would hold a thread per open screen for a
+stream, and a poll holds nothing between two asks (no thread, no transaction); README "Open screens".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, QuerySet
+from django.utils.translation import get_language, gettext as _
+
+from fulfilment.orders import flags
+from fulfilment.orders.models import Order, OrderItem, OrderStatus, OutboxAction
+from fulfilment.orders.outbox import OPEN_STATES
+
+from .state import cancelled_message
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One banner on the order screen: what the Market changed, in the reader's language."""
+
+    text: str
+    level: str = "error"  # the banner's class: error (red) or warn
+    reload: bool = False  # the screen shows what is no longer so: offer to load it again
+
+
+def digest(*parts: object) -> str:
+    return hashlib.blake2s("|".join(str(p) for p in parts).encode(), digest_size=8).hexdigest()
+
+
+def stamp(*parts: object) -> str:
+    """A short digest of what a region shows, in the reader's language (the words are part of it)."""
+    return digest(*parts, get_language())
+
+
+def items_stamp(items: Iterable[tuple[int, int]]) -> str:
+    """The order's items as the screen was drawn with them: (the Market's item id, count) pairs."""
+    return digest(*sorted(items))
+
+
+def order_stamp(order_id: int, items_seen: str) -> str | None:
+    """The order screen's live region: the Market's side of the order (status, flags, a cancellation
+    request, its last change), one read by primary key. None for an unknown order."""
+    row = (Order.objects.filter(pk=order_id)
+           .values_list("status", "substatus", "flag_reason", "cancel_requested", "updated_at_market").first())
+    return None if row is None else stamp(*row, items_seen)
+
+
+def market_notices(order: Order, items_seen: str) -> list[Notice]:
+    """What the Market changed that the packer must know now: a cancellation, a flag raised by the
+    sync (an item removed or reduced, ready to ship elsewhere), items other than those on the screen
+    (``items_seen``, the ``items_stamp`` the screen was drawn with), a buyer's cancellation request."""
+    cancelled = order.status == OrderStatus.CANCELLED
+    out = [Notice(cancelled_message())] if cancelled else []
+    for line in order.flag_reason.splitlines():
+        if line.strip() and not (cancelled and flags.CANCELLED_WHILE_PACKING in line):
+            out.append(Notice(_("Changed at the Market: %(reason)s") % {"reason": flags.text(line)}))
+    now = items_stamp(OrderItem.objects.filter(order=order).values_list("market_item_id", "count"))
+    if items_seen and now != items_seen:
+        out.append(Notice(_("The Market changed the items of this order after this screen was opened."), reload=True))
+    if order.cancel_requested and not cancelled:
+        out.append(Notice(_("The buyer asked to cancel this order: wait for the supervisor's decision."), "warn"))
+    return out
+
+
+def list_stamp(orders: QuerySet[Order], *parts: object) -> str:
+    """A list of orders (the queue's page, the cancellation requests): how many, the newest, the
+    last change at the Market; ``parts`` what else the region depends on (page, role)."""
+    agg = orders.order_by().aggregate(n=Count("pk"), top=Max("pk"), changed=Max("updated_at_market"))
+    return stamp(agg["n"], agg["top"], agg["changed"], *parts)
+
+
+def cancellations_stamp(requests: QuerySet[Order]) -> str:
+    """The supervisor's cancellation requests: the orders, and the decisions on their way to the Market."""
+    sending = (OutboxAction.objects.filter(kind=OutboxAction.Kind.CANCELLATION, state__in=OPEN_STATES)
+               .aggregate(n=Count("pk"), top=Max("pk")))
+    return list_stamp(requests, sending["n"], sending["top"])
