@@ -145,3 +145,27 @@ def test_the_admin_reads_no_distinct_and_no_all_values_unless_a_search_reached_t
         assert not [q for q in sql if '"DELIVERY_TYPE" FROM' in q or '"ACTION" FROM' in q], path
     response = client.get(f"/admin/orders/order/?q={order.market_id}")
     assert list(response.context["cl"].result_list) == [order]
+
+
+def test_the_supervisor_overview_counts_only_the_last_hours_decisions_per_shop(client, supervisor, shop):
+    """Grouped over the hour's decisions (outbox_kind_created_idx), not a join of every shop with all
+    its actions ever sent: a shop with a request and no decision shows 0, an older decision is not counted."""
+    other, quiet = make_campaign(business=shop.business, name="Второй"), make_campaign(business=shop.business,
+                                                                                        name="Тихий")
+    order = make_order(campaign=shop)
+    for campaign, n in ((shop, 3), (other, 1)):
+        for _ in range(n):
+            OutboxAction.objects.create(campaign=campaign, order=order, kind=OutboxAction.Kind.CANCELLATION)
+    old = OutboxAction.objects.create(campaign=other, order=order, kind=OutboxAction.Kind.CANCELLATION)
+    OutboxAction.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
+    make_order(campaign=quiet, status="DELIVERY", substatus="", cancel_requested=True,
+               cancel_requested_at=timezone.now())
+    client.force_login(supervisor)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/supervisor/").content.decode()
+    assert f"{shop.name}: за последний час отправлено решений: 3 из 500." in page
+    assert f"{other.name}: за последний час отправлено решений: 1 из 500." in page
+    assert f"{quiet.name}: за последний час отправлено решений: 0 из 500." in page
+    joins = [q["sql"] for q in captured.captured_queries
+             if 'FROM "orders_campaign"' in q["sql"] and '"orders_outboxaction"' in q["sql"]]
+    assert joins == []
