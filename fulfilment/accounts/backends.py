@@ -6,22 +6,30 @@ supervisor). Read apart, that is one more query per request before the view does
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 
 from .roles import ROLES, remember_roles
+
+
+@cache
+def _users_with_roles() -> QuerySet:
+    """Built once: resolving the annotations costs more Python than running the query. Each request
+    clones it (``get``), so the shared one is never evaluated or changed."""
+    flags = {f"has_role_{r}": Exists(Group.objects.filter(user=OuterRef("pk"), name=r)) for r in ROLES}
+    return get_user_model()._default_manager.annotate(**flags)
 
 
 class RolesBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
         user_model = get_user_model()
-        flags = {f"has_role_{r}": Exists(Group.objects.filter(user=OuterRef("pk"), name=r)) for r in ROLES}
         try:
-            user = user_model._default_manager.annotate(**flags).get(pk=user_id)
+            user = _users_with_roles().get(pk=user_id)
         except user_model.DoesNotExist:
             return None
         remember_roles(user, {r for r in ROLES if getattr(user, f"has_role_{r}")})
