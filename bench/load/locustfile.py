@@ -6,8 +6,9 @@
 - ``PairPacker``: two packers on the same orders, one taking the even units, the other the odd ones.
 - ``Supervisor``: browses the supervisor's page, the queue and its filters, and orders, every 3 s.
 
-Each scan's id, order, HTTP status and the feedback's state go to ``$LOAD_OUT/scans.jsonl``, for
-the checks after the run. Environment: ``LOAD_PLAN`` (JSON), ``LOAD_OUT`` (folder), ``LOAD_PACKERS``.
+Each scan's id and order go to ``$LOAD_OUT/scans.jsonl`` as it is sent, and again with the HTTP
+status and the feedback's state when it is answered, for the checks after the run. Environment:
+``LOAD_PLAN`` (JSON), ``LOAD_OUT`` (folder), ``LOAD_PACKERS``.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ class Packer(Staff):
     def scan(self, code: str) -> None:
         scan_id = str(uuid.uuid4())
         body = {"scans": [{"id": scan_id, "code": code}], "version": self.version}
+        # Sent first: a scan still in flight when the run stops may be applied without its answer arriving.
+        SCANS.write(json.dumps({"id": scan_id, "order": self.order["id"], "code": code, "sent": True}) + "\n")
         with self.post(f"/orders/{self.order['id']}/scan/", "scan", json=body, catch_response=True) as resp:
             state = (STATE.search(resp.text) or [None, ""])[1] if resp.status_code == 200 else ""
             m = VERSION.search(resp.text or "")

@@ -158,7 +158,7 @@ def main() -> None:
         locust = subprocess.Popen(
             [str(VENV / "locust"), "-f", str(ROOT / "bench/load/locustfile.py"), "--headless", "-u", str(users),
              "-r", str(max(5, users // 4)), "-t", f"{int(args.minutes * 60)}s", "--host", web,
-             "--csv", str(var / "locust"), "--only-summary", "--stop-timeout", "10"],
+             "--csv", str(var / "locust"), "--only-summary", "--stop-timeout", "30"],
             cwd=ROOT, env=lenv, stdout=(var / "locust.log").open("w"), stderr=subprocess.STDOUT)
         if args.profile:
             time.sleep(args.minutes * 30)
@@ -280,18 +280,22 @@ def check(sandbox_url: str, var: Path, business_id: int) -> bool:
     # waits out the beat's pass if one runs).
     while not sync_business(business_id).ran and time.monotonic() < deadline:
         time.sleep(1)
-    scans = [json.loads(line) for line in (var / "scans.jsonl").open()]
+    lines = [json.loads(line) for line in (var / "scans.jsonl").open()]
+    scans = [s for s in lines if "status" in s]
     answered = [s for s in scans if s["status"] == 200]
+    # Sent when the run stopped, never answered: applied once or not at all, never twice.
+    in_flight = [s for s in lines if s.get("sent") and s["id"] not in {a["id"] for a in scans}]
     events = collections.Counter()
     actions = {}
-    for request_id, action in AuditEvent.objects.filter(request_id__in=[s["id"] for s in answered]).values_list(
-            "request_id", "action"):
+    for request_id, action in AuditEvent.objects.filter(
+            request_id__in=[s["id"] for s in answered + in_flight]).values_list("request_id", "action"):
         events[str(request_id)] += 1
         actions[str(request_id)] = action
     missing = [s for s in answered if events[s["id"]] == 0]
-    doubled = [s for s in answered if events[s["id"]] > 1]
+    doubled = [s for s in answered + in_flight if events[s["id"]] > 1]
     wrong = [s for s in answered if (s["state"] == "ok") != (actions.get(s["id"]) == "scan")]
     accepted = collections.Counter(s["order"] for s in answered if s["state"] == "ok")
+    accepted.update(s["order"] for s in in_flight if actions.get(s["id"]) == "scan")
     placed = dict(BoxLine.objects.filter(box__order_id__in=list(accepted)).values("box__order_id")
                   .annotate(n=Sum("full_count")).values_list("box__order_id", "n"))
     over = Order.objects.filter(pk__in=list(accepted)).annotate(n=Sum("items__box_lines__full_count")).values(
@@ -303,8 +307,9 @@ def check(sandbox_url: str, var: Path, business_id: int) -> bool:
     states = collections.Counter(OutboxAction.objects.values_list("state", flat=True))
     first = OutboxAction.objects.filter(state="DELIVERED", attempts=1).count()
     unequal = compare(sandbox_url)
-    print(f"\nscans answered 200: {len(answered)} (accepted {sum(accepted.values())}, refused "
-          f"{sum(1 for s in answered if s['state'] == 'error')}), not 200: {len(scans) - len(answered)}")
+    print(f"\nscans answered 200: {len(answered)} (accepted {sum(1 for s in answered if s['state'] == 'ok')}, "
+          f"refused {sum(1 for s in answered if s['state'] == 'error')}), not 200: {len(scans) - len(answered)}; "
+          f"in flight at the stop {len(in_flight)} (applied {sum(1 for s in in_flight if events[s['id']])})")
     print(f"audit trail: missing {len(missing)}, doubled {len(doubled)}, recorded otherwise than answered {len(wrong)}")
     print(f"units: orders whose boxes differ from their accepted scans {len(unit_mismatch)}, over-full {len(overfull)}")
     print(f"marking codes in more than one instance: {len(codes_twice)}")
