@@ -4,6 +4,7 @@
     ... bench/pages_bench.py --quick                 # 10 000 and 100 000 orders, fewer requests
     ... bench/pages_bench.py --sizes 10000 --explain # any sizes; EXPLAIN (ANALYZE, BUFFERS) of slow queries
     ... bench/pages_bench.py --drop                  # drop the database at the end (1 000 000 orders: GBs)
+    ... bench/pages_bench.py --only supervisor,queue # only the pages whose name contains a word
 
 PostgreSQL only (the history is written with COPY, see pages_history.py); the database is dropped
 and created again, then migrated. Per size the tables are emptied and the history built again: the same day's work
@@ -161,6 +162,8 @@ def main() -> None:
                     help="off: ALTER DATABASE ... SET jit = off (PostgreSQL compiles costly plans otherwise)")
     ap.add_argument("--reuse", action="store_true", help="measure the history the last run built (one size)")
     ap.add_argument("--drop", action="store_true", help="drop the database at the end")
+    ap.add_argument("--only", default="", help="measure only the pages whose name contains one of these "
+                    "comma-separated words (e.g. supervisor,queue)")
     args = ap.parse_args()
     if args.quick:
         args.sizes, args.passes, args.requests = "10000,100000", 2, 10
@@ -186,7 +189,9 @@ def main() -> None:
                 ids = built() if args.reuse else build(size, args.work, args.shops)
                 client = Client()
                 client.force_login(ids["user"])
-                res = results[size] = measure(client, pages(ids), args.passes, args.requests, args.budget)
+                chosen = [(n, p) for n, p in pages(ids)
+                          if not args.only or any(w.strip() in n for w in args.only.split(","))]
+                res = results[size] = measure(client, chosen, args.passes, args.requests, args.budget)
                 report(size, res)
                 base = results[sizes[0]]
                 misses = [n for n in res if n != "trivial" and (res[n]["p95"] > 5 * res["trivial"]["p95"] or (

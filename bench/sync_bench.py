@@ -36,11 +36,12 @@ from benchsetup import setup_django  # noqa: E402
 
 
 @contextlib.contextmanager
-def sandbox_process(db: Path) -> Iterator[str]:
+def sandbox_process(db: Path, *extra: str) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "sandbox", "--port", str(port), "--db", str(db)],
+    proc = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "sandbox", "--port", str(port), "--db", str(db),
+                             *extra],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -148,7 +148,9 @@ LOGOUT_REDIRECT_URL = "login"
 # axes first: it refuses a locked-out account before the password is even checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with the roles read in the user's query (a session made by the plain ModelBackend
+    # before this setting asks its user to log in once more).
+    "fulfilment.accounts.backends.RolesBackend",
 ]
 # Login throttling (fulfilment/packing/login.py). Packers share one NAT address, so the lock is per
 # account from any address, never per address: a typo-prone packer cannot lock the warehouse out.

@@ -182,3 +182,46 @@ def test_the_admin_order_filters_read_no_distinct_and_count_no_further_than_a_ca
         with CaptureQueriesContext(connection) as captured:
             assert client.get(path).status_code == 200, path
         assert not [q["sql"] for q in captured.captured_queries if "DISTINCT" in q["sql"].upper()], path
+def test_the_supervisor_overview_counts_only_the_last_hours_decisions_per_shop(client, supervisor, shop):
+    """Grouped over the hour's decisions (outbox_kind_created_idx), not a join of every shop with all
+    its actions ever sent: a shop with a request and no decision shows 0, an older decision is not counted."""
+    other, quiet = make_campaign(business=shop.business, name="Второй"), make_campaign(business=shop.business,
+                                                                                        name="Тихий")
+    order = make_order(campaign=shop)
+    for campaign, n in ((shop, 3), (other, 1)):
+        for _ in range(n):
+            OutboxAction.objects.create(campaign=campaign, order=order, kind=OutboxAction.Kind.CANCELLATION)
+    old = OutboxAction.objects.create(campaign=other, order=order, kind=OutboxAction.Kind.CANCELLATION)
+    OutboxAction.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
+    make_order(campaign=quiet, status="DELIVERY", substatus="", cancel_requested=True,
+               cancel_requested_at=timezone.now())
+    client.force_login(supervisor)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/supervisor/").content.decode()
+    assert f"{shop.name}: за последний час отправлено решений: 3 из 500." in page
+    assert f"{other.name}: за последний час отправлено решений: 1 из 500." in page
+    assert f"{quiet.name}: за последний час отправлено решений: 0 из 500." in page
+    joins = [q["sql"] for q in captured.captured_queries
+             if 'FROM "orders_campaign"' in q["sql"] and '"orders_outboxaction"' in q["sql"]]
+    assert joins == []
+
+
+def test_a_logged_in_request_reads_the_session_and_the_user_with_their_roles_only(client, packer):
+    """Two reads before the view: the session, and the user with their roles in the same query (the
+    trivial view then only stores its message in the session)."""
+    client.force_login(packer)
+    client.get("/queue/open/")  # the session's first request also reads the language chosen
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/queue/open/")
+    assert response.status_code == 302
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(reads) == 2
+    assert '"django_session"' in reads[0]
+    assert '"auth_user"' in reads[1] and '"auth_group"' in reads[1]
+
+
+def test_a_role_taken_away_counts_from_the_next_request(client, packer):
+    client.force_login(packer)
+    assert client.get("/queue/").status_code == 200
+    packer.groups.clear()
+    assert client.get("/queue/").status_code == 403

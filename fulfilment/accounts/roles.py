@@ -19,6 +19,11 @@ def _groups(user: AbstractBaseUser | AnonymousUser) -> set[str]:
     return cached
 
 
+def remember_roles(user: AbstractBaseUser, names: set[str]) -> None:
+    """The roles read with the user (``accounts.backends``): no query of their own afterwards."""
+    user._role_names = names  # type: ignore[attr-defined]
+
+
 def is_supervisor(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(getattr(user, "is_superuser", False)) or SUPERVISOR in _groups(user)
 

@@ -17,7 +17,7 @@ from import_export import fields, resources, widgets
 
 from fulfilment.codes.formats import valid_gtin
 
-from .catalogue import catalogue_skus, confirm_link
+from .catalogue import barcode_facts, confirm_link
 from .models import Campaign, ProductBarcode
 
 
@@ -81,7 +81,8 @@ class ProductBarcodeResource(resources.ModelResource):
             raise ValidationError({"offer_id": _(
                 "The barcode %(gtin)s belongs to %(other)s in this shop: correct that link in the list first.")
                 % {"gtin": instance.gtin, "other": linked_to}})
-        listed = catalogue_skus(instance.campaign.business_id, instance.gtin) - {instance.offer_id}
+        listed = set(barcode_facts(instance.campaign_id, instance.campaign.business_id, instance.gtin).listed) - {
+            instance.offer_id}
         if listed:
             raise ValidationError({"offer_id": _(
                 "The seller's catalogue lists the barcode %(gtin)s for %(other)s.")

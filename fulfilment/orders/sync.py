@@ -4,7 +4,8 @@ One pass per business with POST v1/businesses/{id}/orders (all its active campai
 campaign here belongs to a business, whose id the Market gave). The watermark (the newest
 ``updateDate`` seen) advances only after a complete pass; the next pass starts a little earlier
 (``OVERLAP``) so that a change committed at the Market during our pass is never skipped. Each page
-is written by ``mirror.apply_page`` while the next one is fetched.
+is written by ``mirror.apply_page`` while the next ones are fetched; the first run reads its date
+windows in parallel up to the Market's limit (``market.paging``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -21,6 +23,7 @@ from fulfilment.market import types as mt
 from fulfilment.market.client import MarketClient
 from fulfilment.market.errors import MarketCredentialsError, MarketError
 from fulfilment.market.limits import MAX_DATE_RANGE_DAYS
+from fulfilment.market.paging import iter_business_orders_parallel
 
 from .clients import client_for
 from .locks import try_lock
@@ -29,6 +32,9 @@ from .models import Business, Campaign, Order
 
 OVERLAP = dt.timedelta(minutes=2)
 BACKFILL_DAYS = 30
+# The first run's windows are read in parallel: three days make ten windows for six slots, so one
+# busy window does not leave the others idle, at ten calls' cost for a small shop.
+WINDOW_DAYS = 3
 
 
 @dataclass
@@ -66,7 +72,7 @@ def _stream(client: MarketClient, business_market_id: int, filters: mt.OrdersFil
     return client.iter_business_orders(business_market_id, filters, attempts=PAGE_ATTEMPTS, max_wait=30.0)
 
 
-def _prefetched(pages: Iterable[mt.OrdersPage], depth: int = 2) -> Iterable[mt.OrdersPage]:
+def _prefetched(pages: Iterable[mt.OrdersPage], depth: int = 2) -> Iterator[mt.OrdersPage]:
     """Fetch the next pages in a thread while this one is written: the Market's latency and our
     writes overlap, and at most ``depth`` pages wait in memory."""
     q: queue.Queue[object] = queue.Queue(maxsize=depth)
@@ -103,27 +109,32 @@ def _prefetched(pages: Iterable[mt.OrdersPage], depth: int = 2) -> Iterable[mt.O
         thread.join(timeout=60)
 
 
-def _pages(client: MarketClient, business: Business, campaign_ids: tuple[int, ...], has_dbs: bool
-           ) -> Iterable[mt.OrdersPage]:
-    if business.sync_watermark:
-        yield from _stream(client, business.market_id,
-                           mt.OrdersFilter(campaign_ids=campaign_ids, updated_from=business.sync_watermark - OVERLAP))
-        return
-    # First run: creation windows of at most 30 days back to the horizon, then the DBS orders waiting
-    # for a cancellation decision, which may be older.
+def backfill_windows(campaign_ids: tuple[int, ...], has_dbs: bool) -> list[mt.OrdersFilter]:
+    """The first run's independent lists: creation windows of ``WINDOW_DAYS`` back to the horizon
+    (newest first), then the DBS orders waiting for a cancellation decision, which may be older."""
     end = timezone.localdate() + dt.timedelta(days=1)  # creationDateTo is exclusive
     horizon = end - dt.timedelta(days=BACKFILL_DAYS)
+    windows = []
     while end > horizon:
-        start = max(horizon, end - dt.timedelta(days=MAX_DATE_RANGE_DAYS))
-        yield from _stream(client, business.market_id,
-                           mt.OrdersFilter(campaign_ids=campaign_ids, creation_from=start, creation_to=end))
+        start = max(horizon, end - dt.timedelta(days=min(WINDOW_DAYS, MAX_DATE_RANGE_DAYS)))
+        windows.append(mt.OrdersFilter(campaign_ids=campaign_ids, creation_from=start, creation_to=end))
         end = start
     if has_dbs:
         # A cancellation request is at most 48 hours old and updated its order, so an update-date
         # filter finds every such order however long ago it was created.
-        yield from _stream(client, business.market_id,
-                           mt.OrdersFilter(campaign_ids=campaign_ids, waiting_for_cancellation_approve=True,
-                                           updated_from=timezone.now() - dt.timedelta(hours=49)))
+        windows.append(mt.OrdersFilter(campaign_ids=campaign_ids, waiting_for_cancellation_approve=True,
+                                       updated_from=timezone.now() - dt.timedelta(hours=49)))
+    return windows
+
+
+def _pages(client: MarketClient, business: Business, campaign_ids: tuple[int, ...], has_dbs: bool
+           ) -> Iterator[mt.OrdersPage]:
+    if business.sync_watermark:
+        return _prefetched(_stream(client, business.market_id, mt.OrdersFilter(
+            campaign_ids=campaign_ids, updated_from=business.sync_watermark - OVERLAP)))
+    # First run: the windows side by side, up to the Market's parallel limit (each reader prefetches).
+    return iter_business_orders_parallel(client, business.market_id, backfill_windows(campaign_ids, has_dbs),
+                                         attempts=PAGE_ATTEMPTS, max_wait=30.0)
 
 
 def sync_business(business_id: int, client: MarketClient | None = None) -> SyncResult:
@@ -153,17 +164,19 @@ def _pass(business: Business, client: MarketClient, result: SyncResult) -> None:
     newest = business.sync_watermark
     try:
         has_dbs = any(c.placement_model == "DBS" for c in campaigns.values())
-        for page in _prefetched(_pages(client, business, tuple(sorted(campaigns)), has_dbs)):
-            result.pages += 1
-            result.orders += len(page.orders)
-            created, updated, flagged = apply_page(campaigns, page.orders)
-            result.created += created
-            result.updated += updated
-            result.flagged += len(flagged)
-            result.flagged_ids += [o.market_id for o in flagged]
-            for o in page.orders:
-                if o.updated_at and (newest is None or o.updated_at > newest):
-                    newest = o.updated_at
+        # Closed on any way out, so the readers stop at once when a write fails.
+        with closing(_pages(client, business, tuple(sorted(campaigns)), has_dbs)) as pages:
+            for page in pages:
+                result.pages += 1
+                result.orders += len(page.orders)
+                created, updated, flagged = apply_page(campaigns, page.orders)
+                result.created += created
+                result.updated += updated
+                result.flagged += len(flagged)
+                result.flagged_ids += [o.market_id for o in flagged]
+                for o in page.orders:
+                    if o.updated_at and (newest is None or o.updated_at > newest):
+                        newest = o.updated_at
     except MarketCredentialsError as exc:
         message = "; ".join(exc.messages)
         _finish(business, credentials_error=message, last_sync_error=message, last_sync_error_at=timezone.now())

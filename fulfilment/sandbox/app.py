@@ -67,6 +67,8 @@ class SandboxMarket:
 
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], raw: bytes) -> Response:
         """One request: route, parse, authenticate, settle the order, chaos, limits, the handler; logged."""
+        if path == "/_sandbox/limits":  # GET: the peaks of parallel requests; POST: the same, then reset
+            return Response(body={"peakInFlight": self.limits.peaks(reset=method == "POST")})
         if path.startswith("/_sandbox/"):
             return control(self.market, self.gate, method, path, raw)
         operation = "unknown"
@@ -93,9 +95,9 @@ class SandboxMarket:
             if "orderId" in req.params:
                 cancellation.settle(self.market, req.params["orderId"])
             key = req.params.get("campaignId") or req.params.get("businessId") or 0
-            self.gate.apply()
             self.limits.check_budget(operation, key, body)
             with self.limits.parallel_slot(operation, key):
+                self.gate.apply()  # the latency is the Market's work: it holds the parallel slot
                 resp = route.handler(self.market, req)
         except ApiError as exc:
             resp = Response(exc.status, {"status": "ERROR", "errors": exc.errors}, headers=exc.headers)

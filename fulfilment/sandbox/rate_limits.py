@@ -33,6 +33,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._hits: dict[tuple[str, int], deque[float]] = defaultdict(deque)
         self._in_flight: dict[tuple[str, int], int] = defaultdict(int)
+        self._peak: dict[tuple[str, int], int] = defaultdict(int)  # most in flight at once, for tests
 
     def check_budget(self, operation: str, key: int, body: Any) -> None:
         """Count this call (or each order of a bulk call) against its window (an hour or a minute); 420 when over."""
@@ -55,9 +56,18 @@ class RateLimiter:
                                limit_headers(wait))
             hits.extend([now] * cost)
 
+    def peaks(self, reset: bool = False) -> dict[str, int]:
+        """The most requests in flight at once per ``operation:key`` since the last reset."""
+        with self._lock:
+            out = {f"{op}:{key}": n for (op, key), n in self._peak.items()}
+            if reset:
+                self._peak.clear()
+        return out
+
     @contextmanager
     def parallel_slot(self, operation: str, key: int) -> Iterator[None]:
-        """Hold one of the operation's parallel slots while the handler runs; 420 when none is free."""
+        """Hold one of the operation's parallel slots while the request is served (its latency
+        included, as at the Market); 420 when none is free."""
         limit = LIMITS.get(operation)
         if not (limit and limit.parallel):
             yield
@@ -68,6 +78,7 @@ class RateLimiter:
                 raise ApiError(420, "LIMIT_EXCEEDED", f"More than {limit.parallel} parallel requests to {operation}",
                                limit_headers(1))
             self._in_flight[slot] += 1
+            self._peak[slot] = max(self._peak[slot], self._in_flight[slot])
         try:
             yield
         finally:

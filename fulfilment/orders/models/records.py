@@ -84,6 +84,9 @@ class OutboxAction(models.Model):
         indexes = [
             models.Index(fields=["order", "state"], name="outbox_order_state_idx"),
             models.Index(fields=["state", "next_attempt_at"], name="outbox_due_idx"),
+            # The supervisor's hour of cancellation decisions and its last bulk changes: a range of one
+            # kind, never all actions ever sent.
+            models.Index(fields=["kind", "created_at"], name="outbox_kind_created_idx"),
         ]
 
     def __str__(self) -> str:

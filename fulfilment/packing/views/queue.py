@@ -89,7 +89,8 @@ def queue_page(request: HtmxHttpRequest, qs: QuerySet[Order]) -> dict[str, Any]:
     page = paginator.get_page(request.GET.get("page"))
     needs_codes = OrderItem.objects.filter(order=OuterRef("pk")).exclude(required_instance_types=[])
     page.object_list = list(
-        Order.objects.filter(pk__in=list(page.object_list)).select_related("campaign")
+        # Without the stored payload (kilobytes an order): the rows are grouped and sorted whole.
+        Order.objects.filter(pk__in=list(page.object_list)).select_related("campaign").defer("raw")
         .annotate(lines=Count("items"), units=Sum("items__count"), needs_codes=Exists(needs_codes))
         .order_by("shipment_date", "market_id"))
     params = request.GET.copy()
