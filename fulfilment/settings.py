@@ -247,6 +247,9 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "fulfilment.orders.tasks.heartbeat_task", "schedule": 30.0,
                   "options": {"expires": env.int("READY_HEARTBEAT_SECONDS", default=120)}},
     "sweep-notifications": {"task": "fulfilment.notifications.tasks.sweep_notifications_task", "schedule": 60.0},
+    # Shipments share 200 requests an hour per shop: a pass costs 1 + 2 per shipment (about 9).
+    "sync-shipments": {"task": "fulfilment.orders.tasks.sync_shipments_task",
+                       "schedule": env.float("SHIPMENT_SYNC_SECONDS", default=600.0)},
 }
 
 # Shared store for the client's rate limiter: Redis when there is one, else the database.

@@ -4,7 +4,19 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from fulfilment.packing.login import LoginForm
-from fulfilment.packing.views import actions, barcode_links, digital, order, queue, sheets, site, supervisor as sup
+from fulfilment.packing.views import (
+    actions,
+    barcode_links,
+    digital,
+    dock,
+    order,
+    queue,
+    sheets,
+    shipment_docs as docs,
+    shipments as ship,
+    site,
+    supervisor as sup,
+)
 
 admin.site.site_header = "Fulfilment"
 
@@ -63,4 +75,21 @@ urlpatterns = [
     path("supervisor/barcodes/<int:link_id>/", barcode_links.barcode_link_change, name="supervisor-barcode-change"),
     path("supervisor/reports/", sup.report, name="supervisor-report"),
     path("supervisor/reports/orders.csv", sup.report_csv, name="supervisor-report-csv"),
+    # Shipments: the supervisor's screen, the packers' part (counts and the dock).
+    path("shipments/", ship.shipments, name="shipments"),
+    path("shipments/refresh/", ship.shipments_refresh, name="shipments-refresh"),
+    path("shipments/<int:shipment_id>/", ship.shipment_page, name="shipment"),
+    path("shipments/<int:shipment_id>/refresh/", ship.shipment_refresh, name="shipment-refresh"),
+    path("shipments/<int:shipment_id>/transfer/", ship.shipment_transfer, name="shipment-transfer"),
+    path("shipments/<int:shipment_id>/pallets/", ship.shipment_pallets, name="shipment-pallets"),
+    path("shipments/<int:shipment_id>/confirm/", ship.shipment_confirm, name="shipment-confirm"),
+    path("shipments/<int:shipment_id>/orders/<int:order_id>/external-id/", ship.order_external_id,
+         name="shipment-external-id"),
+    path("shipments/<int:shipment_id>/reports/", docs.report_request, name="shipment-report"),
+    path("shipments/<int:shipment_id>/reports/<int:report_id>/", docs.report_file, name="shipment-report-file"),
+    path("shipments/<int:shipment_id>/documents/pallet-labels/", docs.pallet_labels, name="shipment-pallet-labels"),
+    path("shipments/<int:shipment_id>/documents/<str:name>/", docs.document, name="shipment-document"),
+    path("shipments/<int:shipment_id>/dock/", dock.dock_screen, name="dock"),
+    path("shipments/<int:shipment_id>/dock/scan/", dock.dock_scan, name="dock-scan"),
+    path("shipments/<int:shipment_id>/dock/<int:scan_id>/take-off/", dock.dock_take_off, name="dock-take-off"),
 ]

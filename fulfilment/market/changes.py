@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from .shipment_changes import SHIPMENT_CHANGES, ShipmentChange
 from .types import BoxLine, CancellationReason, DigitalItem, Instance, ItemsModificationReason
 
 
@@ -327,7 +328,7 @@ class ItemRemoval:
 
 
 Change = (BoxLayout | StatusChange | StatusChanges | Identifiers | ItemCounts | CargoPlaces | CancellationDecision
-          | DigitalCodes | OrderUpdate | ItemRemoval)
+          | DigitalCodes | OrderUpdate | ItemRemoval | ShipmentChange)
 CHANGES: dict[str, type[Change]] = {c.operation: c for c in (  # type: ignore[misc]
     BoxLayout, StatusChange, StatusChanges, Identifiers, ItemCounts, CargoPlaces, CancellationDecision, DigitalCodes,
-    OrderUpdate)}
+    OrderUpdate, *SHIPMENT_CHANGES)}

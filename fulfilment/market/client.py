@@ -48,6 +48,7 @@ from .errors import (
 from .labels import LabelsApi
 from .limits import MAX_PAGE_SIZE, MAX_STATUS_UPDATES
 from .ratelimit import MemoryBackend, RateLimiter
+from .shipment_changes import ExternalOrderId, PalletsCount, ShipmentConfirm, ShipmentTransfer
 from .shipments import ShipmentsApi
 from .stats import StatsApi
 from .types import (
@@ -389,6 +390,8 @@ class MarketClient(LabelsApi, StatsApi, CatalogueApi, ShipmentsApi, DocumentsApi
                                          delivery_dates=change.delivery_dates, delivery_times=change.delivery_times)
             case ItemRemoval():
                 return self.send_change(campaign_id, order_id, change.change)
+            case ShipmentTransfer() | PalletsCount() | ShipmentConfirm() | ExternalOrderId():
+                return self.send_shipment_change(campaign_id, order_id, change)
         raise TypeError(f"not a change the client can send: {change!r}")
 
 

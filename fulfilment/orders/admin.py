@@ -301,3 +301,6 @@ class CatalogueOfferAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # read from the Market
 
+
+
+from . import admin_shipments  # noqa: E402, F401 - registers the shipment models (a module of its own for size)

@@ -17,6 +17,8 @@ from fulfilment.market.errors import MarketError
 from . import catalogue, readiness, sync
 from .models import Business
 from .outbox import deliver_action_task, sweep_outbox_task
+from .shipment_reports import build_report_task
+from .shipments import refresh_shipment_task, sync_shipments_task
 from .verification import check_identifiers_task
 
 
@@ -57,11 +59,14 @@ def heartbeat_task(self: Any) -> None:
 
 
 __all__ = [
+    "build_report_task",
     "check_identifiers_task",
     "deliver_action_task",
     "heartbeat_task",
+    "refresh_shipment_task",
     "sweep_outbox_task",
     "sync_all_task",
     "sync_business_task",
     "sync_catalogue_task",
+    "sync_shipments_task",
 ]

@@ -10,6 +10,7 @@ from .health import Heartbeat
 from .orders import Order, OrderItem, OrderQuerySet, attention_condition, to_pack_condition
 from .packing import Box, BoxLine, CatalogueOffer, Instance, ProductBarcode
 from .records import AuditEvent, OutboxAction
+from .shipments import CONFIRMED_STATUSES, HandoverScan, Shipment, ShipmentReport, ShipmentStatus
 from .vocabulary import (
     CANCELLATION_DEADLINE,
     DIGITAL_WINDOW,
@@ -26,11 +27,39 @@ from .vocabulary import (
 )
 
 __all__ = [
-    "CANCELLATION_DEADLINE", "DIGITAL_WINDOW", "PACKING_SUBSTATUSES", "AuditEvent", "Box", "BoxLine", "Business",
-    "Campaign", "CatalogueOffer", "DeliveryType", "Heartbeat", "Instance", "InstanceKind", "InstanceType",
+    "CANCELLATION_DEADLINE",
+    "CONFIRMED_STATUSES",
+    "DIGITAL_WINDOW",
+    "PACKING_SUBSTATUSES",
+    "AuditEvent",
+    "Box",
+    "BoxLine",
+    "Business",
+    "Campaign",
+    "CatalogueOffer",
+    "DeliveryType",
+    "HandoverScan",
+    "Heartbeat",
+    "Instance",
+    "InstanceKind",
+    "InstanceType",
     "NotificationState",
-    "Order", "OrderItem", "OrderQuerySet", "OrderStatus", "OrderSubstatus", "OutboxAction", "OutboxState",
-    "PlacementModel", "Problem",
-    "ProductBarcode", "SyncState", "Verification", "attention_condition", "new_notification_secret",
+    "Order",
+    "OrderItem",
+    "OrderQuerySet",
+    "OrderStatus",
+    "OrderSubstatus",
+    "OutboxAction",
+    "OutboxState",
+    "PlacementModel",
+    "Problem",
+    "ProductBarcode",
+    "Shipment",
+    "ShipmentReport",
+    "ShipmentStatus",
+    "SyncState",
+    "Verification",
+    "attention_condition",
+    "new_notification_secret",
     "to_pack_condition",
 ]
