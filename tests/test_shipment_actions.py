@@ -199,6 +199,7 @@ def test_the_sellers_number_goes_before_ready_to_ship_and_is_shown(client, marke
     assert deliver_all(market) == [State.DELIVERED]
     order.refresh_from_db()
     assert order.external_order_id == "SHOP-5" and market.stored(placed)["externalOrderId"] == "SHOP-5"
+    assert "Номер продавца: SHOP-5" in client.get(reverse("order", args=[order.pk])).content.decode()
     again = shipping.set_external_id(order, "SHOP-6", supervisor)
     assert not again.ok and "только один раз" in again.message
 

@@ -49,8 +49,8 @@ def label_problems(pdf: bytes, expected: Sequence[str]) -> list[str]:
     """Why these labels must not be printed (empty: they may)."""
     # LABEL14 CALL SITE — the label-quality checker of branch label14 (fulfilment/orders/label_check.py:
     # check_labels(pdf, expected) -> LabelCheck(ok, problems)). Until that branch is merged the module is
-    # missing and the labels are offered with a note that their barcodes were not checked; the integrator
-    # removes this guard when merging label14.
+    # missing and the labels are offered unchecked, as the single-order labels are today; the integrator
+    # removes this guard (the try/except) when merging label14.
     try:
         from .label_check import check_labels  # function-local: the module arrives with branch label14
     except ModuleNotFoundError:

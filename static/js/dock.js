@@ -61,7 +61,8 @@
     beep(fb.dataset.state);
     document.body.classList.remove("flash-ok", "flash-error", "flash-prompt");
     void document.body.offsetWidth;
-    document.body.classList.add(fb.dataset.state === "ok" ? "flash-ok" : "flash-error");
+    document.body.classList.add(fb.dataset.state === "ok" ? "flash-ok"
+      : fb.dataset.state === "warn" ? "flash-prompt" : "flash-error");
   }
   async function send(batch) {
     const resp = await fetch(root.dataset.scanUrl, {

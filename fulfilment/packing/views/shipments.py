@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -57,10 +58,26 @@ def _page(request: HtmxHttpRequest, shipment: Shipment, template: str = "packing
     now = timezone.now()
     return render(request, template, {
         "b": b, "shipment": shipment, "now": now, "reports": reports,
+        "documents": _documents(shipment) if is_supervisor(request.user) else [],
         "waiting": any(r.state == ShipmentReport.State.WAITING for r in reports) or bool(b.sending),
         "can_transfer": shipment.status == "OUTBOUND_CREATED" and now < b.transfer_closes(),
         "is_supervisor": is_supervisor(request.user),
     })
+
+
+def _documents(shipment: Shipment) -> list[tuple[str, str, str]]:
+    """The documents the Market offers for the shipment now: (link, name, element id)."""
+    out = []
+    if shipment.pallets_planned:
+        url = reverse("shipment-pallet-labels", args=[shipment.pk])
+        out += [(f"{url}?format={fmt}", f"{_('Pallet labels')} {fmt}", "") for fmt in ("A8", "A4")]
+    for name, action, label in (("act", "DOWNLOAD_ACT", _("Acceptance act")),
+                                ("inbound-act", "DOWNLOAD_INBOUND_ACT", _("Inbound act")),
+                                ("discrepancy-act", "DOWNLOAD_DISCREPANCY_ACT", _("Discrepancy act")),
+                                ("waybill", "DOWNLOAD_TRANSPORTATION_WAYBILL", _("Waybill"))):
+        if shipment.allows(action):
+            out.append((reverse("shipment-document", args=[shipment.pk, name]), label, f"{name}-link"))
+    return out
 
 
 @require_GET
