@@ -82,6 +82,7 @@ def test_a_transfer_of_an_order_not_in_the_shipment_or_cancelled_is_refused(mark
     shipment = shipment_today()
     assert "не входят" in shipping.transfer(shipment, [123], supervisor, confirmed=True).message
     assert "отменены" in shipping.transfer(shipment, [gone], supervisor, confirmed=True).message
+    assert "не больше 500" in shipping.transfer(shipment, list(range(1, 502)), supervisor, confirmed=True).message
     assert not OutboxAction.objects.exists()
 
 

@@ -62,9 +62,45 @@ def test_labels_are_refused_when_no_order_has_a_layout(client, market, packer):
     market.place([("MUG-001", 1)])
     mirror(market, market.business)
     client.force_login(packer)
-    page = client.post(reverse("shipment-report", args=[shipment_today().pk]), {"kind": "LABELS"}, follow=True)
-    assert "раскладк" in page.content.decode()
-    assert ShipmentReport.objects.get().state == "REFUSED" and not received(market, "generateMassOrderLabelsReport")
+    shipment = shipment_today()
+    client.post(reverse("shipment-report", args=[shipment.pk]), {"kind": "LABELS"})
+    assert built(ShipmentReport.objects.get()).state == "REFUSED"
+    assert "раскладк" in client.get(reverse("shipment", args=[shipment.pk])).content.decode()
+    assert not received(market, "generateMassOrderLabelsReport")
+
+
+def test_labels_are_asked_for_the_orders_printable_now_not_at_the_last_sync(client, market, packer):
+    set_cutoff(market, 120)
+    market.place([("MUG-001", 1)])
+    mirror(market, market.business)
+    late = ready_at_market(market)  # laid out after the shipments were last read
+    client.force_login(packer)
+    shipment = shipment_today()
+    assert shipment.with_labels == []
+    client.post(reverse("shipment-report", args=[shipment.pk]), {"kind": "LABELS"})
+    assert built(ShipmentReport.objects.get()).state == "DONE"
+    assert received(market, "generateMassOrderLabelsReport")[-1]["body"]["orderIds"] == [late]
+
+
+def test_a_label_that_is_not_the_boxs_is_refused_and_not_offered(client, market, packer):
+    pytest.importorskip("fulfilment.orders.label_check", reason="the label checker comes with branch label14")
+    set_cutoff(market, 120)
+    placed = ready_at_market(market)
+    mirror(market, market.business)
+    client.force_login(packer)
+    shipment = shipment_today()
+    client.post(reverse("shipment-report", args=[shipment.pk]), {"kind": "LABELS"})
+    report = ShipmentReport.objects.get()
+    assert shipment_reports.build(report.pk) is not None  # asked the Market, with the box barcodes read again
+    # Meanwhile the box's barcode here is not the one its label carries: the check must catch it.
+    order = Order.objects.get(market_id=placed)
+    raw = order.raw
+    raw["delivery"]["boxesLayout"][0]["barcode"] = "NOT-THE-LABEL"
+    Order.objects.filter(pk=order.pk).update(raw=raw)
+    report = built(report)
+    assert report.state == "REFUSED" and report.problems and report.file is None
+    page = client.get(reverse("shipment", args=[shipment.pk])).content.decode()
+    assert "report-file" not in page
 
 
 def test_the_assembly_list_names_the_orders(client, market, packer):

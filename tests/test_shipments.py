@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from fulfilment.orders.models import Order, Shipment
 from fulfilment.orders.shipments import refresh_shipment, sync_campaign_shipments
-from fulfilment.packing.shipment_board import board
+from fulfilment.packing.shipment_board import board, day_boards
 
 from .shipment_support import mirror, ready_at_market, set_cutoff, shipment_today, skip_near_midnight
 
@@ -118,3 +118,15 @@ def test_refresh_reads_the_shipment_again(market):
     shipment = shipment_today()
     extra = market.place([("MUG-001", 1)])["orderId"]
     assert extra in refresh_shipment(shipment.pk, client=market.client()).order_ids
+
+
+def test_yesterdays_shipment_stays_on_the_screen_until_it_is_confirmed(market):
+    set_cutoff(market, 120)
+    market.place([("MUG-001", 1)])
+    mirror(market, market.business)
+    shipment = shipment_today()
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    Shipment.objects.filter(pk=shipment.pk).update(shipment_date=yesterday, status="OUTBOUND_READY_FOR_CONFIRMATION")
+    assert [b.shipment.pk for b in day_boards(timezone.localdate())] == [shipment.pk]
+    Shipment.objects.filter(pk=shipment.pk).update(status="OUTBOUND_CONFIRMED")
+    assert day_boards(timezone.localdate()) == []

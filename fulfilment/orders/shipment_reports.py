@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fulfilment.market.client import MarketClient
 from fulfilment.market.documents import ReportStatus
 from fulfilment.market.errors import MarketError
 
@@ -24,6 +25,8 @@ from . import scheduling
 from .clients import client_for
 from .mirror import market_layout
 from .models import Order, OrderStatus, Shipment, ShipmentReport
+from .refresh import refresh_orders
+from .shipments import refresh_shipment
 
 log = logging.getLogger("fulfilment.shipments")
 Kind = ShipmentReport.Kind
@@ -60,18 +63,24 @@ def label_problems(pdf: bytes, expected: Sequence[str]) -> list[str]:
 
 
 def request_report(shipment: Shipment, kind: str, user: AbstractBaseUser | None = None) -> ShipmentReport:
-    """Ask for a document; the task asks the Market and polls it. Refused at once when nothing to print."""
-    order_ids = label_orders(shipment) if kind == Kind.LABELS else []
+    """Ask for a document; the task asks the Market and polls it."""
     with transaction.atomic():
         report = ShipmentReport.objects.create(
-            shipment=shipment, kind=kind, order_ids=order_ids,
-            requested_by=user if user is not None and user.is_authenticated else None)
-        if kind == Kind.LABELS and not order_ids:
-            _finish(report, State.REFUSED, problems=[_("No order of this shipment has labels yet: "
-                                                       "the Market gives them once a box layout is set.")])
-        else:
-            transaction.on_commit(lambda: build_report_task.delay(report.pk))
+            shipment=shipment, kind=kind, requested_by=user if user is not None and user.is_authenticated else None)
+        transaction.on_commit(lambda: build_report_task.delay(report.pk))
     return report
+
+
+def _label_orders_now(report: ShipmentReport, client: MarketClient) -> list[int]:
+    """Which orders' labels the Market can print now, with their box barcodes read again (the
+    labels are checked against them); kept on the report in the order printed."""
+    shipment = refresh_shipment(report.shipment_id, client)
+    order_ids = label_orders(shipment)
+    if order_ids:
+        refresh_orders(shipment.campaign.business_id, order_ids, client)
+    ShipmentReport.objects.filter(pk=report.pk).update(order_ids=order_ids)
+    report.order_ids = order_ids
+    return order_ids
 
 
 def _finish(report: ShipmentReport, state: str, *, file: bytes | None = None, problems: Sequence[str] = ()) -> None:
@@ -89,6 +98,10 @@ def build(report_id: int) -> float | None:
     try:
         if not report.report_id:
             if report.kind == Kind.LABELS:
+                if not _label_orders_now(report, client):
+                    _finish(report, State.REFUSED, problems=[_("No order of this shipment has labels yet: "
+                                                               "the Market gives them once a box layout is set.")])
+                    return None
                 started = client.generate_mass_order_labels_report(shipment.campaign.business.market_id,
                                                                    report.order_ids)
             else:

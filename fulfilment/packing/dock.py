@@ -31,27 +31,40 @@ class DockResult:
     code: str = ""
 
 
-def _find_order(shipment: Shipment, code: str) -> Order | None:
-    """The order whose box label this is: this shipment's first, then the shop's other shipments of
-    these days (a box on the wrong pallet), then any box packed here."""
-    for order in shipment_orders(shipment):
-        if any(b.barcode == code for b in box_labels(order)):
-            return order
-    near = Shipment.objects.filter(campaign_id=shipment.campaign_id, shipment_date__gte=shipment.shipment_date
-                                   - dt.timedelta(days=NEARBY_DAYS),
-                                   shipment_date__lte=shipment.shipment_date + dt.timedelta(days=NEARBY_DAYS))
-    for other in near.exclude(pk=shipment.pk):
-        for order in shipment_orders(other):
-            if any(b.barcode == code for b in box_labels(order)):
-                return order
-    box = Box.objects.filter(barcode=code).select_related("order").first()
-    return box.order if box else None
+class BoxIndex:
+    """Which order a box label belongs to: this shipment's boxes, then (only when needed) the shop's
+    other shipments of these days (a box on the wrong pallet), then any box packed here. Built once
+    for a batch of scans."""
+
+    def __init__(self, shipment: Shipment) -> None:
+        self.shipment = shipment
+        self._own: dict[str, Order] | None = None
+        self._near: dict[str, Order] | None = None
+
+    @staticmethod
+    def _labels(shipments: list[Shipment]) -> dict[str, Order]:
+        return {b.barcode: b.order for s in shipments for o in shipment_orders(s) for b in box_labels(o)}
+
+    def find(self, code: str) -> Order | None:
+        if self._own is None:
+            self._own = self._labels([self.shipment])
+        if code in self._own:
+            return self._own[code]
+        if self._near is None:
+            s = self.shipment
+            self._near = self._labels(list(Shipment.objects.filter(
+                campaign_id=s.campaign_id, shipment_date__gte=s.shipment_date - dt.timedelta(days=NEARBY_DAYS),
+                shipment_date__lte=s.shipment_date + dt.timedelta(days=NEARBY_DAYS)).exclude(pk=s.pk)))
+        if code in self._near:
+            return self._near[code]
+        box = Box.objects.filter(barcode=code).select_related("order").first()
+        return box.order if box else None
 
 
-def _judge(shipment: Shipment, code: str) -> tuple[DockResult, Order | None]:
+def _judge(shipment: Shipment, code: str, index: BoxIndex) -> tuple[DockResult, Order | None]:
     if not code:
         return DockResult(False, _("Empty scan."), code=code), None
-    order = _find_order(shipment, code)
+    order = index.find(code)
     if order is None:
         return DockResult(False, _("%(code)s is not a box label of any order here.") % {"code": code},
                           loud=True, code=code), None
@@ -72,13 +85,15 @@ def _judge(shipment: Shipment, code: str) -> tuple[DockResult, Order | None]:
     return DockResult(True, "", code=code), order
 
 
-def scan(shipment: Shipment, code: str, user: User, request_id: uuid.UUID | None = None) -> DockResult:
-    """Count one scanned box label for the shipment, or say why not; a resent scan changes nothing."""
+def scan(shipment: Shipment, code: str, user: User, request_id: uuid.UUID | None = None,
+         index: BoxIndex | None = None) -> DockResult:
+    """Count one scanned box label for the shipment, or say why not; a resent scan changes nothing.
+    ``index``: the labels already looked up for this batch."""
     code = code.strip()
     if request_id is not None and (HandoverScan.objects.filter(request_id=request_id).exists()
                                    or AuditEvent.objects.filter(request_id=request_id).exists()):
         return DockResult(True, _("This scan was already received."), code=code)
-    result, order = _judge(shipment, code)
+    result, order = _judge(shipment, code, index or BoxIndex(shipment))
     try:
         with transaction.atomic():
             if not result.ok:

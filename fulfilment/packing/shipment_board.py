@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 
 from fulfilment.orders import outbox
@@ -19,6 +19,7 @@ from fulfilment.orders.models import (
     OrderSubstatus,
     OutboxAction,
     Shipment,
+    ShipmentStatus,
 )
 
 READY_SUBSTATUSES = (OrderSubstatus.READY_TO_SHIP, OrderSubstatus.SHIPPED)
@@ -156,7 +157,10 @@ def board(shipment: Shipment) -> Board:
 
 
 def day_boards(today: dt.date, days: int = 3) -> list[Board]:
-    """The shipments of today and the next ``days`` days, shop by shop, with their boards."""
-    shipments = (Shipment.objects.filter(shipment_date__gte=today, shipment_date__lte=today + dt.timedelta(days=days))
+    """The shipments of today and the next ``days`` days (and yesterday's not yet confirmed), shop by
+    shop, with their boards."""
+    unconfirmed = (ShipmentStatus.OUTBOUND_CREATED, ShipmentStatus.OUTBOUND_READY_FOR_CONFIRMATION)
+    current = Q(shipment_date__gte=today) | Q(shipment_date=today - dt.timedelta(days=1), status__in=unconfirmed)
+    shipments = (Shipment.objects.filter(current, shipment_date__lte=today + dt.timedelta(days=days))
                  .select_related("campaign").order_by("shipment_date", "campaign__name", "market_id"))
     return [board(s) for s in shipments]

@@ -53,7 +53,8 @@ def dock_scan(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse:
         batch = [(uuid.UUID(str(s["id"])), str(s["code"])) for s in scans]
     except (ValueError, KeyError, TypeError, AttributeError):
         return HttpResponseBadRequest(_("Scans must be sent as JSON: {\"scans\": [{\"id\": uuid, \"code\": text}]}"))
-    results = [dock.scan(shipment, code, request.user, request_id) for request_id, code in batch]
+    index = dock.BoxIndex(shipment)
+    results = [dock.scan(shipment, code, request.user, request_id, index) for request_id, code in batch]
     response = _render(request, shipment.pk, results, "packing/dock.html#dock-panel")
     response["X-Dock-Update"] = "full"
     return response

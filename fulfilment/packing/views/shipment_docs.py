@@ -41,11 +41,8 @@ def report_request(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse:
     if kind not in ShipmentReport.Kind.values:
         messages.error(request, _("Unknown document."))
     else:
-        report = request_report(shipment, kind, request.user)
-        if report.state == ShipmentReport.State.REFUSED:
-            messages.error(request, " ".join(report.problems))
-        else:
-            messages.success(request, _("The Market is preparing the document; it appears below in a few seconds."))
+        request_report(shipment, kind, request.user)
+        messages.success(request, _("The Market is preparing the document; it appears below in a few seconds."))
     return redirect("shipment", shipment_id=shipment.pk)
 
 
