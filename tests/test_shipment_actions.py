@@ -5,8 +5,10 @@ refusal before the cutoff shown as received) and the seller's order number."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
+from fulfilment.market.changes import StatusChange
 from fulfilment.market.shipment_changes import ExternalOrderId, PalletsCount, ShipmentConfirm, ShipmentTransfer
 from fulfilment.orders import outbox
 from fulfilment.orders.models import Order, OutboxAction, Shipment
@@ -211,3 +213,19 @@ def test_no_sellers_number_once_the_order_is_ready(market, supervisor):
     mirror(market, market.business)
     fb = shipping.set_external_id(Order.objects.get(market_id=placed), "SHOP-9", supervisor)
     assert not fb.ok and "до того" in fb.message and not OutboxAction.objects.exists()
+
+
+def test_a_ready_to_ship_asked_after_the_sellers_number_waits_for_it(market, supervisor):
+    set_cutoff(market, 120)
+    placed = ready_at_market(market, ready=False)
+    mirror(market, market.business)
+    order = Order.objects.get(market_id=placed)
+    assert shipping.set_external_id(order, "SHOP-8", supervisor).ok
+    with transaction.atomic():
+        ready = outbox.enqueue(order.campaign, StatusChange("PROCESSING", "READY_TO_SHIP"), order=order)
+    number = OutboxAction.objects.get(kind=OutboxAction.Kind.EXTERNAL_ID)
+    assert outbox.deliver(ready.pk, client=market.client())[0] == State.PENDING  # the number goes first
+    assert outbox.deliver(number.pk, client=market.client())[0] == State.DELIVERED
+    assert outbox.deliver(ready.pk, client=market.client())[0] == State.DELIVERED
+    stored = market.stored(placed)
+    assert stored["externalOrderId"] == "SHOP-8" and stored["substatus"] == "READY_TO_SHIP"
