@@ -66,6 +66,9 @@ def test_all_boxes_scanned_is_said_and_a_box_cancelled_afterwards_is_called_out(
     assert f"Коробка {day['one']}-1: заказ отменён — снимите её с паллеты" in page
     assert "Снимите с паллеты коробки отменённых заказов" in client.post(
         reverse("shipment-confirm", args=[s.pk]), follow=True).content.decode()
+    kept = HandoverScan.objects.get(barcode=f"{day['two']}-1")
+    assert "только коробку отменённого" in client.post(reverse("dock-take-off", args=[s.pk, kept.pk]),
+                                                       follow=True).content.decode()
     scan = HandoverScan.objects.get(barcode=f"{day['one']}-1")
     client.post(reverse("dock-take-off", args=[s.pk, scan.pk]))
     assert not HandoverScan.objects.filter(pk=scan.pk).exists()

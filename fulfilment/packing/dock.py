@@ -119,9 +119,11 @@ def scan(shipment: Shipment, code: str, user: User, request_id: uuid.UUID | None
 def take_off(shipment: Shipment, scan_id: int, user: User) -> DockResult:
     """A box of an order cancelled after it was scanned was taken off the pallet."""
     with transaction.atomic():
-        found = HandoverScan.objects.filter(pk=scan_id, shipment=shipment).first()
+        found = HandoverScan.objects.filter(pk=scan_id, shipment=shipment).select_related("order").first()
         if found is None:
             return DockResult(False, _("That box is no longer on the list."))
+        if found.order is None or found.order.status != OrderStatus.CANCELLED:
+            return DockResult(False, _("Only a box of a cancelled order is taken off the pallet."))
         AuditEvent.objects.create(order_id=found.order_id, user=known_user(user), action="handover.taken_off",
                                   payload={"shipment": shipment.market_id, "code": found.barcode})
         found.delete()
