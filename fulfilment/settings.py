@@ -315,6 +315,9 @@ CELERY_BEAT_SCHEDULE = {
     "sync-all-returns": {"task": "fulfilment.orders.tasks.sync_all_returns_task",
                          "schedule": env.float("RETURNS_SYNC_SECONDS", default=300.0)},
     "prune-packing-photos": {"task": "fulfilment.orders.tasks.prune_photos_task", "schedule": 6 * 3600.0},
+    # Shipments share 200 requests an hour per shop: a pass costs 1 + 2 per shipment (about 9).
+    "sync-shipments": {"task": "fulfilment.orders.tasks.sync_shipments_task",
+                       "schedule": env.float("SHIPMENT_SYNC_SECONDS", default=600.0)},
 }
 
 # Shared store for the client's rate limiter: Redis when there is one, else the database.

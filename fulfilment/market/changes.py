@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .returns import ReturnDecisions
+from .shipment_changes import SHIPMENT_CHANGES, ShipmentChange
 from .types import BoxLine, CancellationReason, DigitalItem, Instance, ItemsModificationReason
 
 
@@ -338,7 +339,7 @@ class ItemRemoval:
 
 
 Change = (BoxLayout | StatusChange | StatusChanges | Identifiers | ItemCounts | CargoPlaces | CancellationDecision
-          | DigitalCodes | OrderUpdate | ItemRemoval | ReturnDecisions)
+          | DigitalCodes | OrderUpdate | ItemRemoval | ReturnDecisions | ShipmentChange)
 CHANGES: dict[str, type[Change]] = {c.operation: c for c in (  # type: ignore[misc]
     BoxLayout, StatusChange, StatusChanges, Identifiers, ItemCounts, CargoPlaces, CancellationDecision, DigitalCodes,
-    OrderUpdate, ReturnDecisions)}
+    OrderUpdate, ReturnDecisions, *SHIPMENT_CHANGES)}

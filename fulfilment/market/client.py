@@ -49,6 +49,7 @@ from .limits import MAX_PAGE_SIZE
 from .packing import PackingApi
 from .ratelimit import MemoryBackend, RateLimiter
 from .returns import ReturnsApi
+from .shipment_changes import ExternalOrderId, PalletsCount, ShipmentConfirm, ShipmentTransfer
 from .shipments import ShipmentsApi
 from .stats import StatsApi
 from .types import (
@@ -304,6 +305,8 @@ class MarketClient(PackingApi, LabelsApi, StatsApi, CatalogueApi, ShipmentsApi, 
                 return self.send_change(campaign_id, order_id, change.change)
             case ReturnDecisions():
                 return self.submit_return_decision(campaign_id, change.order_id, change.return_id, change.decisions)
+            case ShipmentTransfer() | PalletsCount() | ShipmentConfirm() | ExternalOrderId():
+                return self.send_shipment_change(campaign_id, order_id, change)
         raise TypeError(f"not a change the client can send: {change!r}")
 
 

@@ -21,6 +21,7 @@ from .types import _need, enum_or_str
 
 if TYPE_CHECKING:  # the client mixes this in; only its transport is used here
     from .client import MarketClient
+    from .shipment_changes import ShipmentChange
 
 
 class ShipmentStatus(StrEnum):
@@ -236,3 +237,18 @@ class ShipmentsApi:
         self._request("setShipmentPalletsCount", "PUT",
                       f"/v2/campaigns/{campaign_id}/first-mile/shipments/{shipment_id}/pallets", key=campaign_id,
                       body={"placesCount": count})
+
+    def send_shipment_change(self: MarketClient, campaign_id: int, order_id: int, change: ShipmentChange) -> None:
+        """Send a shipment change recorded by the outbox (``send_change`` hands them here)."""
+        # Function-local: shipment_changes imports this module (ShipmentConfirmation).
+        from .shipment_changes import PalletsCount, ShipmentConfirm, ShipmentTransfer
+
+        match change:
+            case ShipmentTransfer():
+                self.transfer_orders_from_shipment(campaign_id, change.shipment_id, change.order_ids)
+            case PalletsCount():
+                self.set_shipment_pallets_count(campaign_id, change.shipment_id, change.count)
+            case ShipmentConfirm():
+                self.confirm_shipment(campaign_id, change.shipment_id, change.confirmation())
+            case _:
+                self.update_external_order_id(campaign_id, order_id, change.external_id)

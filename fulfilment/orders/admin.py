@@ -398,3 +398,4 @@ class PackingPhotoAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # taken by the workstation's camera at packing
+from . import admin_shipments  # noqa: E402, F401 - registers the shipment models (a module of its own for size)

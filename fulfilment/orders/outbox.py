@@ -36,10 +36,17 @@ from fulfilment.market.changes import (
 from fulfilment.market.client import MarketClient
 from fulfilment.market.errors import MarketBadRequest, MarketCredentialsError, MarketError, MarketRateLimited
 from fulfilment.market.returns import ReturnDecisions
+from fulfilment.market.shipment_changes import (
+    ExternalOrderId,
+    PalletsCount,
+    ShipmentConfirm,
+    ShipmentTransfer,
+)
 
 from . import scheduling
 from .clients import client_for
 from .models import AuditEvent, Box, Business, Campaign, Order, OrderItem, OutboxAction
+from .shipments import after_shipment_change
 from .verification import check_identifiers_task, codes_delivered
 
 log = logging.getLogger("fulfilment.outbox")
@@ -56,6 +63,8 @@ KIND_OF: dict[type[Change], str] = {
     ItemCounts: Kind.ITEMS, CargoPlaces: Kind.CARGO_PLACES, CancellationDecision: Kind.CANCELLATION,
     DigitalCodes: Kind.DIGITAL_CODES, OrderUpdate: Kind.UPDATE_ORDER, ItemRemoval: Kind.REMOVAL,
     ReturnDecisions: Kind.RETURN_DECISION,
+    ShipmentTransfer: Kind.TRANSFER, PalletsCount: Kind.PALLETS, ShipmentConfirm: Kind.CONFIRM_SHIPMENT,
+    ExternalOrderId: Kind.EXTERNAL_ID,
 }
 CHANGE_OF: dict[str, type[Change]] = {kind: cls for cls, kind in KIND_OF.items()}
 C = TypeVar("C", bound=Change)
@@ -288,6 +297,8 @@ def _delivered(action: OutboxAction, change: Change, result: dict[str, Any]) -> 
                                       payload={"action": action.pk, "superseded": moot})
     if isinstance(change, ItemRemoval) and action.order_id:
         _removal_delivered(action, change)
+    if isinstance(change, ShipmentTransfer | PalletsCount | ShipmentConfirm | ExternalOrderId):
+        after_shipment_change(action.campaign_id, action.order_id, change)
     if action.order_id:
         AuditEvent.objects.create(order_id=action.order_id, action="outbox.delivered",
                                   payload={"action": action.pk, "kind": action.kind})

@@ -19,6 +19,8 @@ from .evidence import prune_photos_task
 from .models import Business
 from .outbox import deliver_action_task, sweep_outbox_task
 from .returns_mirror import sync_all_returns_task, sync_returns_task
+from .shipment_reports import build_report_task
+from .shipments import refresh_shipment_task, sync_shipments_task
 from .verification import check_identifiers_task
 
 
@@ -59,14 +61,17 @@ def heartbeat_task(self: Any) -> None:
 
 
 __all__ = [
+    "build_report_task",
     "check_identifiers_task",
     "deliver_action_task",
     "heartbeat_task",
     "prune_photos_task",
+    "refresh_shipment_task",
     "sweep_outbox_task",
     "sync_all_returns_task",
     "sync_all_task",
     "sync_business_task",
     "sync_catalogue_task",
     "sync_returns_task",
+    "sync_shipments_task",
 ]

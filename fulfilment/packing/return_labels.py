@@ -5,7 +5,7 @@ the Market adds later shows as "other (VALUE)", never bare."""
 from __future__ import annotations
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _, gettext_lazy, pgettext_lazy
 
 from fulfilment.market.notification_values import RefundStatus
 from fulfilment.market.returns import DecisionType, DeclineReason, ReturnReason
@@ -54,7 +54,7 @@ REFUND_STATUSES: dict[str, Promise] = {
     RefundStatus.REFUNDED_WITH_BONUSES: gettext_lazy("refunded with bonuses"),
     RefundStatus.REFUNDED_BY_SHOP: gettext_lazy("refunded by the shop"),
     RefundStatus.CANCELLED: gettext_lazy("the return is cancelled"),
-    RefundStatus.REJECTED: gettext_lazy("refused"),
+    RefundStatus.REJECTED: pgettext_lazy("refund", "refused"),
     RefundStatus.COMPLETE_WITHOUT_REFUND: gettext_lazy("closed without a refund"),
     RefundStatus.PREMODERATION_DISPUTE: gettext_lazy("disputed at the Market's check"),
     RefundStatus.PREMODERATION_DECISION_WAITING: gettext_lazy("waiting for the seller's decision (Market's check)"),

@@ -12,6 +12,7 @@ from .orders import Order, OrderItem, OrderQuerySet, attention_condition, to_pac
 from .packing import Box, BoxLine, CatalogueOffer, Instance, ProductBarcode
 from .records import AuditEvent, OutboxAction
 from .returns import Grade, MarketReturn, Match, ReturnKind, ReturnShipment, ReturnUnit
+from .shipments import CONFIRMED_STATUSES, HandoverScan, Shipment, ShipmentReport, ShipmentStatus
 from .vocabulary import (
     CANCELLATION_DEADLINE,
     DIGITAL_WINDOW,
@@ -29,6 +30,7 @@ from .vocabulary import (
 
 __all__ = [
     "CANCELLATION_DEADLINE",
+    "CONFIRMED_STATUSES",
     "DIGITAL_WINDOW",
     "PACKING_SUBSTATUSES",
     "AuditEvent",
@@ -39,6 +41,7 @@ __all__ = [
     "CatalogueOffer",
     "DeliveryType",
     "Grade",
+    "HandoverScan",
     "Heartbeat",
     "Instance",
     "InstanceKind",
@@ -61,6 +64,9 @@ __all__ = [
     "ReturnKind",
     "ReturnShipment",
     "ReturnUnit",
+    "Shipment",
+    "ShipmentReport",
+    "ShipmentStatus",
     "SyncState",
     "Verification",
     "attention_condition",

@@ -117,6 +117,11 @@ class Campaign(SyncState):
     )
     is_active = models.BooleanField(_("active"), default=True)
     credentials_error = models.TextField(_("credential problem"), blank=True)
+    shipment_cutoff = models.TimeField(
+        _("shipment cutoff"), default=dt.time(10, 0),
+        help_text=_("When the Market forms the day's shipment (the shop's schedule in the Market's cabinet; "
+                    "the API does not give it)."),
+    )
 
     class Meta:
         verbose_name = _("campaign")

@@ -55,6 +55,10 @@ class OutboxAction(models.Model):
         UPDATE_ORDER = "UPDATE_ORDER", _("recipient or delivery interval")
         REMOVAL = "REMOVAL", _("item removed or reduced")
         RETURN_DECISION = "RETURN_DECISION", _("decision on a return")
+        TRANSFER = "TRANSFER", _("orders moved to the next shipment")
+        PALLETS = "PALLETS", _("pallets count of a shipment")
+        CONFIRM_SHIPMENT = "CONFIRM_SHIPMENT", _("shipment confirmed")
+        EXTERNAL_ID = "EXTERNAL_ID", _("seller's order number")
 
     State = OutboxState  # defined with the vocabulary: the queue's "needs attention" counts refused ones
 

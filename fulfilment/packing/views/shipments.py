@@ -1,0 +1,142 @@
+"""The Shipments screen: today's and the next shipments of each shop, and one shipment's page with
+its counts, blockers, actions (supervisors) and the dock hand-over (packers too). Plain forms that
+post and come back with a message; the Market's refusals are on the page as received."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from fulfilment.accounts.roles import is_supervisor
+from fulfilment.market.errors import MarketError
+from fulfilment.orders.models import Order, Shipment, ShipmentReport
+from fulfilment.orders.shipments import local_today, refresh_shipment, sync_shipments_task
+
+from .. import shipping
+from ..access import packer_required, supervisor_required
+from ..http import HtmxHttpRequest
+from ..kernel import Feedback
+from ..shipment_board import board, box_labels, day_boards
+
+
+def get_shipment(shipment_id: int) -> Shipment:
+    return get_object_or_404(Shipment.objects.select_related("campaign__business"), pk=shipment_id)
+
+
+def say(request: HtmxHttpRequest, fb: Feedback) -> None:
+    (messages.success if fb.ok else messages.error)(request, fb.message)
+
+
+@require_GET
+@packer_required
+def shipments(request: HtmxHttpRequest) -> HttpResponse:
+    """Today's and the next shipments, shop by shop."""
+    return render(request, "packing/shipments.html", {"boards": day_boards(local_today()), "now": timezone.now()})
+
+
+@require_POST
+@packer_required
+def shipments_refresh(request: HtmxHttpRequest) -> HttpResponse:
+    """Ask the Market for every shop's shipments again (in the background: they share a small budget)."""
+    sync_shipments_task.delay()
+    messages.success(request, _("The shipments are being read from the Market; reload the page in a minute."))
+    return redirect("shipments")
+
+
+def _page(request: HtmxHttpRequest, shipment: Shipment, template: str = "packing/shipment.html") -> HttpResponse:
+    b = board(shipment)
+    pending = shipping.pending_external_ids(b.orders)
+    for o in b.orders:
+        o.pending_external_id = pending.get(o.pk, "")  # type: ignore[attr-defined]
+        o.hand_boxes = box_labels(o)  # type: ignore[attr-defined]
+    reports = list(shipment.reports.defer("file").select_related("requested_by")[:6])
+    now = timezone.now()
+    return render(request, template, {
+        "b": b, "shipment": shipment, "now": now, "reports": reports,
+        "documents": _documents(shipment) if is_supervisor(request.user) else [],
+        "waiting": any(r.state == ShipmentReport.State.WAITING for r in reports) or bool(b.sending),
+        "can_transfer": shipment.status == "OUTBOUND_CREATED" and now < b.transfer_closes(),
+        "is_supervisor": is_supervisor(request.user),
+    })
+
+
+def _documents(shipment: Shipment) -> list[tuple[str, str, str]]:
+    """The documents the Market offers for the shipment now: (link, name, element id)."""
+    out = []
+    if shipment.pallets_planned:
+        url = reverse("shipment-pallet-labels", args=[shipment.pk])
+        out += [(f"{url}?format={fmt}", f"{_('Pallet labels')} {fmt}", "") for fmt in ("A8", "A4")]
+    for name, action, label in (("act", "DOWNLOAD_ACT", _("Acceptance act")),
+                                ("inbound-act", "DOWNLOAD_INBOUND_ACT", _("Inbound act")),
+                                ("discrepancy-act", "DOWNLOAD_DISCREPANCY_ACT", _("Discrepancy act")),
+                                ("waybill", "DOWNLOAD_TRANSPORTATION_WAYBILL", _("Waybill"))):
+        if shipment.allows(action):
+            out.append((reverse("shipment-document", args=[shipment.pk, name]), label, f"{name}-link"))
+    return out
+
+
+@require_GET
+@packer_required
+def shipment_page(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse:
+    shipment = get_shipment(shipment_id)
+    if request.htmx:
+        return _page(request, shipment, "packing/shipment.html#live")
+    return _page(request, shipment)
+
+
+@require_POST
+@packer_required
+def shipment_refresh(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse:
+    """Read this shipment from the Market again, now."""
+    shipment = get_shipment(shipment_id)
+    try:
+        refresh_shipment(shipment.pk)
+        messages.success(request, _("The shipment was read from the Market again."))
+    except MarketError as exc:
+        messages.error(request, _("The Market did not answer: %(error)s") % {"error": "; ".join(exc.messages)})
+    return redirect("shipment", shipment_id=shipment.pk)
+
+
+@require_POST
+@supervisor_required
+def shipment_transfer(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse:
+    shipment = get_shipment(shipment_id)
+    try:
+        ids = [int(v) for v in request.POST.getlist("orders")]
+    except ValueError:
+        ids = []
+    say(request, shipping.transfer(shipment, ids, request.user, confirmed=request.POST.get("confirm") == "yes"))
+    return redirect("shipment", shipment_id=shipment.pk)
+
+
+@require_POST
+@supervisor_required
+def shipment_pallets(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse:
+    shipment = get_shipment(shipment_id)
+    say(request, shipping.set_pallets(shipment, request.POST.get("pallets", ""), request.user))
+    return redirect("shipment", shipment_id=shipment.pk)
+
+
+@require_POST
+@supervisor_required
+def shipment_confirm(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse:
+    shipment = get_shipment(shipment_id)
+    say(request, shipping.confirm(shipment, request.user, signatory=request.POST.get("signatory", ""),
+                                  external_id=request.POST.get("external_id", ""),
+                                  missing_accepted=request.POST.get("missing_accepted") == "yes"))
+    return redirect("shipment", shipment_id=shipment.pk)
+
+
+@require_POST
+@supervisor_required
+def order_external_id(request: HtmxHttpRequest, shipment_id: int, order_id: int) -> HttpResponse:
+    """The seller's own number for one order of the shipment."""
+    shipment = get_shipment(shipment_id)
+    order = get_object_or_404(Order.objects.select_related("campaign"), pk=order_id, campaign=shipment.campaign)
+    say(request, shipping.set_external_id(order, request.POST.get("external_id", ""), request.user))
+    return redirect("shipment", shipment_id=shipment.pk)
