@@ -18,11 +18,21 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fulfilment.market import changes as ch
-from fulfilment.market.types import BoxLine
+from fulfilment.market.types import BoxLine, Instance as RemoteInstance
 from fulfilment.notifications import refreshing
 from fulfilment.notifications.models import NotificationEvent
-from fulfilment.orders import catalogue, evidence, outbox, readiness, returns_mirror, sync
-from fulfilment.orders.models import AuditEvent, Business, Heartbeat, Order, OutboxAction, PackingPhoto
+from fulfilment.orders import catalogue, evidence, outbox, readiness, returns_mirror, sync, verification
+from fulfilment.orders.models import (
+    AuditEvent,
+    Business,
+    Heartbeat,
+    Instance,
+    InstanceKind,
+    Order,
+    OutboxAction,
+    PackingPhoto,
+    Verification,
+)
 
 from .notifications import order_event, push
 
@@ -128,3 +138,21 @@ def test_two_heartbeats_leave_one_row(db):
     twice(lambda: readiness.beat_heartbeat("worker@host"))
     assert Heartbeat.objects.filter(name=readiness.HEARTBEAT).count() == 1
 
+
+
+def test_two_checks_of_a_rejected_code_record_the_rejection_once(slow):
+    """The outbox's delivery of a layout starts the code check; a check delivered twice at once
+    asks the Market twice (a read) but records the Market's refusal once."""
+    uin = "6666666666666666"
+    slow.store.set_setting("failing_codes", [uin])
+    slow.store.set_setting("check_delay", 0)
+    placed = slow.place([("RING-585", 1)])
+    sync.sync_business(slow.business.pk, client=slow.client())
+    order = Order.objects.get(market_id=placed["orderId"])
+    item = order.items.get()
+    slow.client().set_order_box_layout(order.campaign.market_id, order.market_id, [
+        [BoxLine(item.market_item_id, full_count=1, instances=(RemoteInstance(uin=uin),))]])
+    Instance.objects.create(order=order, item=item, unit=1, kind=InstanceKind.UIN, value=uin, identity=uin)
+    twice(lambda: verification.check_identifiers(order.pk, client=slow.client()))
+    assert Instance.objects.get(order=order).verification == Verification.ERROR
+    assert AuditEvent.objects.filter(order=order, action="codes.rejected").count() == 1
