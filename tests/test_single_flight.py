@@ -156,3 +156,23 @@ def test_two_checks_of_a_rejected_code_record_the_rejection_once(slow):
     twice(lambda: verification.check_identifiers(order.pk, client=slow.client()))
     assert Instance.objects.get(order=order).verification == Verification.ERROR
     assert AuditEvent.objects.filter(order=order, action="codes.rejected").count() == 1
+
+
+# Each periodic task, and what it queues, with the test above that runs it twice at once. A new
+# periodic task fails the check below until it is single-flight and named here.
+COVERED = {
+    "fulfilment.orders.tasks.sync_all_task": [test_two_order_syncs_of_one_business_read_the_market_once,
+                                              test_two_catalogue_reads_ask_the_market_once],
+    "fulfilment.orders.tasks.sweep_outbox_task": [test_two_deliveries_of_one_outbox_action_send_it_once,
+                                                  test_two_checks_of_a_rejected_code_record_the_rejection_once],
+    "fulfilment.orders.tasks.heartbeat_task": [test_two_heartbeats_leave_one_row],
+    "fulfilment.notifications.tasks.sweep_notifications_task": [
+        test_two_refreshes_of_waiting_events_ask_the_market_once],
+    "fulfilment.orders.tasks.sync_all_returns_task": [test_two_returns_passes_ask_the_market_once],
+    "fulfilment.orders.tasks.prune_photos_task": [test_two_prunes_remove_each_old_photo_once],
+}
+
+
+@pytest.mark.django_db(transaction=False)
+def test_every_periodic_task_is_run_twice_at_once_above(settings):
+    assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} == set(COVERED)
