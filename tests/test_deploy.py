@@ -124,7 +124,29 @@ def test_only_the_tls_proxy_is_published_beyond_loopback(compose):
                 assert service["profiles"] == ["tls"]
             else:
                 assert str(port).startswith("127.0.0.1:"), (name, port)
-    assert compose["services"]["web"]["ports"] == ["127.0.0.1:8000:8000"]
+    assert compose["services"]["gateway"]["ports"] == ["127.0.0.1:8000:8000"]
+
+
+def test_web_and_worker_scale_and_the_proxies_reach_every_web_replica(compose):
+    """``up --scale web=N --scale worker=M``: no replica claims a host port or a fixed name, and both
+    proxies spread requests over whatever replicas the service name resolves to."""
+    for name in ("web", "worker"):
+        service = compose["services"][name]
+        assert not service.get("ports") and "container_name" not in service, name
+    assert compose["services"]["web"]["expose"] == ["8000"]
+    gateway = compose["services"]["gateway"]
+    assert "./Caddyfile.gateway:/etc/caddy/Caddyfile:ro" in gateway["volumes"]
+    assert gateway["networks"] == compose["services"]["web"]["networks"]
+    assert gateway["depends_on"]["web"]["condition"] == "service_healthy"
+    for caddyfile in ("Caddyfile", "Caddyfile.gateway"):
+        text = (DOCKER / caddyfile).read_text()
+        assert re.search(r"^\s*dynamic a web 8000 \{", text, re.M), caddyfile
+        assert "lb_policy round_robin" in text and "lb_try_duration" in text, caddyfile
+    gatewayfile = (DOCKER / "Caddyfile.gateway").read_text()
+    assert re.search(r"^:8000 \{", gatewayfile, re.M) and "auto_https off" in gatewayfile
+    # Only this host reaches the gateway: what its own TLS proxy says of the scheme and client is passed on.
+    assert "header_up X-Forwarded-For {http.request.header.X-Forwarded-For}" in gatewayfile
+    assert "header_up X-Forwarded-Proto {http.request.header.X-Forwarded-Proto}" in gatewayfile
 
 
 def test_the_tls_proxy_serves_the_one_host_name_and_forwards_scheme_and_client(compose):
@@ -133,7 +155,7 @@ def test_the_tls_proxy_serves_the_one_host_name_and_forwards_scheme_and_client(c
     assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in caddy["volumes"]
     caddyfile = (DOCKER / "Caddyfile").read_text()
     assert re.search(r"^\{\$SITE_HOST\} \{", caddyfile, re.M)
-    assert "reverse_proxy web:8000" in caddyfile
+    assert "reverse_proxy {" in caddyfile and "dynamic a web 8000" in caddyfile
     assert "header_up X-Forwarded-Proto {scheme}" in caddyfile
     assert "header_up X-Forwarded-For {remote_host}" in caddyfile
     # gunicorn believes the scheme from the network Caddy is on.

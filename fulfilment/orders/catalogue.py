@@ -25,6 +25,7 @@ from fulfilment.market.catalogue import CatalogueOffer as MarketOffer
 from fulfilment.market.client import MarketClient
 
 from .clients import client_for
+from .locks import try_lock
 from .models import AuditEvent, Business, CatalogueOffer, OrderItem, OrderStatus, ProductBarcode
 
 log = logging.getLogger("fulfilment.catalogue")
@@ -58,17 +59,22 @@ def sync_catalogue(business_id: int, client: MarketClient | None = None, skus: I
                    ) -> CatalogueResult:
     """Read the catalogue entries the packing tables need and bring the barcode links in line."""
     business = Business.objects.get(pk=business_id)
-    now = timezone.now()
-    todo = sorted(set(skus)) if skus is not None else skus_to_read(business, now)
-    result = CatalogueResult(asked=len(todo))
-    if not todo:
-        return result
-    client = client or client_for(business)
-    offers = {o.offer_id: o for o in client.iter_offer_mappings(business.market_id, todo)}
-    result.found = len(offers)
-    with transaction.atomic():
-        _store_offers(business, todo, offers, now)
-        result.linked, result.ambiguous = _link(business, offers)
+    # Single-flight per business: two reads at once (a message delivered twice, two syncs in a row)
+    # would ask the Market the same SKUs twice and race on the new links. The second one asks nothing.
+    with try_lock(f"sync-catalogue:{business.pk}") as held:
+        if not held:
+            return CatalogueResult()
+        now = timezone.now()
+        todo = sorted(set(skus)) if skus is not None else skus_to_read(business, now)
+        result = CatalogueResult(asked=len(todo))
+        if not todo:
+            return result
+        client = client or client_for(business)
+        offers = {o.offer_id: o for o in client.iter_offer_mappings(business.market_id, todo)}
+        result.found = len(offers)
+        with transaction.atomic():
+            _store_offers(business, todo, offers, now)
+            result.linked, result.ambiguous = _link(business, offers)
     if result.ambiguous:
         log.warning("business %s: GTINs given to several SKUs in the catalogue: %s", business.market_id,
                     ", ".join(result.ambiguous))

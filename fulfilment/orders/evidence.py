@@ -18,6 +18,7 @@ from fulfilment.market.limits import MAX_CHAT_FILE_BYTES
 from fulfilment.market.returns import image_type
 
 from .clients import client_for
+from .locks import try_lock
 from .models import Order, PackingPhoto, PhotoReason
 
 MAX_PHOTO_BYTES = MAX_CHAT_FILE_BYTES  # a photo that can always go to the chat as it is
@@ -51,10 +52,15 @@ def prune_photos(now: dt.datetime | None = None) -> int:
     """Remove the photos older than ``EVIDENCE_PHOTO_DAYS``, their files with them; how many."""
     limit = (now or timezone.now()) - dt.timedelta(days=settings.EVIDENCE_PHOTO_DAYS)
     removed = 0
-    for photo in PackingPhoto.objects.filter(taken_at__lt=limit).iterator():
-        photo.image.delete(save=False)
-        photo.delete()
-        removed += 1
+    # Single-flight: a second prune at once (two beats, a message delivered twice) would delete the
+    # same files again and count them twice.
+    with try_lock("prune-photos") as held:
+        if not held:
+            return 0
+        for photo in PackingPhoto.objects.filter(taken_at__lt=limit).iterator():
+            photo.image.delete(save=False)
+            photo.delete()
+            removed += 1
     return removed
 
 

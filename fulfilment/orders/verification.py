@@ -84,12 +84,14 @@ def check_identifiers(order_id: int, client: MarketClient | None = None) -> bool
                 new, message = Verification.OK, ""
             elif s.status in BAD_STATUSES:
                 new, message = Verification.ERROR, " ".join(filter(None, [s.status, s.substatus]))
-                rejected.append(inst.identity or inst.value)
             else:
                 new, message = Verification.PROCESSING, s.status
                 pending = True
             if (inst.verification, inst.verification_message) != (new, message):
                 Instance.objects.filter(pk=inst.pk).update(verification=new, verification_message=message)
+                if new == Verification.ERROR:
+                    # Once per refusal: a second check (read under the same row lock) finds it recorded.
+                    rejected.append(inst.identity or inst.value)
         if rejected:
             AuditEvent.objects.create(order=order, action="codes.rejected", payload={"codes": rejected})
     return pending
