@@ -21,7 +21,7 @@ from fulfilment.market import changes as ch
 from fulfilment.market.types import BoxLine, Instance as RemoteInstance
 from fulfilment.notifications import refreshing
 from fulfilment.notifications.models import NotificationEvent
-from fulfilment.orders import catalogue, evidence, outbox, readiness, returns_mirror, sync, verification
+from fulfilment.orders import catalogue, evidence, outbox, readiness, returns_mirror, shipments, sync, verification
 from fulfilment.orders.models import (
     AuditEvent,
     Business,
@@ -92,6 +92,12 @@ def test_two_returns_passes_ask_the_market_once(slow):
     twice(lambda: returns_mirror.sync_returns(Business.objects.get(pk=slow.business.pk)))
     active = slow.business.campaigns.filter(is_active=True).count()
     assert len(slow.store.received("getReturns")) == active  # one pass: one list per shop
+
+
+def test_two_shipment_passes_of_one_shop_ask_the_market_once(slow):
+    campaign = slow.business.campaigns.filter(is_active=True).order_by("pk").first()
+    twice(lambda: shipments.sync_campaign_shipments(campaign.pk, client=slow.client()))
+    assert len(slow.store.received("searchShipments")) == 1
 
 
 def test_two_deliveries_of_one_outbox_action_send_it_once(slow):
@@ -170,6 +176,7 @@ COVERED = {
         test_two_refreshes_of_waiting_events_ask_the_market_once],
     "fulfilment.orders.tasks.sync_all_returns_task": [test_two_returns_passes_ask_the_market_once],
     "fulfilment.orders.tasks.prune_photos_task": [test_two_prunes_remove_each_old_photo_once],
+    "fulfilment.orders.tasks.sync_shipments_task": [test_two_shipment_passes_of_one_shop_ask_the_market_once],
 }
 
 
