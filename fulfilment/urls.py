@@ -13,6 +13,7 @@ from fulfilment.packing.views import (
     queue,
     returns,
     sheets,
+    shift,
     site,
     supervisor as sup,
 )
@@ -84,4 +85,6 @@ urlpatterns = [
     path("supervisor/barcodes/<int:link_id>/", barcode_links.barcode_link_change, name="supervisor-barcode-change"),
     path("supervisor/reports/", sup.report, name="supervisor-report"),
     path("supervisor/reports/orders.csv", sup.report_csv, name="supervisor-report-csv"),
+    path("supervisor/shift/", shift.shift_view, name="supervisor-shift"),
+    path("supervisor/shift.csv", shift.shift_csv, name="supervisor-shift-csv"),
 ]
