@@ -177,7 +177,10 @@ def _market_refused(exc: MarketError) -> str:
 
 
 def _report_form(request: HtmxHttpRequest) -> reports.ReportForm:
-    return reports.ReportForm(request.GET if "date_from" in request.GET else None, initial=reports.initial_period())
+    """The chosen period, or the default one (the last seven days) so the page shows figures at once."""
+    if "date_from" in request.GET:
+        return reports.ReportForm(request.GET)
+    return reports.ReportForm({k: v.isoformat() for k, v in reports.initial_period().items()})
 
 
 @require_GET
