@@ -296,7 +296,7 @@ def test_a_dbs_order_sends_codes_and_cargo_places_never_a_layout_and_every_step_
     # Shown per order, and filterable in the admin.
     _login(client, packer)
     history = client.get(reverse("order", args=[order.pk])).content.decode()
-    assert "pack.finish" in history and "pavel" in history
+    assert "Finished packing" in history and "pavel" in history and "pack.finish" not in history
     client.force_login(admin_user)
     filtered = client.get("/admin/orders/auditevent/", {"action": "pack.finish"}).content.decode()
     start = filtered.index('id="result_list"')

@@ -91,3 +91,14 @@ def test_the_sandbox_has_one_name():
     po = (Path(__file__).resolve().parent.parent / "fulfilment/locale/ru/LC_MESSAGES/django.po").read_text("utf-8")
     msgstrs = "\n".join(line for line in po.splitlines() if line.startswith("msgstr"))
     assert "есочниц" not in msgstrs and "Sandbox" not in msgstrs
+
+
+def test_the_report_shows_the_last_seven_days_at_once(client, market, supervisor):
+    import datetime as dt
+
+    market.place([("MUG-001", 2)], created_ago=dt.timedelta(days=1))
+    client.force_login(supervisor)
+    page = client.get(reverse("supervisor-report"))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "<th>Заказов</th><td>1</td>" in html or "<th>Заказы</th><td>1</td>" in html, html[html.find("<h2"):][:600]

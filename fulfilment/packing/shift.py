@@ -161,7 +161,7 @@ def packed_chart(shift: Shift) -> dict[str, object]:
         pos = _cutoff_hour(t)
         if pos is not None and hours[0] <= pos <= hours[-1] + 1:
             cutoffs.append((LEFT + (pos - hours[0]) * step, t, n))
-    ticks = sorted({0, top // 2, top})
+    ticks = sorted({0, (top + 1) // 2, top})
     return {"w": W, "h": H, "bars": bars, "labels": labels, "cutoffs": cutoffs, "base": TOP + plot_h,
             "left": LEFT, "right": W - 8, "label_y": H - 6, "top_y": TOP,
             "ticks": [(TOP + plot_h - plot_h * t / top, t) for t in ticks],

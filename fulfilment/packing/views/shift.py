@@ -26,9 +26,10 @@ class ShiftForm(forms.Form):
 
 def _day(request: HtmxHttpRequest) -> tuple[ShiftForm, dt.date]:
     """The chosen day, or today when none (or a bad one: the form says why)."""
-    form = ShiftForm(request.GET or None)
+    today = timezone.localdate()
+    form = ShiftForm(request.GET or None, initial={"day": today})
     day = form.cleaned_data.get("day") if form.is_valid() else None
-    return form, day or timezone.localdate()
+    return form, day or today
 
 
 @require_GET
