@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from fulfilment.orders.models import AuditEvent
 from fulfilment.packing import shift
@@ -21,6 +21,12 @@ from .conftest import make_user
 
 DAY = dt.date(2026, 11, 30)
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _russian():
+    with translation.override("ru"):
+        yield
 
 
 def at(day: dt.date, hh: int, mm: int) -> dt.datetime:
