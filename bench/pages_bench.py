@@ -62,6 +62,8 @@ def pages(ids: dict[str, Any]) -> list[tuple[str, str]]:
         ("supervisor", "/supervisor/"),
         ("supervisor order", f"/supervisor/orders/{order}/"),
         ("reports (form)", "/supervisor/reports/"),
+        ("shift", "/supervisor/shift/"),
+        ("shift CSV", "/supervisor/shift.csv"),
         ("admin orders", "/admin/orders/order/"),
         ("admin orders, PROCESSING", "/admin/orders/order/?status__exact=PROCESSING"),
         ("admin orders, order id", f"/admin/orders/order/?q={ids['market_id']}"),

@@ -16,6 +16,7 @@ from fulfilment.packing.views import (
     queue,
     returns,
     sheets,
+    shift,
     shipment_docs as docs,
     shipments as ship,
     site,
@@ -114,4 +115,6 @@ urlpatterns = [
     path("shipments/<int:shipment_id>/dock/", dock.dock_screen, name="dock"),
     path("shipments/<int:shipment_id>/dock/scan/", dock.dock_scan, name="dock-scan"),
     path("shipments/<int:shipment_id>/dock/<int:scan_id>/take-off/", dock.dock_take_off, name="dock-take-off"),
+    path("supervisor/shift/", shift.shift_view, name="supervisor-shift"),
+    path("supervisor/shift.csv", shift.shift_csv, name="supervisor-shift-csv"),
 ]

@@ -150,7 +150,7 @@ def test_ready_to_ship_elsewhere_is_flagged(sandbox, business):
     client.update_order_status(seed.FBS_CAMPAIGN_ID, order["orderId"], "PROCESSING", "READY_TO_SHIP")
     run(sandbox, business)
     with translation.override("en"):
-        assert "READY_TO_SHIP elsewhere" in Order.objects.get(market_id=order["orderId"]).flag_text
+        assert "made ready to ship elsewhere" in Order.objects.get(market_id=order["orderId"]).flag_text
 
 
 def test_orders_waiting_for_a_cancellation_decision_are_fetched_on_the_first_run(sandbox, business):

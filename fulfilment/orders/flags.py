@@ -20,7 +20,7 @@ ITEM_REMOVED = "item_removed"  # sku
 
 TEXTS = {
     CANCELLED_WHILE_PACKING: _("Order cancelled while packing"),
-    READY_TO_SHIP_ELSEWHERE: _("Order moved to READY_TO_SHIP elsewhere, not from this dashboard"),
+    READY_TO_SHIP_ELSEWHERE: _("Order made ready to ship elsewhere, not from this dashboard"),
     ITEM_REDUCED: _("%(sku)s: item reduced to %(count)s"),
     ITEM_REMOVED: _("%(sku)s: item removed from the order"),
 }

@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from fulfilment.codes.cis import CodeError, parse_cis
 from fulfilment.codes.classify import Kind, classify, order_number
@@ -116,7 +116,9 @@ def receive_scan(record: MarketReturn, scan_id: uuid.UUID, text: str, user: Abst
         expected = record.expected().get(unit.offer_id, 0)
         taken = record.units.filter(offer_id=unit.offer_id).count()
         if unit.offer_id and unit.match != Match.NOT_IN_ORDER and taken >= expected:
-            raise ReceivingRefused(_("All %(n)s units of %(sku)s are already received.")
+            raise ReceivingRefused((_("The only unit of %(sku)s is already received.") if expected == 1 else
+                                    ngettext("All %(n)s unit of %(sku)s are already received.",
+                                             "All %(n)s units of %(sku)s are already received.", expected))
                                    % {"n": expected, "sku": unit.offer_id})
         try:
             with transaction.atomic():

@@ -30,7 +30,9 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        lang = user_language(request)
+        # Before logging in (the login page): Russian unless this browser chose English, whatever
+        # language the browser itself asks for; a workstation's English Chromium must not decide.
+        lang = user_language(request) or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) or settings.LANGUAGE_CODE
         if lang and lang in dict(settings.LANGUAGES):
             translation.activate(lang)
             request.LANGUAGE_CODE = lang

@@ -12,7 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from fulfilment.codes.cis import GS, CodeError, digits, parse_cis
 from fulfilment.codes.classify import Kind, Scan, ScanTextError, classify, order_number, scanned_text, shown
@@ -151,7 +151,10 @@ def _scan_product(op: Operation, gtin: str, raw: str, forced: int | None, teach:
     if isinstance(st, Feedback):
         return st
     if st.unplaced <= 0:
-        raise Refused(_("All %(count)s units of %(sku)s are already in boxes.")
+        raise Refused(_("The only unit of %(sku)s is already in a box.") % {"sku": st.item.offer_id}
+                      if st.item.count == 1 else
+                      ngettext("All %(count)s unit of %(sku)s are already in boxes.",
+                               "All %(count)s units of %(sku)s are already in boxes.", st.item.count)
                       % {"count": st.item.count, "sku": st.item.offer_id})
     box = boxes.place_unit(op, st)
     msg = _("%(sku)s → box %(box)s (%(placed)s of %(count)s).") % {
@@ -216,10 +219,11 @@ def _scan_other(op: Operation, kind: str, code: str, forced: int | None = None) 
             st = in_box[0]
         elif not wanting:
             if not any(kind in s.accepted for s in state.items.values()):
-                raise Refused(_("No item of this order takes a %(kind)s code.") % {"kind": InstanceKind(kind).label})
-            raise Refused(_("Every unit already has its %(kind)s code.") % {"kind": InstanceKind(kind).label})
+                raise Refused(_("No item of this order takes this code (%(kind)s).")
+                              % {"kind": InstanceKind(kind).label})
+            raise Refused(_("Every unit already has its code (%(kind)s).") % {"kind": InstanceKind(kind).label})
         else:
-            return Feedback(False, _("Which item is this %(kind)s code for?") % {"kind": InstanceKind(kind).label},
+            return Feedback(False, _("Which item is this code for (%(kind)s)?") % {"kind": InstanceKind(kind).label},
                             prompt={"code": code, "gtin": "", "items": [s.item for s in wanting]})
     _duplicate_check(op, kind, code)
     return _attach(op, st, kind, code, code)
@@ -249,7 +253,9 @@ def _attach(op: Operation, st: ItemState, kind: str, value: str, identity: str) 
     if unit is None:
         unit = next((u for u in st.split if u not in coded_units), None)
     if unit is None:
-        raise Refused(_("All %(count)s units of %(sku)s already have their %(kind)s codes.")
+        raise Refused((_("The only unit of %(sku)s already has its code (%(kind)s).") if st.item.count == 1 else
+                       ngettext("All %(count)s unit of %(sku)s already have their codes (%(kind)s).",
+                                "All %(count)s units of %(sku)s already have their codes (%(kind)s).", st.item.count))
                       % {"count": st.item.count, "sku": st.item.offer_id, "kind": InstanceKind(kind).label})
     inst = Instance.objects.create(order=op.order, item_id=st.item.pk, unit=unit, kind=kind, value=value,
                                    identity=identity, box=box, scanned_by=op.user)
@@ -258,7 +264,7 @@ def _attach(op: Operation, st: ItemState, kind: str, value: str, identity: str) 
     op.items.add(st.item.pk)
     op.codes.append(inst.pk)
     where = _("box %(n)s") % {"n": box.number} if box else _("split unit %(u)s") % {"u": unit}
-    return op.ok(_("%(kind)s code for %(sku)s (%(have)s of %(count)s), %(where)s.") % {
+    return op.ok(_("%(kind)s for %(sku)s (%(have)s of %(count)s), %(where)s.") % {
         "kind": InstanceKind(kind).label, "sku": st.item.offer_id, "have": len(st.codes[kind]),
         "count": st.item.count, "where": where})
 

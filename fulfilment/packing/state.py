@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from fulfilment.market import types as mt
 from fulfilment.market.changes import BoxLayout
@@ -302,8 +302,7 @@ class PackState:
         few = _("%(sku)s: %(placed)s of %(count)s units are in boxes.")
         many = _("%(sku)s: %(placed)s units are in boxes but %(count)s were ordered.")
         parts_missing = _("%(sku)s: unit %(unit)s is split in %(total)s parts but not every part is in a box.")
-        codes_missing = _("%(sku)s: %(have)s of %(count)s %(kind)s codes scanned.")
-        loose_code = _("%(sku)s: a %(kind)s code belongs to no unit in a box; remove it or rescan.")
+        loose_code = _("%(sku)s: a code (%(kind)s) belongs to no unit in a box; remove it or rescan.")
         rejected = _("%(sku)s: the Market rejected code %(code)s; remove it and scan another.")
         labels = {kind: str(InstanceKind(kind).label) for kind in InstanceKind.values}
         for st in self.items.values():
@@ -319,7 +318,9 @@ class PackState:
             for kind in st.required:
                 have = len(st.codes[kind])
                 if have < count:
-                    out.append(codes_missing % {"sku": name, "have": have, "count": count, "kind": labels[kind]})
+                    out.append(ngettext("%(sku)s: %(have)s of %(count)s code scanned (%(kind)s).",
+                                        "%(sku)s: %(have)s of %(count)s codes scanned (%(kind)s).", count)
+                               % {"sku": name, "have": have, "count": count, "kind": labels[kind]})
             for kind in st.accepted:
                 if placed == count and st.codes_in(kind, None):
                     out.append(loose_code % {"sku": name, "kind": labels[kind]})

@@ -191,14 +191,14 @@ def remove_item(order_id: int, user: AbstractBaseUser | None, item_id: int, new_
                 raise Refused(_("That item is not in this order."))
             why = removal_refusal(o, item, new_count, items)
             if why:
-                raise Refused(why + " " + _("If it cannot be shipped, cancel the order as the shop (SHOP_FAILED)."))
+                raise Refused(why + " " + _("If it cannot be shipped, cancel the order as the shop."))
             if _open_action(o, Kind.REMOVAL) or _open_action(o, Kind.LAYOUT):
                 raise Refused(_("Boxes or items of this order are being sent to the Market: wait until they are."))
             counts = {i.pk: i.count for i in items}
             counts[item.pk] = new_count
             why = None if o.is_dbs else missing_codes_refusal(ctx.state, counts)
             if why:
-                raise Refused(why + " " + _("If it cannot be shipped, cancel the order as the shop (SHOP_FAILED)."))
+                raise Refused(why + " " + _("If it cannot be shipped, cancel the order as the shop."))
             change = (ItemCounts(tuple(ItemCount(i.market_item_id, counts[i.pk]) for i in items)) if o.is_dbs
                       else _layout_after_removal(ctx.state, counts, items))
             outbox.enqueue(o.campaign, ItemRemoval(change, item.market_item_id, new_count), order=o, user=ctx.user)
@@ -246,7 +246,7 @@ def cancel_as_shop(order_id: int, user: AbstractBaseUser | None, confirmed: bool
             outbox.enqueue(o.campaign, StatusChange(OrderStatus.CANCELLED, OrderSubstatus.SHOP_FAILED),
                            order=o, user=ctx.user)
             _audit(o, user, "order.cancel", {"substatus": OrderSubstatus.SHOP_FAILED})
-            return Feedback(True, _("Order %(n)s is being cancelled (SHOP_FAILED).") % {"n": o.market_id})
+            return Feedback(True, _("Order %(n)s is being cancelled by the shop.") % {"n": o.market_id})
     except Refused as exc:
         return Feedback(False, str(exc))
 

@@ -225,14 +225,19 @@ def _market_refused(exc: MarketError) -> str:
     return _("The Market did not give the statistics: %(e)s") % {"e": "; ".join(exc.messages) or exc}
 
 
-def _report_form(request: HtmxHttpRequest) -> reports.ReportForm:
-    return reports.ReportForm(request.GET if "date_from" in request.GET else None, initial=reports.initial_period())
+def _report_form(request: HtmxHttpRequest, default: bool = False) -> reports.ReportForm:
+    """The chosen period; with ``default``, the last seven days when none was chosen, so the page
+    shows figures at once (a CSV is always asked for with its period)."""
+    if "date_from" in request.GET or not default:
+        return reports.ReportForm(request.GET if "date_from" in request.GET else None,
+                                  initial=reports.initial_period())
+    return reports.ReportForm({k: v.isoformat() for k, v in reports.initial_period().items()})
 
 
 @require_GET
 @supervisor_required
 def report(request: HtmxHttpRequest) -> HttpResponse:
-    form = _report_form(request)
+    form = _report_form(request, default=True)
     summary, error = None, ""
     if form.is_valid():
         d = form.cleaned_data

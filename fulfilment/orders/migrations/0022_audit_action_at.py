@@ -1,0 +1,12 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("orders", "0015_returns19_returns")]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="auditevent",
+            index=models.Index(fields=["action", "at"], name="audit_action_at_idx"),
+        ),
+    ]
