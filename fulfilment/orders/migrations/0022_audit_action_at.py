@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0015_returns19_returns")]
+    dependencies = [("orders", "0021_outbox_kinds")]
 
     operations = [
         migrations.AddIndex(
