@@ -22,11 +22,13 @@ def _po_entries() -> dict[str, str]:
         if "#, fuzzy" in block:
             pytest.fail(f"fuzzy translation left in django.po: {block[:200]}")
         m = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', block, re.M)
+        ctx = re.search(r'^msgctxt "(.*)"', block, re.M)
         if m:
             def join(s: str) -> str:
                 return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', s)).encode().decode("unicode_escape").encode(
                     "latin1").decode("utf-8")
-            entries[join(m.group(1))] = join(m.group(2))
+            # A word with a context ("refused" of a refund) is its own entry: the key says which.
+            entries[join(m.group(1)) if not ctx else f"{ctx.group(1)}\x04{join(m.group(1))}"] = join(m.group(2))
     return entries
 
 

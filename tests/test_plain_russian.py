@@ -102,3 +102,20 @@ def test_the_report_shows_the_last_seven_days_at_once(client, market, supervisor
     html = page.content.decode()
     assert page.status_code == 200
     assert "<th>Заказов</th><td>1</td>" in html or "<th>Заказы</th><td>1</td>" in html, html[html.find("<h2"):][:600]
+
+
+@pytest.mark.django_db
+def test_a_packer_on_a_supervisors_page_is_told_in_russian_and_led_back(client, packer):
+    client.force_login(packer)
+    resp = client.get("/supervisor/")
+    html = resp.content.decode()
+    assert resp.status_code == 403 and "Нет доступа" in html and "старшему смены" in html
+    assert 'href="/"' in html and "Forbidden" not in html
+
+
+@pytest.mark.django_db
+def test_an_unknown_address_is_a_page_in_russian(client, packer, settings):
+    settings.DEBUG = False
+    client.force_login(packer)
+    resp = client.get("/no-such-page/")
+    assert resp.status_code == 404 and "Страница не найдена" in resp.content.decode()

@@ -93,13 +93,14 @@
   function setOffline(value) {
     offline = value;
     root.classList.toggle("offline", offline);
-    offlineBox.hidden = !offline;
-    offlineCount.textContent = String(queue.length);
+    // Pages that share this queue (the returns table) may leave the offline panel out.
+    if (offlineBox) offlineBox.hidden = !offline;
+    if (offlineCount) offlineCount.textContent = String(queue.length);
   }
   function showQueue(extra) {
     const n = queue.length;
     queueInfo.dataset.pending = String(n);
-    offlineCount.textContent = String(n);
+    if (offlineCount) offlineCount.textContent = String(n);
     queueInfo.classList.toggle("error", sessionLost);
     if (sessionLost) {
       // The packer keeps scanning meanwhile: say how many wait, and where to log in.
