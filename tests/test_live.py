@@ -106,6 +106,22 @@ def test_the_banner_says_the_items_changed_after_the_screen_was_opened(client, s
     assert "changed the items" not in ask(client, again).content.decode()
 
 
+def test_a_refusal_that_comes_back_after_the_green_answer_is_on_the_banner(client, screen, order):
+    from fulfilment.orders.models import OutboxAction
+
+    etag = ask(client, screen)["ETag"]
+    action = OutboxAction.objects.create(campaign=order.campaign, order=order, kind=OutboxAction.Kind.LAYOUT,
+                                         payload={}, state=OutboxAction.State.SENDING)
+    assert ask(client, screen, etag).status_code == 304  # on its way: nothing to say yet
+    OutboxAction.objects.filter(pk=action.pk).update(
+        state=OutboxAction.State.FAILED,
+        market_errors=[{"code": "STATUS_NOT_ALLOWED", "message": "the order is CANCELLED"}])
+    resp = ask(client, screen, etag)
+    assert resp.status_code == 200
+    assert "The Market refused «box layout»: STATUS_NOT_ALLOWED: the order is CANCELLED" in html.unescape(
+        resp.content.decode())
+
+
 def test_a_buyers_cancellation_request_is_a_warning(client, screen, order):
     Order.objects.filter(pk=order.pk).update(cancel_requested=True)
     assert 'class="banner warn market-change"' in ask(client, screen).content.decode()

@@ -52,7 +52,11 @@ def order_stamp(order_id: int, items_seen: str) -> str | None:
     request, its last change), one read by primary key. None for an unknown order."""
     row = (Order.objects.filter(pk=order_id)
            .values_list("status", "substatus", "flag_reason", "cancel_requested", "updated_at_market").first())
-    return None if row is None else stamp(*row, items_seen)
+    if row is None:
+        return None
+    refused = list(OutboxAction.objects.filter(order_id=order_id, state=OutboxAction.State.FAILED)
+                   .order_by("pk").values_list("pk", flat=True))
+    return stamp(*row, items_seen, *refused)
 
 
 def market_notices(order: Order, items_seen: str) -> list[Notice]:
@@ -67,6 +71,12 @@ def market_notices(order: Order, items_seen: str) -> list[Notice]:
     now = items_stamp(OrderItem.objects.filter(order=order).values_list("market_item_id", "count"))
     if items_seen and now != items_seen:
         out.append(Notice(_("The Market changed the items of this order after this screen was opened."), reload=True))
+    # A refusal that came back after the packer's green answer: said at the top, not only in the list below.
+    for action in OutboxAction.objects.filter(order=order, state=OutboxAction.State.FAILED).order_by("pk"):
+        reason = "; ".join(f"{m.get('code', '')}: {m.get('message', '')}".strip(": ") if isinstance(m, dict)
+                           else str(m) for m in action.market_errors) or action.last_error
+        out.append(Notice(_("The Market refused «%(what)s»: %(reason)s") % {
+            "what": action.get_kind_display(), "reason": reason}))
     if order.cancel_requested and not cancelled:
         out.append(Notice(_("The buyer asked to cancel this order: wait for the supervisor's decision."), "warn"))
     return out
