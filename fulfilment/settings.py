@@ -241,7 +241,6 @@ PERMISSIONS_POLICY = {
     "payment": [],
     "usb": [],
     "serial": [],
-    "bluetooth": [],
     "display-capture": [],
     "fullscreen": ["self"],
 }

@@ -196,7 +196,7 @@ def test_after_ready_to_ship_the_screen_stays_green_shows_the_status_and_opens_t
         page.wait_for_selector("#done", timeout=60_000)
         wait_for(lambda: sandbox.stored(order.market_id)["substatus"] == "READY_TO_SHIP", 30, "ready", worker)
         # Green, the header follows the Market, and no red "not being packed".
-        assert "READY_TO_SHIP" in page.locator("#order-status").inner_text()
+        assert "Готов к отгрузке" in page.locator("#order-status").inner_text()  # the status in words
         assert page.locator(".banner.error").count() == 0
         assert page.locator("#feedback p.error").count() == 0 and page.locator("#feedback p.ok").count() >= 1
         link = page.locator("#done a.next-order")

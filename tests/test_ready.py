@@ -49,12 +49,13 @@ def test_ready_to_ship_stays_green_shows_the_new_status_and_offers_the_next_orde
     # What the screen's poll gets once the Market has it: no red banner, the header's status, the next order.
     html = client.get(reverse("order-panel", args=[order.pk]), HTTP_HX_REQUEST="true").content.decode()
     assert 'class="banner error"' not in html and "не собирается" not in html
-    assert 'id="order-status" hx-swap-oob="outerHTML"' in html and "READY_TO_SHIP" in html.split('id="done"')[0]
+    assert 'id="order-status" hx-swap-oob="outerHTML"' in html and "Готов к отгрузке" in html.split('id="done"')[0]
     assert "готов к отгрузке" in html
     nxt = Order.objects.get(market_id=sooner["orderId"])
     assert f'href="{reverse("order", args=[nxt.pk])}"' in html and str(later["orderId"]) not in html
     page = client.get(reverse("order", args=[order.pk])).content.decode()
-    assert "READY_TO_SHIP" in page.split('id="order-status"')[1].split("</small>")[0]
+    assert "Готов к отгрузке" in page.split('id="order-status"')[1].split("</small>")[0]
+    assert "READY_TO_SHIP" not in page.split('id="order-status"')[1].split("</small>")[0]  # in words
     assert finishing.next_order(order) == nxt
 
 

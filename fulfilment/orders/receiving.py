@@ -106,8 +106,10 @@ def receive_scan(record: MarketReturn, scan_id: uuid.UUID, text: str, user: Abst
             unit.match, unit.shipped, unit.offer_id = compare(record, unit.identity)
         elif scan.kind == Kind.PRODUCT:
             unit.barcode, unit.offer_id = scan.value, _offer_for_gtin(record, scan.gtin)
-            marked = record.order and record.order.items.filter(offer_id=unit.offer_id,
-                                                                 required_instance_types__contains=["CIS"]).exists()
+            # Read in Python, not with a JSON ``contains`` lookup: SQLite (the embedded default) has none.
+            marked = record.order is not None and any(
+                "CIS" in (types or []) for types in record.order.items.filter(offer_id=unit.offer_id)
+                .values_list("required_instance_types", flat=True))
             if marked:
                 raise ReceivingRefused(_("This product carries a marking code: scan the code, not the barcode."))
             unit.match = Match.NO_CODE if unit.offer_id in record.expected() else Match.NOT_IN_ORDER

@@ -166,7 +166,7 @@ def order_scan(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     done = 0
     for request_id, code in batch:
         fb = scanning.scan(order_id, request.user, code, request_id, teach=teaching(request, order_id))
-        fb.code = code.strip(" \t\r\n")
+        fb.code = shown(code.strip(" \t\r\n"))  # what a refusal shows beside it: printable, capped
         done += 1
         if not fb.duplicate:
             feedback.append(fb)
