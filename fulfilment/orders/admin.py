@@ -161,39 +161,28 @@ class FixedChoicesFilter(admin.SimpleListFilter):
     over every order ever synced; ``?<field>__exact=`` still filters any value, known or not."""
 
     field = ""
+    known: list[tuple[str, str]] = []  # not "choices": SimpleListFilter.choices() renders the links
 
     def lookups(self, request, model_admin):
-        raise NotImplementedError
+        return self.known
 
     def queryset(self, request, queryset):
         return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
 
 
 class DeliveryTypeFilter(FixedChoicesFilter):
-    title = _("delivery type")
-    parameter_name = "delivery_type__exact"
-    field = "delivery_type"
-
-    def lookups(self, request, model_admin):
-        return DeliveryType.choices
+    title, parameter_name, field = _("delivery type"), "delivery_type__exact", "delivery_type"
+    known = DeliveryType.choices
 
 
 class SubstatusFilter(FixedChoicesFilter):
-    title = _("substatus")
-    parameter_name = "substatus__exact"
-    field = "substatus"
-
-    def lookups(self, request, model_admin):
-        return OrderSubstatus.choices
+    title, parameter_name, field = _("substatus"), "substatus__exact", "substatus"
+    known = OrderSubstatus.choices
 
 
 class BuyerTypeFilter(FixedChoicesFilter):
-    title = _("buyer type")
-    parameter_name = "buyer_type__exact"
-    field = "buyer_type"
-
-    def lookups(self, request, model_admin):
-        return [(BuyerType.PERSON, _("individual")), (BuyerType.BUSINESS, _("business buyer"))]
+    title, parameter_name, field = _("buyer type"), "buyer_type__exact", "buyer_type"
+    known = [(BuyerType.PERSON, _("individual")), (BuyerType.BUSINESS, _("business buyer"))]
 
 
 def _order_number(search_term: str) -> int | None:
