@@ -184,8 +184,33 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# Stored files (packing photos): on disk under MEDIA_ROOT in the embedded default; in an S3-compatible bucket
+# (MinIO in docker/compose.yaml, or any S3 service) when S3_BUCKET is set, through django-storages. The bucket
+# stays private either way: the dashboard streams each photo to a logged-in user (packing/views/evidence.py),
+# so pages never link to the bucket and the CSP's img-src stays 'self'.
+S3_BUCKET = env.str("S3_BUCKET", default="")
+_DEFAULT_STORAGE: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if S3_BUCKET:
+    _DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            # MinIO's or another provider's address; unset, AWS's own for S3_REGION.
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("S3_REGION", default="us-east-1"),
+            # MinIO and most S3-compatible services want bucket/key paths, not bucket.host names.
+            "addressing_style": env.str("S3_ADDRESSING_STYLE", default="path"),
+            "signature_version": "s3v4",
+            "location": env.str("S3_PREFIX", default=""),
+            "default_acl": None,  # the bucket's own policy: private
+            "querystring_auth": True,  # any URL made for a file is signed and expires, never public
+            "file_overwrite": False,  # a name taken already gets a suffix, never replaces a photo
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
