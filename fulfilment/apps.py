@@ -22,6 +22,7 @@ class FulfilmentConfig(AppConfig):
         make_runtime_folders()
         checks.register(check_secret_key, checks.Tags.security)
         checks.register(check_one_proxy_setting, checks.Tags.security)
+        checks.register(check_storage_secret, checks.Tags.security)
 
 
 def make_runtime_folders() -> None:
@@ -62,4 +63,16 @@ def check_one_proxy_setting(app_configs: object = None, **kwargs: object) -> lis
         return [checks.Error(
             "FORWARDED_ALLOW_IPS is no longer read; the proxies are set by TRUSTED_PROXIES alone.",
             hint=f"Set TRUSTED_PROXIES={old} and remove FORWARDED_ALLOW_IPS.", id="fulfilment.E002")]
+    return []
+
+
+def check_storage_secret(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
+    """The photos' bucket with the template's secret is MinIO's root account with a published password."""
+    options = settings.STORAGES["default"].get("OPTIONS") or {}
+    secret = str(options.get("secret_key") or "")
+    if settings.S3_BUCKET and (secret.startswith("CHANGE-ME") or len(secret) < 8):
+        return [checks.Error(
+            "S3_SECRET_ACCESS_KEY is the template's placeholder or shorter than 8 characters.",
+            hint="Set it in docker/.env to python3 -c 'import secrets; print(secrets.token_urlsafe(30))'.",
+            id="fulfilment.E003")]
     return []

@@ -200,12 +200,14 @@ def http_get(port: int, path: str, headers: dict[str, str], source: str = "127.0
 IN_CI = os.environ.get("CI") == "true"
 SITE_HOST = "pack.example.com"
 GOOD_KEY = secrets.token_urlsafe(50)
+GOOD_S3_SECRET = secrets.token_urlsafe(30)
 
 
 def operator_dotenv(**changes: str) -> dict[str, str]:
-    """docker/.env as the README says to make it: the template with SITE_HOST and SECRET_KEY changed."""
+    """docker/.env as the README says to make it: the template with SITE_HOST, SECRET_KEY and the storage's
+    secret changed."""
     values = read_env_file(DOCKER / "production.env")
-    values.update({"SITE_HOST": SITE_HOST, "SECRET_KEY": GOOD_KEY})
+    values.update({"SITE_HOST": SITE_HOST, "SECRET_KEY": GOOD_KEY, "S3_SECRET_ACCESS_KEY": GOOD_S3_SECRET})
     values.update(changes)
     return values
 

@@ -60,7 +60,7 @@ def test_every_app_service_loads_the_env_file_the_readme_writes(compose, compose
 
 
 def test_compose_refuses_to_start_without_a_secret_key_or_a_host_name(tmp_path):
-    for missing in ("SECRET_KEY", "SITE_HOST"):
+    for missing in ("SECRET_KEY", "SITE_HOST", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"):
         dotenv = operator_dotenv()
         del dotenv[missing]
         with pytest.raises(ComposeError, match=rf"{missing}: set {missing} in docker/\.env"):
@@ -209,6 +209,55 @@ def test_the_wsgi_application_takes_the_client_address_from_the_proxy():
     import fulfilment.wsgi  # the server's entry point: importing it is what gunicorn does
 
     assert isinstance(fulfilment.wsgi.application, ForwardedFor)
+
+def test_minio_keeps_the_photos_private_on_a_volume_with_its_bucket_made_first(compose, compose_dir):
+    minio, bucket = compose["services"]["minio"], compose["services"]["minio-bucket"]
+    dotenv = read_env_file(compose_dir / ".env")
+    assert argv(minio["command"]) == ["minio", "server", "/data"]
+    assert minio["volumes"] == ["minio:/data"] and "minio" in compose["volumes"]
+    assert minio["healthcheck"]["test"] == ["CMD", "mc", "ready", "local"]
+    assert not minio.get("ports") and minio["expose"] == ["9000"]  # the app network only
+    assert minio["networks"] == compose["services"]["web"]["networks"]
+    assert minio["environment"] == {"MINIO_ROOT_USER": dotenv["S3_ACCESS_KEY_ID"],
+                                    "MINIO_ROOT_PASSWORD": dotenv["S3_SECRET_ACCESS_KEY"]}
+    # The one-shot: mc with its alias from the environment, no shell; once, after MinIO is healthy.
+    assert argv(bucket["command"]) == ["mc", "mb", "--ignore-existing", f"store/{dotenv['S3_BUCKET']}"]
+    assert bucket["environment"]["MC_HOST_store"] == (
+        f"http://{dotenv['S3_ACCESS_KEY_ID']}:{dotenv['S3_SECRET_ACCESS_KEY']}@minio:9000")
+    assert bucket["depends_on"] == {"minio": {"condition": "service_healthy"}} and bucket["restart"] == "no"
+    for name in ("web", "worker", "beat"):
+        assert compose["services"][name]["depends_on"]["minio-bucket"] == {
+            "condition": "service_completed_successfully"}, name
+
+
+def test_web_and_worker_store_the_photos_in_the_minio_bucket(compose, compose_dir, tmp_path):
+    dotenv = read_env_file(compose_dir / ".env")
+    for name in ("web", "worker"):
+        env = production_env(compose, compose_dir, tmp_path, service=name)
+        assert env["S3_ENDPOINT_URL"] == "http://minio:9000", name
+        env["DJANGO_SETTINGS_MODULE"] = "fulfilment.settings"
+        show = ("import django, json; django.setup(); from django.conf import settings as s; "
+                "print(json.dumps(s.STORAGES['default']))")
+        out = subprocess.run([sys.executable, "-c", show], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=60, check=True)
+        storage = json.loads(out.stdout.strip().splitlines()[-1])
+        assert storage["BACKEND"] == "storages.backends.s3.S3Storage", name
+        options = storage["OPTIONS"]
+        assert options["bucket_name"] == dotenv["S3_BUCKET"] and options["endpoint_url"] == "http://minio:9000"
+        assert (options["access_key"], options["secret_key"]) == (dotenv["S3_ACCESS_KEY_ID"],
+                                                                  dotenv["S3_SECRET_ACCESS_KEY"])
+
+
+def test_the_templates_storage_secret_is_refused_before_anything_starts(tmp_path):
+    compose_dir = compose_dir_with(tmp_path, operator_dotenv(S3_SECRET_ACCESS_KEY=read_env_file(
+        DOCKER / "production.env")["S3_SECRET_ACCESS_KEY"]))
+    compose = render(compose_dir)
+    env = production_env(compose, compose_dir, tmp_path, service="migrate")
+    out = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "(fulfilment.E003) S3_SECRET_ACCESS_KEY" in out.stderr and "token_urlsafe(30)" in out.stderr
+
 
 # --- the settings production really gets -------------------------------------------------------------
 def test_check_deploy_is_clean_with_production_settings(compose, compose_dir, tmp_path):

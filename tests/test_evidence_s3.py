@@ -66,8 +66,8 @@ def bucket(s3_url, settings, tmp_path):
                       aws_access_key_id=KEYS["S3_ACCESS_KEY_ID"], aws_secret_access_key=KEYS["S3_SECRET_ACCESS_KEY"])
     s3.create_bucket(Bucket=BUCKET)
     settings.MEDIA_ROOT = str(tmp_path / "media")  # must stay empty: nothing goes to disk
-    settings.STORAGES = {**settings.STORAGES,
-                         "default": storage_from_environment(tmp_path, S3_BUCKET=BUCKET, S3_ENDPOINT_URL=s3_url, **KEYS)}
+    in_bucket = storage_from_environment(tmp_path, S3_BUCKET=BUCKET, S3_ENDPOINT_URL=s3_url, **KEYS)
+    settings.STORAGES = {**settings.STORAGES, "default": in_bucket}
     yield s3
     for obj in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
         s3.delete_object(Bucket=BUCKET, Key=obj["Key"])
@@ -118,6 +118,7 @@ def test_a_photo_is_stored_in_the_bucket_served_by_the_dashboard_and_pruned(clie
     assert f'src="{reverse("photo", args=[photo.pk])}"' in page.content.decode()
     assert "img-src 'self' data:" in page["Content-Security-Policy"]
     assert settings.STORAGES["default"]["OPTIONS"]["endpoint_url"] not in page.content.decode()
+    assert shown["Cache-Control"] == "private, max-age=3600"
     client.logout()
     assert client.get(reverse("photo", args=[photo.pk])).status_code == 302
 
@@ -129,6 +130,10 @@ def test_a_photo_is_stored_in_the_bucket_served_by_the_dashboard_and_pruned(clie
     assert prune_photos() == 1
     assert list(PackingPhoto.objects.all()) == [newer]
     assert _keys(bucket) == [newer.image.name]
+
+    # An object removed from the bucket by hand: its page says 404, nothing breaks.
+    bucket.delete_object(Bucket=BUCKET, Key=newer.image.name)
+    assert client.get(reverse("photo", args=[newer.pk])).status_code == 404
 
 
 def test_a_photo_in_the_bucket_goes_to_the_orders_chat(client, packer, supervisor, market, bucket):

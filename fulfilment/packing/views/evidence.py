@@ -4,7 +4,7 @@ shows one to a logged-in user, and a supervisor sends an order's photos to its c
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -38,8 +38,15 @@ def order_photo(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @require_GET
 @packer_required
 def photo(request: HtmxHttpRequest, photo_id: int) -> HttpResponse:
+    """The photo streamed from storage (disk, or the private bucket): pages link here, never to the bucket."""
     found = get_object_or_404(PackingPhoto, pk=photo_id, order__campaign__is_active=True)
-    return FileResponse(found.image.open("rb"), content_type=found.content_type)
+    try:
+        content = found.image.open("rb")
+    except FileNotFoundError as exc:  # removed from the disk or the bucket by hand
+        raise Http404 from exc
+    response = FileResponse(content, content_type=found.content_type)
+    response["Cache-Control"] = "private, max-age=3600"  # staff's browsers only, never a shared cache
+    return response
 
 
 @require_POST
