@@ -223,6 +223,10 @@ WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # How long packing photos are kept; a daily task removes older ones, files and all.
 EVIDENCE_PHOTO_DAYS = env.int("EVIDENCE_PHOTO_DAYS", default=90)
+# How long after a return's creation a decision on it is still sent (orders/models/returns.py). An assumption:
+# the Partner API's returns (ReturnDTO, ReturnDecisionDTO) and decision methods state no deadline; the Market's
+# own refusal of a late decision is still shown as it comes. The sandbox applies 72 h too (decision_hours).
+RETURN_DECISION_HOURS = env.float("RETURN_DECISION_HOURS", default=72.0)
 
 # --- Security (production) ----------------------------------------------------------------------
 # No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client. gunicorn sets the scheme

@@ -75,6 +75,7 @@ urlpatterns = [
     path("returns/<int:return_id>/", returns.return_screen, name="return"),
     path("returns/<int:return_id>/scan/", returns.return_scan, name="return-scan"),
     path("returns/<int:return_id>/units/<int:unit_id>/grade/", returns.return_grade, name="return-grade"),
+    path("returns/<int:return_id>/missing/", returns.return_missing, name="return-missing"),
     path("returns/<int:return_id>/receive/", returns.return_receive, name="return-receive"),
     path("returns/<int:return_id>/decide/", returns.return_decide, name="return-decide"),
     path("returns/<int:return_id>/photos/<int:item_id>/<str:image_hash>/", returns.return_photo,

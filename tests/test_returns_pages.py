@@ -127,7 +127,7 @@ def test_each_item_gets_its_own_decision(client, supervisor, market, packer):
     # One item left without a decision: refused, nothing queued.
     resp = client.post(reverse("return-decide", args=[record.pk]),
                        {f"decision-{first}": "REFUND_MONEY", "confirm": "1"}, follow=True)
-    assert "для каждого товара" in resp.content.decode()
+    assert "Выберите решение для SHOES-RUN-42 (товар не подошёл)" in resp.content.decode()
     assert not OutboxAction.objects.filter(kind=OutboxAction.Kind.RETURN_DECISION).exists()
     client.post(reverse("return-decide", args=[record.pk]), {
         f"decision-{first}": "REFUND_MONEY", f"decision-{second}": "DECLINE_REFUND",
@@ -162,3 +162,50 @@ def test_a_packer_cannot_decide_and_a_get_cannot_scan(client, packer, outsider, 
     assert client.get(reverse("return-scan", args=[record.pk])).status_code == 405
     client.force_login(outsider)
     assert client.get(reverse("returns")).status_code == 403
+
+
+def _chosen(page: str, name: str) -> str:
+    """The option selected in the select ``name`` ("" for none)."""
+    select = re.search(rf'<select name="{name}".*?</select>', page, re.S).group(0)
+    found = re.search(r'<option value="([^"]*)" selected>', select)
+    return found.group(1) if found else ""
+
+
+def test_a_refused_decision_names_the_item_and_keeps_every_choice(client, supervisor, market, packer):
+    order, _codes = packed_and_delivered(market, packer)
+    ret = buyer_returns(market, order.market_id, [
+        {"offerId": "SHOES-RUN-42", "count": 1, "reason": "BAD_QUALITY", "comment": "Отклеилась подошва"},
+        {"offerId": "SHOES-RUN-42", "count": 1, "reason": "DOES_NOT_FIT", "comment": "Мала"}])
+    sync_returns(market.business)
+    record = MarketReturn.objects.get(market_id=ret["id"])
+    first, second = _item(record, 0), _item(record, 1)
+    client.force_login(supervisor)
+    made = {f"decision-{first}": "DECLINE_REFUND", f"reason-{first}": "PRODUCT_APPEARANCE_COMPROMISED",
+            f"comment-{first}": "Следы носки", f"reason-{second}": "CONFIGURATION_OR_PACKAGING_COMPROMISED",
+            f"comment-{second}": "Царапины", "confirm": "1"}
+    resp = client.post(reverse("return-decide", args=[record.pk]), made)
+    assert resp.status_code == 400
+    page = resp.content.decode()
+    # The message says which item: the second one (its SKU and the buyer's reason), not the first.
+    message = re.search(r'<ul class="messages">(.*?)</ul>', page, re.S).group(1)
+    assert "SHOES-RUN-42" in message and "товар не подошёл" in message and "бракованный" not in message
+    assert f'id="decide-{second}" class="error"' in page
+    # Every choice made is still there.
+    assert _chosen(page, f"decision-{first}") == "DECLINE_REFUND"
+    assert _chosen(page, f"reason-{first}") == "PRODUCT_APPEARANCE_COMPROMISED"
+    assert _chosen(page, f"reason-{second}") == "CONFIGURATION_OR_PACKAGING_COMPROMISED"
+    assert 'value="Следы носки"' in page and 'value="Царапины"' in page
+    assert re.search(r'<input type="checkbox" name="confirm" value="1" checked>', page)
+    assert not OutboxAction.objects.filter(kind=OutboxAction.Kind.RETURN_DECISION).exists()
+
+
+def test_an_unconfirmed_decision_keeps_the_choices_made(client, supervisor, record):
+    client.force_login(supervisor)
+    item = _item(record)
+    made = {f"decision-{item}": "DECLINE_REFUND", f"reason-{item}": "ISSUE_WITH_THE_PRODUCT_WAS_NOT_CONFIRMED",
+            f"comment-{item}": "Код не наш"}
+    resp = client.post(reverse("return-decide", args=[record.pk]), made)
+    page = resp.content.decode()
+    assert resp.status_code == 400 and "нельзя отменить" in page
+    assert _chosen(page, f"decision-{item}") == "DECLINE_REFUND" and 'value="Код не наш"' in page
+    assert not OutboxAction.objects.filter(kind=OutboxAction.Kind.RETURN_DECISION).exists()

@@ -20,6 +20,7 @@ from fulfilment.orders.receiving import (
     find_return,
     finish_receiving,
     grade_unit,
+    mark_missing,
     receive_scan,
     submit_decisions,
 )
@@ -145,6 +146,46 @@ def test_receiving_ends_only_when_every_unit_is_graded(market, shipped, packer):
     assert MarketReturn.objects.get(pk=record.pk).received_at is None
 
 
+def test_a_return_with_a_unit_never_scanned_is_refused_naming_it_and_nothing_changes(market, shipped, packer):
+    order, codes = shipped
+    record = returned(market, order)
+    unit = grade_unit(receive_scan(record, uuid.uuid4(), codes[0], packer).unit, Grade.FIT, "")
+    with pytest.raises(ReceivingRefused, match="SHOES-RUN-42 — 1 из 2") as refused:
+        finish_receiving(record, packer)
+    assert "нет в посылке" in str(refused.value)  # and what to do about it
+    assert MarketReturn.objects.get(pk=record.pk).received_at is None
+    assert list(record.units.values_list("pk", "grade")) == [(unit.pk, Grade.FIT)]
+
+
+def test_a_unit_not_in_the_parcel_is_marked_so_and_the_return_received(market, shipped, packer):
+    order, codes = shipped
+    record = returned(market, order)
+    grade_unit(receive_scan(record, uuid.uuid4(), codes[0], packer).unit, Grade.FIT, "")
+    missing = mark_missing(record, "SHOES-RUN-42", packer)
+    assert (missing.match, missing.grade, missing.scanned_by) == (Match.MISSING, Grade.MISSING, packer)
+    with pytest.raises(ReceivingRefused, match="уже приняты"):  # no more than the return holds
+        mark_missing(record, "SHOES-RUN-42", packer)
+    with pytest.raises(ReceivingRefused, match="нет в этом возврате"):
+        mark_missing(record, "MUG-001", packer)
+    finish_receiving(record, packer)
+    assert record.units.count() == 2
+    # The missing unit's code never came back: it stays out of new orders.
+    placed = market.place([("SHOES-RUN-42", 1)], buyer_type="BUSINESS")
+    sync_business(market.business.pk)
+    new = link_catalogue(Order.objects.get(market_id=placed["orderId"]))
+    assert not scanning.scan(new.pk, packer, codes[1]).ok
+    assert scanning.scan(new.pk, packer, codes[0]).ok
+
+
+def test_a_scanned_unit_cannot_be_graded_as_not_in_the_parcel(market, shipped, packer):
+    order, codes = shipped
+    record = returned(market, order)
+    unit = receive_scan(record, uuid.uuid4(), codes[0], packer).unit
+    with pytest.raises(ReceivingRefused):
+        grade_unit(unit, Grade.MISSING, "")
+    assert record.units.get().grade == ""
+
+
 def _decide(record, kind=DecisionType.REFUND_MONEY, **kw):
     item_id = record.payload["items"][0]["decisions"][0]["returnItemId"]
     return [ItemDecision(item_id, kind, **kw)]
@@ -181,6 +222,23 @@ def test_a_decision_past_its_deadline_is_refused_here_and_nothing_is_sent(market
         submit_decisions(record, _decide(record), supervisor)
     assert not OutboxAction.objects.filter(kind=OutboxAction.Kind.RETURN_DECISION).exists()
     assert market.store.received("submitReturnDecision") == []
+
+
+def test_the_decision_deadline_is_the_setting_counted_from_the_returns_creation(market, shipped, supervisor,
+                                                                                settings):
+    order, _ = shipped
+    record = returned(market, order)
+    created = timezone.now() - timezone.timedelta(hours=30)
+    MarketReturn.objects.filter(pk=record.pk).update(created_at_market=created)
+    record.refresh_from_db()
+    assert record.decision_till == created + timezone.timedelta(hours=72)  # the default
+    settings.RETURN_DECISION_HOURS = 24
+    assert record.decision_till == created + timezone.timedelta(hours=24)
+    with pytest.raises(ReceivingRefused, match="Срок решения прошёл"):
+        submit_decisions(record, _decide(record), supervisor)
+    assert not OutboxAction.objects.filter(kind=OutboxAction.Kind.RETURN_DECISION).exists()
+    settings.RETURN_DECISION_HOURS = 48
+    assert submit_decisions(record, _decide(record), supervisor).kind == OutboxAction.Kind.RETURN_DECISION
 
 
 def test_a_marked_products_barcode_asks_for_its_code_on_every_database(market, shipped, packer):

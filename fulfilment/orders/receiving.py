@@ -118,10 +118,7 @@ def receive_scan(record: MarketReturn, scan_id: uuid.UUID, text: str, user: Abst
         expected = record.expected().get(unit.offer_id, 0)
         taken = record.units.filter(offer_id=unit.offer_id).count()
         if unit.offer_id and unit.match != Match.NOT_IN_ORDER and taken >= expected:
-            raise ReceivingRefused((_("The only unit of %(sku)s is already received.") if expected == 1 else
-                                    ngettext("All %(n)s unit of %(sku)s are already received.",
-                                             "All %(n)s units of %(sku)s are already received.", expected))
-                                   % {"n": expected, "sku": unit.offer_id})
+            raise ReceivingRefused(_all_received(unit.offer_id, expected))
         try:
             with transaction.atomic():
                 unit.save()
@@ -130,9 +127,30 @@ def receive_scan(record: MarketReturn, scan_id: uuid.UUID, text: str, user: Abst
         return Received(unit, False)
 
 
+def mark_missing(record: MarketReturn, offer_id: str, user: AbstractBaseUser) -> ReturnUnit:
+    """One unit of ``offer_id`` that the return holds but the parcel does not: recorded, with who and when."""
+    with transaction.atomic():
+        record = MarketReturn.objects.select_for_update().get(pk=record.pk)
+        if record.received_at:
+            raise ReceivingRefused(_("This return is already received."))
+        expected = record.expected().get(offer_id, 0)
+        if not expected:
+            raise ReceivingRefused(_("%(sku)s is not in this return: nothing was recorded.") % {"sku": offer_id})
+        if record.units.filter(offer_id=offer_id).count() >= expected:
+            raise ReceivingRefused(_all_received(offer_id, expected))
+        return ReturnUnit.objects.create(record=record, scan_id=uuid.uuid4(), offer_id=offer_id, match=Match.MISSING,
+                                         grade=Grade.MISSING, scanned_by=user, scanned_at=timezone.now())
+
+
+def _all_received(sku: str, expected: int) -> str:
+    return ((_("The only unit of %(sku)s is already received.") if expected == 1 else
+             ngettext("All %(n)s unit of %(sku)s are already received.",
+                      "All %(n)s units of %(sku)s are already received.", expected)) % {"n": expected, "sku": sku})
+
+
 def grade_unit(unit: ReturnUnit, grade: str, note: str) -> ReturnUnit:
     """The unit's grade and note (changeable until the return is received)."""
-    if grade not in Grade.values:
+    if grade not in Grade.values or grade == Grade.MISSING or unit.match == Match.MISSING:
         raise ReceivingRefused(_("Choose a grade."))
     if unit.record.received_at:
         raise ReceivingRefused(_("This return is already received."))
@@ -152,6 +170,12 @@ def finish_receiving(record: MarketReturn, user: AbstractBaseUser) -> MarketRetu
             raise ReceivingRefused(_("No unit is scanned yet."))
         if any(not u.grade for u in units):
             raise ReceivingRefused(_("Grade every unit first."))
+        short = record.short()
+        if short:
+            missing = ", ".join(_("%(sku)s — %(got)s of %(n)s") % {"sku": sku, "got": got, "n": n}
+                                for sku, (got, n) in sorted(short.items()))
+            raise ReceivingRefused(_("Not every unit is received: %(missing)s. Scan each one, or mark a unit that "
+                                     "is not in the parcel.") % {"missing": missing})
         record.received_at, record.received_by = timezone.now(), user
         record.save(update_fields=["received_at", "received_by"])
         return record

@@ -19,7 +19,6 @@ from .accounts import Campaign
 from .orders import Order
 from .packing import Instance
 
-RETURN_DECISION_TIME = dt.timedelta(hours=72)  # the sandbox's rule too; the API does not send the deadline
 WAITING_FOR_DECISION = ("PREMODERATION_DECISION_WAITING", "WAITING_FOR_DECISION")
 COMING = ("CREATED", "RECEIVED", "IN_TRANSIT", "READY_FOR_PICKUP")
 
@@ -49,6 +48,7 @@ class Grade(models.TextChoices):
     DEFECTIVE = "DEFECTIVE", _("defective")
     WRONG_ITEM = "WRONG_ITEM", _("wrong item")
     INCOMPLETE = "INCOMPLETE", _("incomplete")
+    MISSING = "MISSING", _("not in the parcel")  # only for a unit marked missing, never chosen for a scanned one
 
 
 class Match(models.TextChoices):
@@ -57,6 +57,7 @@ class Match(models.TextChoices):
     NOT_IN_ORDER = "NOT_IN_ORDER", _("a product not in the order")
     NEVER_SHIPPED = "NEVER_SHIPPED", _("a code this shop never shipped")
     NO_CODE = "NO_CODE", _("a unit without a marking code")
+    MISSING = "MISSING", _("not in the parcel")
 
 
 class MarketReturn(models.Model):
@@ -95,10 +96,12 @@ class MarketReturn(models.Model):
 
     @property
     def decision_till(self) -> dt.datetime | None:
-        """Until when the seller may decide: only while the Market waits for a decision."""
+        """Until when the seller may decide: only while the Market waits for a decision. The Partner API gives
+        no deadline (ReturnDTO, ReturnDecisionDTO, getReturnAvailableDecisions and submitReturnDecision have
+        none), so it is ``RETURN_DECISION_HOURS`` from the return's creationDate: an assumption, a setting."""
         if self.refund_status not in WAITING_FOR_DECISION or self.created_at_market is None:
             return None
-        return self.created_at_market + RETURN_DECISION_TIME
+        return self.created_at_market + dt.timedelta(hours=settings.RETURN_DECISION_HOURS)
 
     @property
     def shipment_label(self) -> str:
@@ -114,6 +117,13 @@ class MarketReturn(models.Model):
         """Still to be collected after its pickup deadline."""
         return bool(self.pickup_till and self.shipment_status == ReturnShipment.READY_FOR_PICKUP
                     and self.pickup_till < (now or timezone.now()))
+
+    def short(self) -> dict[str, tuple[int, int]]:
+        """The SKUs of which fewer units are received (scanned or marked missing) than come back: (got, expected)."""
+        got: dict[str, int] = {}
+        for offer_id in self.units.values_list("offer_id", flat=True):
+            got[offer_id] = got.get(offer_id, 0) + 1
+        return {sku: (got.get(sku, 0), n) for sku, n in self.expected().items() if got.get(sku, 0) < n}
 
     def expected(self) -> dict[str, int]:
         """The units coming back, by SKU."""

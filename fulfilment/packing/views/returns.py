@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, IntegerField, Q, When
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -75,7 +75,19 @@ def returns_open(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @packer_required
 def return_screen(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
-    record = _get_return_for_user(return_id)
+    return _screen(request, _get_return_for_user(return_id))
+
+
+def _screen(request: HtmxHttpRequest, record: MarketReturn, posted: QueryDict | None = None, wrong: int | None = None,
+            status: int = 200) -> HttpResponse:
+    """The return's page; after a refused decision, with every choice the supervisor made (``posted``) and the
+    item that was refused (``wrong``) marked."""
+    claims = _claims(record)
+    for c in claims:
+        n = c["item_id"]
+        c.update({f"chosen_{field}": (posted or {}).get(f"{field}-{n}", "")
+                  for field in ("decision", "reason", "comment", "compensation")})
+        c["wrong"] = n == wrong
     available, market_error = [], ""
     if is_supervisor(request.user) and record.decision_till:  # only a supervisor decides
         try:
@@ -83,19 +95,22 @@ def return_screen(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
                 record.campaign.business.market_id, record.campaign.market_id, record.market_id)
         except MarketError as exc:
             market_error = str(exc)
-    context = {**_panel_context(record, []), "claims": _claims(record), "market_error": market_error,
+    context = {**_panel_context(record, []), "claims": claims, "market_error": market_error,
+               "confirmed": bool(posted and posted.get("confirm") == "1"),
                "choices": [(str(a.decision), label(DECISIONS, a.decision)) for a in available],
                "reasons": [(str(r), label(DECLINE_REASONS, r)) for a in available for r in a.decline_reasons],
                "action": receiving.decision_action(record), "now": timezone.now(),
                "refund_status": label(REFUND_STATUSES, record.refund_status)}
-    return render(request, "packing/return.html", context)
+    return render(request, "packing/return.html", context, status=status)
 
 
 def _panel_context(record: MarketReturn, feedback: list[_Said]) -> dict:
     """What the receiving panel shows: the units scanned so far and the answers to the last scans."""
     state = "" if not feedback else ("error" if any(not f.ok for f in feedback) else "ok")
     return {"record": record, "units": record.units.select_related("shipped", "scanned_by"),
-            "scan_id": uuid.uuid4(), "grades": Grade.choices, "feedback": feedback, "feedback_state": state}
+            "scan_id": uuid.uuid4(), "grades": [(v, n) for v, n in Grade.choices if v != Grade.MISSING],
+            "short": sorted(record.short().items()) if not record.received_at else [],
+            "feedback": feedback, "feedback_state": state}
 
 
 def _claims(record: MarketReturn) -> list[dict]:
@@ -191,6 +206,18 @@ def return_grade(request: HtmxHttpRequest, return_id: int, unit_id: int) -> Http
 
 @require_POST
 @packer_required
+def return_missing(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
+    """One unit of a SKU (``offer_id``) that the return holds and the parcel does not."""
+    record = _get_return_for_user(return_id)
+    try:
+        receiving.mark_missing(record, request.POST.get("offer_id", ""), request.user)
+    except receiving.ReceivingRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("return", return_id=record.pk)
+
+
+@require_POST
+@packer_required
 def return_receive(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
     record = _get_return_for_user(return_id)
     try:
@@ -202,32 +229,55 @@ def return_receive(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
     return redirect("return", return_id=record.pk)
 
 
+class _ItemRefused(receiving.ReceivingRefused):
+    """A decision refused because of one item: the page marks it."""
+
+    def __init__(self, item_id: int, message: str) -> None:
+        super().__init__(message)
+        self.item_id = item_id
+
+
+def _decisions(record: MarketReturn, p: QueryDict) -> list[ItemDecision]:
+    """The decision per item still open, as posted; a refusal names the item it is about."""
+    decisions = []
+    for claim in _claims(record):
+        if claim["decision"]:
+            continue  # decided already
+        n = claim["item_id"]
+        item = _("%(sku)s (%(reason)s)") % {"sku": claim["sku"], "reason": claim["reason_label"]}
+        try:
+            kind = DecisionType(p.get(f"decision-{n}", ""))
+        except ValueError:
+            raise _ItemRefused(n, _("Choose a decision for %(item)s: nothing was sent.") % {"item": item}) from None
+        try:
+            reason = DeclineReason(p[f"reason-{n}"]) if p.get(f"reason-{n}") else None
+        except ValueError:
+            raise _ItemRefused(n, _("Choose a refusal reason from the list for %(item)s: nothing was sent.")
+                               % {"item": item}) from None
+        try:
+            amount = Decimal(p[f"compensation-{n}"].replace(",", ".")) if p.get(f"compensation-{n}") else None
+        except InvalidOperation:
+            raise _ItemRefused(n, _("The partial refund for %(item)s is not an amount in roubles: nothing was sent.")
+                               % {"item": item}) from None
+        if kind in IRREVERSIBLE and p.get("confirm") != "1":
+            raise receiving.ReceivingRefused(_("This decision cannot be undone: tick the confirmation first."))
+        decisions.append(ItemDecision(int(n), kind, reason, p.get(f"comment-{n}", "").strip(), amount))
+    if not decisions:
+        raise receiving.ReceivingRefused(_("The Market waits for no decision on this return."))
+    return decisions
+
+
 @require_POST
 @supervisor_required
 def return_decide(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
     """A decision per item of the return (``decision-<item>``, with its reason, comment and partial
-    refund), as submitReturnDecision takes them; an irreversible one needs the confirmation box."""
+    refund), as submitReturnDecision takes them; an irreversible one needs the confirmation box. Refused,
+    the page comes back with every choice kept and the item at fault marked."""
     record = _get_return_for_user(return_id)
-    p = request.POST
     try:
-        decisions = []
-        for claim in _claims(record):
-            if claim["decision"]:
-                continue  # decided already
-            n = claim["item_id"]
-            kind = DecisionType(p.get(f"decision-{n}", ""))
-            reason = DeclineReason(p[f"reason-{n}"]) if p.get(f"reason-{n}") else None
-            amount = Decimal(p[f"compensation-{n}"]) if p.get(f"compensation-{n}") else None
-            if kind in IRREVERSIBLE and p.get("confirm") != "1":
-                raise receiving.ReceivingRefused(_("This decision cannot be undone: tick the confirmation first."))
-            decisions.append(ItemDecision(int(n), kind, reason, p.get(f"comment-{n}", "").strip(), amount))
-        if not decisions:
-            raise receiving.ReceivingRefused(_("The Market waits for no decision on this return."))
-        receiving.submit_decisions(record, decisions, request.user)
-    except (ValueError, InvalidOperation):
-        messages.error(request, _("Choose a decision the Market allows for every item, with what it needs."))
+        receiving.submit_decisions(record, _decisions(record, request.POST), request.user)
     except receiving.ReceivingRefused as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The decision is on its way to the Market."))
+        return _screen(request, record, request.POST, getattr(exc, "item_id", None), status=400)
+    messages.success(request, _("The decision is on its way to the Market."))
     return redirect("return", return_id=record.pk)
