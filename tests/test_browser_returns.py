@@ -106,12 +106,11 @@ def test_a_supervisor_receives_a_swapped_unit_grades_and_decides(page, live_serv
             form.locator("button[type=submit]").click()
         assert "нельзя отменить" in page.inner_text("ul.messages")  # not confirmed: nothing sent
         assert not OutboxAction.objects.filter(kind=OutboxAction.Kind.RETURN_DECISION).exists()
-        form.locator(f"select[name=decision-{item}]").select_option("DECLINE_REFUND")
-        form.locator(f"select[name=reason-{item}]").select_option("ISSUE_WITH_THE_PRODUCT_WAS_NOT_CONFIRMED")
-        form.locator(f"input[name=comment-{item}]").fill("Вернулась другая пара: код маркировки не наш")
+        # The choices made are kept: only the confirmation is still to tick.
+        assert form.locator(f"select[name=reason-{item}]").input_value() == "ISSUE_WITH_THE_PRODUCT_WAS_NOT_CONFIRMED"
         form.locator("input[name=confirm]").check()
         other_tab = page.context.new_page()  # the same return open in a second tab: the double submit below
-        other_tab.goto(page.url)
+        other_tab.goto(f"{live_server.url}/returns/{record.pk}/")
         with page.expect_navigation():
             form.locator("button[type=submit]").click()
         assert "отправляется на Маркет" in page.inner_text("ul.messages")
