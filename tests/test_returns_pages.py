@@ -209,3 +209,25 @@ def test_an_unconfirmed_decision_keeps_the_choices_made(client, supervisor, reco
     assert resp.status_code == 400 and "нельзя отменить" in page
     assert _chosen(page, f"decision-{item}") == "DECLINE_REFUND" and 'value="Код не наш"' in page
     assert not OutboxAction.objects.filter(kind=OutboxAction.Kind.RETURN_DECISION).exists()
+
+
+def test_a_unit_missing_from_the_parcel_is_said_and_marked_before_the_return_is_received(client, packer, outsider,
+                                                                                         record):
+    client.force_login(packer)
+    _scan(client, record, record.codes[0])
+    unit = record.units.get()
+    client.post(reverse("return-grade", args=[record.pk, unit.pk]), {"grade": "FIT", "note": ""})
+    refused = client.post(reverse("return-receive", args=[record.pk]), follow=True).content.decode()
+    assert "Приняты не все единицы: SHOES-RUN-42 — 1 из 2" in refused
+    assert "SHOES-RUN-42: принято 1 из 2." in refused and f'action="/returns/{record.pk}/missing/"' in refused
+    assert MarketReturn.objects.get(pk=record.pk).received_at is None
+    assert client.get(reverse("return-missing", args=[record.pk])).status_code == 405
+    client.force_login(outsider)
+    assert client.post(reverse("return-missing", args=[record.pk]), {"offer_id": "SHOES-RUN-42"}).status_code == 403
+    client.force_login(packer)
+    page = client.post(reverse("return-missing", args=[record.pk]), {"offer_id": "SHOES-RUN-42"},
+                       follow=True).content.decode()
+    assert "нет в посылке" in page and 'id="short"' not in page
+    assert sorted(record.units.values_list("match", flat=True)) == [Match.MATCHED, Match.MISSING]
+    client.post(reverse("return-receive", args=[record.pk]))
+    assert MarketReturn.objects.get(pk=record.pk).received_at is not None
