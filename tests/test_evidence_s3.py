@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfilment.orders.evidence import prune_photos
+from fulfilment.orders.evidence import prune_photos, store_photo
 from fulfilment.orders.models import PackingPhoto
 from fulfilment.sandbox.return_files import photo_png
 from tests.returns_support import control
@@ -147,3 +147,17 @@ def test_a_photo_in_the_bucket_goes_to_the_orders_chat(client, packer, superviso
     chat = next(c for c in control(market, "GET", "/chats")["chats"] if c["orderId"] == order.market_id)
     got = requests.get(f"{market.url}/_sandbox/chat-files/{chat['chatId']}/1", timeout=10)
     assert got.content == PNG
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_in_the_bucket_shows_in_chromium_under_the_csp(page, live_server, market, packer, bucket):
+    """The page fixture fails the test on any Content-Security-Policy violation."""
+    from .test_browser_packing import login
+
+    order, _ = packed_and_delivered(market, packer)
+    photo = store_photo(order, PNG, 1, "FINISH", packer)  # as the camera's upload stores it
+    assert _keys(bucket) == [photo.image.name]
+    login(page, live_server)
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    assert page.evaluate("document.querySelector('#packing-photos img').naturalWidth") == 320
