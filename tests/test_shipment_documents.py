@@ -64,9 +64,29 @@ def test_labels_are_refused_when_no_order_has_a_layout(client, market, packer):
     client.force_login(packer)
     shipment = shipment_today()
     client.post(reverse("shipment-report", args=[shipment.pk]), {"kind": "LABELS"})
-    assert built(ShipmentReport.objects.get()).state == "REFUSED"
+    report = built(ShipmentReport.objects.get())
+    assert report.state == "REFUSED" and report.problems == [{"code": "no_labels"}]  # a code, not words
     assert "раскладк" in client.get(reverse("shipment", args=[shipment.pk])).content.decode()
+    english = client.get(reverse("shipment", args=[shipment.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No order of this shipment has labels yet" in english  # put into words for each reader
     assert not received(market, "generateMassOrderLabelsReport")
+
+
+def test_a_refusal_of_the_market_is_kept_as_received_and_said_in_the_readers_words(client, market, packer):
+    set_cutoff(market, 120)
+    ready_at_market(market)
+    mirror(market, market.business)
+    shipment = shipment_today()
+    client.force_login(packer)
+    client.post(reverse("shipment-report", args=[shipment.pk]), {"kind": "ASSEMBLY_LIST"})
+    report = ShipmentReport.objects.get()
+    ShipmentReport.objects.filter(pk=report.pk).update(report_id="no-such-report")  # the Market knows none
+    report = built(report)
+    assert report.state == "REFUSED" and report.problems[0]["code"] == "market_refused"
+    said = report.problems[0]["messages"]
+    assert said and all(isinstance(m, str) and m for m in said)  # the Market's own words, as received
+    page = client.get(reverse("shipment", args=[shipment.pk])).content.decode()
+    assert "Маркет отказал" in page and f"<q>{said[0]}</q>" in page
 
 
 def test_labels_are_asked_for_the_orders_printable_now_not_at_the_last_sync(client, market, packer):
@@ -125,6 +145,8 @@ def test_pallet_labels_after_the_count_is_declared(client, market, supervisor):
     assert "количество паллет" in page
     market.client().set_shipment_pallets_count(shipment.campaign.market_id, shipment.market_id, 2)
     refresh_shipment(shipment.pk, client=market.client())
+    page = client.get(reverse("shipment", args=[shipment.pk])).content.decode()
+    assert "Ярлыки паллет A8" in page and "Ярлыки паллет A4" in page and "Pallet labels" not in page
     pdf = client.get(reverse("shipment-pallet-labels", args=[shipment.pk]) + "?format=A8")
     assert len(PdfReader(io.BytesIO(pdf.content)).pages) == 2
 
