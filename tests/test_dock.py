@@ -56,7 +56,7 @@ def test_an_unknown_label_and_a_cancelled_order_are_refused_loudly(day, market, 
     assert result.loud and "отменён" in result.message and not HandoverScan.objects.exists()
 
 
-def test_all_boxes_scanned_is_said_and_a_box_cancelled_afterwards_is_called_out(client, day, supervisor):
+def test_all_boxes_scanned_is_said_and_a_box_cancelled_afterwards_is_called_out(client, day, market, supervisor):
     s = day["shipment"]
     for code in (f"{day['two']}-1", f"{day['two']}-2", f"{day['one']}-1"):
         assert dock.scan(s, code, supervisor).ok
@@ -65,6 +65,7 @@ def test_all_boxes_scanned_is_said_and_a_box_cancelled_afterwards_is_called_out(
     Order.objects.filter(market_id=day["one"]).update(status="CANCELLED")  # cancelled after READY_TO_SHIP
     page = client.get(reverse("dock", args=[s.pk])).content.decode()
     assert f"Коробка {day['one']}-1: заказ отменён — снимите её с паллеты" in page
+    set_cutoff(market, -2)  # past the cutoff: only the box on the pallet stands in the way
     assert "Снимите с паллеты коробки отменённых заказов" in client.post(
         reverse("shipment-confirm", args=[s.pk]), follow=True).content.decode()
     kept = HandoverScan.objects.get(barcode=f"{day['two']}-1")

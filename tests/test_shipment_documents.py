@@ -8,12 +8,14 @@ import time
 
 import pytest
 import requests
+from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
 from fulfilment.orders import shipment_reports
 from fulfilment.orders.models import Order, ShipmentReport
 from fulfilment.orders.shipments import refresh_shipment
+from fulfilment.packing.models import StaffSettings
 
 from .shipment_support import mirror, ready_at_market, received, set_cutoff, shipment_today, skip_near_midnight
 
@@ -67,7 +69,10 @@ def test_labels_are_refused_when_no_order_has_a_layout(client, market, packer):
     report = built(ShipmentReport.objects.get())
     assert report.state == "REFUSED" and report.problems == [{"code": "no_labels"}]  # a code, not words
     assert "раскладк" in client.get(reverse("shipment", args=[shipment.pk])).content.decode()
-    english = client.get(reverse("shipment", args=[shipment.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    StaffSettings.objects.update_or_create(user=packer, defaults={"language": "en"})  # this reader chose English
+    reader = Client()
+    reader.force_login(packer)
+    english = reader.get(reverse("shipment", args=[shipment.pk])).content.decode()
     assert "No order of this shipment has labels yet" in english  # put into words for each reader
     assert not received(market, "generateMassOrderLabelsReport")
 
