@@ -163,3 +163,18 @@ def test_an_unknown_document_kind_is_refused(client, market, packer):
     client.force_login(packer)
     page = client.post(reverse("shipment-report", args=[shipment_today().pk]), {"kind": "X"}, follow=True)
     assert "Неизвестный документ" in page.content.decode() and not ShipmentReport.objects.exists()
+
+
+def test_a_failed_report_is_said_in_words_and_an_unknown_reason_quoted_as_received():
+    from django.utils import translation
+
+    from fulfilment.orders.report_problems import MARKET_FAILED, describe, problem, quoted
+
+    with translation.override("ru"):
+        too_large = problem(MARKET_FAILED, reason="TOO_LARGE")
+        assert describe(too_large) == "Маркет не смог сделать документ: он получился бы слишком большим."
+        assert quoted(too_large) == []
+        odd = problem(MARKET_FAILED, reason="SOMETHING_NEW")
+        assert describe(odd) == "Маркет не смог сделать документ." and quoted(odd) == ["SOMETHING_NEW"]
+    with translation.override("en"):
+        assert describe(too_large) == "The Market could not make the document: it would be too large."

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _, ngettext
+from django.utils.translation import gettext as _, gettext_lazy, ngettext
 
 NO_LABELS = "no_labels"
 MARKET_FAILED = "market_failed"  # reason: the report's subStatus
@@ -19,6 +19,13 @@ UNREADABLE = "unreadable"  # n, want, dpi
 WRONG_BARCODE = "wrong_barcode"  # n, found, want
 
 Problem = dict[str, Any]
+
+# getReportInfo's subStatus (``ReportSubStatusType``) when the report FAILED.
+SUB_STATUSES = {
+    "NO_DATA": gettext_lazy("there is nothing to put into it"),
+    "TOO_LARGE": gettext_lazy("it would be too large"),
+    "RESOURCE_NOT_FOUND": gettext_lazy("some of its orders were not found"),
+}
 
 
 def problem(code: str, **values: Any) -> Problem:
@@ -35,7 +42,10 @@ def describe(p: Problem | str) -> str:
     if code == NO_LABELS:
         return _("No order of this shipment has labels yet: the Market gives them once a box layout is set.")
     if code == MARKET_FAILED:
-        return _("The Market could not make the document (%(reason)s).") % {"reason": v.get("reason") or "FAILED"}
+        reason = SUB_STATUSES.get(str(v.get("reason") or ""))
+        if reason is None:  # a reason not known here: the Market's own word is quoted beside
+            return _("The Market could not make the document.")
+        return _("The Market could not make the document: %(reason)s.") % {"reason": reason}
     if code == MARKET_REFUSED:
         return _("The Market refused the document.")
     if code == TOO_SLOW:
@@ -56,4 +66,8 @@ def describe(p: Problem | str) -> str:
 
 def quoted(p: Problem | str) -> list[str]:
     """What the Market wrote about this problem, as received (shown in quotes beside the words)."""
-    return [str(m) for m in p.get("messages", ())] if isinstance(p, dict) else []
+    if not isinstance(p, dict):
+        return []
+    if p.get("code") == MARKET_FAILED and str(p.get("reason") or "") not in SUB_STATUSES:
+        return [str(p.get("reason") or "FAILED")]
+    return [str(m) for m in p.get("messages", ())]
