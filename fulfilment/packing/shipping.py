@@ -89,6 +89,11 @@ def set_pallets(shipment: Shipment, raw: str, user: User) -> Feedback:
     return Feedback(True, _("Pallets: %(n)s — sent to the Market.") % {"n": count})
 
 
+def _listed(ids: Sequence[int], most: int = 20) -> str:
+    """Order numbers for a message: the first ``most`` of them (a long list says nothing more)."""
+    return ", ".join(map(str, ids[:most])) + (", …" if len(ids) > most else "")
+
+
 def confirm_refusal(shipment: Shipment, now: dt.datetime) -> str | None:
     """Why the Market would refuse a confirmation now, as far as known here (None: send it)."""
     if shipment.is_confirmed:
@@ -125,7 +130,7 @@ def confirm(shipment: Shipment, user: User, *, signatory: str = "", external_id:
             "to confirm anyway.",
             "%(n)s orders of %(total)s are not ready to ship: %(ids)s. Tick that the shipment goes without them "
             "to confirm anyway.", len(not_ready)) % {"n": len(not_ready), "total": b.planned,
-                                                     "ids": ", ".join(map(str, not_ready))})
+                                                     "ids": _listed(not_ready)})
     if b.missing and not missing_accepted:
         return Feedback(False, ngettext("%(n)s box has not been scanned at the dock.",
                                         "%(n)s boxes have not been scanned at the dock.", len(b.missing))
