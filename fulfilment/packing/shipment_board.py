@@ -67,7 +67,8 @@ class Refusal:
 
 
 def refusal(action: OutboxAction) -> Refusal:
-    quoted = [e.get("message", "") for e in action.market_errors if e.get("message")] or [action.last_error]
+    quoted = ([str(e["message"]) for e in action.market_errors or () if isinstance(e, dict) and e.get("message")]
+              or ([action.last_error] if action.last_error else []))
     if action.kind == OutboxAction.Kind.CONFIRM_SHIPMENT and any(CUTOFF_NOT_REACHED in q for q in quoted):
         words = _("The Market refused to confirm the shipment: by its clock the cutoff has not come yet. "
                   "Read the shipment from the Market again in a few minutes and confirm it then.")
