@@ -1,10 +1,12 @@
 """A shipment day in real Chromium against the sandbox Market over HTTP, with a real worker.
 
-Two orders are packed and made ready on the order screen, two more are laid out in the Market's
-cabinet (setup); one is late and one ships tomorrow. The supervisor prints the shipment's labels,
-moves the late order, declares pallets; a packer scans the boxes at the dock (one missing is
-flagged, one of tomorrow's shipment is refused); the confirmation before the cutoff is refused in
-the Market's words, after it goes through; the act is downloaded. Asserts on what the sandbox got.
+Every order is packed and made ready on the order screen by a packer, one of them in two boxes; one
+is late and one ships tomorrow. The supervisor prints the shipment's labels (their barcodes read),
+moves the late order, declares pallets; a packer scans the boxes at the dock (one missing is flagged,
+one of tomorrow's shipment is refused); a confirmation before the cutoff is refused here and never
+sent; after it, with the Market's clock behind ours, the Market's refusal appears on the screen by
+itself, in words and as received; then the shipment is confirmed and the act downloaded. Asserts on
+what the sandbox got.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from pypdf import PdfReader
 
 from fulfilment.market.types import LayoutBox
 from fulfilment.orders.catalogue import sync_catalogue
+from fulfilment.orders.label_check import read_pages
 from fulfilment.orders.models import Order, Shipment
 from fulfilment.orders.sync import sync_business
 from fulfilment.sandbox.seed import CATALOG
 
-from .shipment_support import ready_at_market, received, set_cutoff, shipment_today, skip_near_midnight
+from .shipment_support import received, set_cutoff, shipment_today, skip_near_midnight
 from .worker import Worker, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -52,6 +55,23 @@ def dock_scan(page, code: str) -> None:
     page.wait_for_selector("#dock-queue[data-pending='0']", state="attached")
 
 
+def pack(page, live_server, market_id: int, boxes: list[list[str]]) -> None:
+    """Pack the order on its screen as a packer does, box by box (a product's barcode per unit), then Finish."""
+    order = Order.objects.get(market_id=market_id)
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    for n, skus in enumerate(boxes, start=1):
+        if n > 1:
+            page.click("button:has-text('Новая коробка')")
+            page.wait_for_selector(f"#box-{n}.current")
+        for sku in skus:
+            page.focus("#scan")
+            page.keyboard.type(CATALOG[sku].ean13, delay=2)
+            page.keyboard.press("Enter")
+            page.wait_for_selector("#feedback[data-state=ok]")
+            page.wait_for_selector("#scan-queue[data-pending='0']", state="attached")
+    page.click("button:has-text('Завершить упаковку'):not([disabled])")
+
+
 def test_a_shipment_day(page, live_server, market, packer, supervisor):
     skip_near_midnight(3)
     sandbox, business = market, market.business
@@ -59,28 +79,25 @@ def test_a_shipment_day(page, live_server, market, packer, supervisor):
     set_cutoff(sandbox, 150)
     mug = sandbox.place([("MUG-001", 1)])["orderId"]
     tea = sandbox.place([("TEA-GREEN-100", 1)])["orderId"]
-    two_boxes = ready_at_market(sandbox, boxes=2)  # laid out in the Market's cabinet (setup)
-    one_box = ready_at_market(sandbox)
+    two_boxes = sandbox.place([("MUG-001", 2)])["orderId"]
+    one_box = sandbox.place([("SOCKS-3P", 1)])["orderId"]
     late = sandbox.place([("SOCKS-3P", 1)])["orderId"]
-    tomorrow = ready_at_market(sandbox, shipment_in_days=1)
+    tomorrow = sandbox.place([("TEA-GREEN-100", 1)], shipment_in_days=1)["orderId"]
     sync_business(business.pk, client=sandbox.client())
     sync_catalogue(business.pk, client=sandbox.client())
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    packing = {mug: [["MUG-001"]], tea: [["TEA-GREEN-100"]], two_boxes: [["MUG-001"], ["MUG-001"]],
+               one_box: [["SOCKS-3P"]], tomorrow: [["TEA-GREEN-100"]]}
 
     with Worker(concurrency=2) as worker:
-        # The packer packs two orders and marks them ready.
+        # The packer packs every order but the late one and marks each ready, on the order screen.
         login(page, live_server, "pavel")
-        for market_id, sku in ((mug, "MUG-001"), (tea, "TEA-GREEN-100")):
-            order = Order.objects.get(market_id=market_id)
-            page.goto(f"{live_server.url}/orders/{order.pk}/")
-            page.focus("#scan")
-            page.keyboard.type(CATALOG[sku].ean13, delay=2)
-            page.keyboard.press("Enter")
-            page.wait_for_selector("#feedback[data-state=ok]")
-            page.click("button:has-text('Завершить упаковку')")
+        for market_id, boxes in packing.items():
+            pack(page, live_server, market_id, boxes)
             page.wait_for_selector("button.ready:not([disabled])", timeout=60_000)
             page.click("button.ready")
             wait_for(lambda m=market_id: sandbox.stored(m)["substatus"] == "READY_TO_SHIP", 60, "ready", worker)
+        assert len(sandbox.stored(two_boxes)["delivery"]["boxesLayout"]) == 2
         sync_business(business.pk, client=sandbox.client())  # as the beat does: the Market's box barcodes
 
         # The supervisor reads the shipments (the worker asks the Market) and opens today's.
@@ -96,8 +113,10 @@ def test_a_shipment_day(page, live_server, market, packer, supervisor):
         page.click(f"a:has-text('{shipment.market_id}')")
         assert page.locator("#blockers tr.blocker").count() == 1
         assert "Ещё не собран" in page.locator(f"tr.blocker[data-order='{late}']").inner_text()
+        assert "В обработке: готов к отгрузке" in page.locator(f"#orders tr[data-order='{mug}']").inner_text()
 
-        # All labels of the shipment as one PDF, in the order the packers meet the orders.
+        # All labels of the shipment as one PDF, in the order the packers meet the orders; every
+        # label carries its box's barcode, read as the printer prints it.
         page.click("button:has-text('Все ярлыки отгрузки')")
         link = page.wait_for_selector("a.report-file", timeout=60_000)
         labels = page.request.get(live_server.url + link.get_attribute("href"))
@@ -105,6 +124,9 @@ def test_a_shipment_day(page, live_server, market, packer, supervisor):
         assert pages == 5
         asked = received(sandbox, "generateMassOrderLabelsReport")[-1]["body"]
         assert asked["orderIds"] == sorted([mug, tea, two_boxes, one_box])
+        boxes = {m: [b.barcode for b in sandbox_layout(sandbox, m)] for m in (mug, tea, two_boxes, one_box, tomorrow)}
+        assert [codes for codes in read_pages(labels.body())] == [[c] for m in sorted(boxes) if m != tomorrow
+                                                                  for c in boxes[m]]
 
         # The late order moves to tomorrow's shipment, after the quality-index warning is accepted.
         page.check(f"tr.blocker[data-order='{late}'] input[name=orders]")
@@ -116,10 +138,15 @@ def test_a_shipment_day(page, live_server, market, packer, supervisor):
         wait_for(lambda: received(sandbox, "setShipmentPalletsCount"), 60, "the pallets count", worker)
         wait_for(lambda: late not in Shipment.objects.get(pk=shipment.pk).order_ids, 60, "moved here", worker)
 
+        # Before the cutoff a confirmation is refused here, in words, and nothing goes to the Market.
+        page.goto(f"{live_server.url}/shipments/{shipment.pk}/")
+        page.click("#confirm-form button[type=submit]")
+        assert "Подтвердить отгрузку можно только после отсечки" in page.locator(".messages").inner_text()
+        assert not received(sandbox, "confirmShipment")
+
         # A packer at the dock: one box of tomorrow's shipment (refused), one scanned twice, one missing.
         login(page, live_server, "pavel")
         page.goto(f"{live_server.url}/shipments/{shipment.pk}/dock/")
-        boxes = {m: [b.barcode for b in sandbox_layout(sandbox, m)] for m in (mug, tea, two_boxes, one_box, tomorrow)}
         dock_scan(page, boxes[tomorrow][0])
         assert page.locator("#dock-feedback .loud").count() == 1
         assert "относится к отгрузке" in page.locator("#dock-feedback").inner_text()
@@ -130,6 +157,9 @@ def test_a_shipment_day(page, live_server, market, packer, supervisor):
         assert page.locator("#dock-missing li").all_inner_texts() == [f"{boxes[one_box][0]} · заказ {one_box}"]
         page.screenshot(path=str(SCREENSHOTS / "dock.png"), full_page=True)
 
+        # The cutoff passes here, but the Market's clock is ten minutes behind ours.
+        set_cutoff(sandbox, -2)
+        requests.post(f"{sandbox.url}/_sandbox/clock", json={"offsetSeconds": -600}, timeout=5).raise_for_status()
         # The supervisor: not every box scanned, so no confirmation; then the last box.
         login(page, live_server, "svetlana")
         page.goto(f"{live_server.url}/shipments/{shipment.pk}/")
@@ -140,15 +170,20 @@ def test_a_shipment_day(page, live_server, market, packer, supervisor):
         page.goto(f"{live_server.url}/shipments/{shipment.pk}/")
         assert "Все 5 коробок отсканированы" in page.locator("#all-scanned").inner_text()
 
-        # Before the cutoff the Market refuses; its words are on the page.
+        # The Market refuses (by its clock the cutoff has not come): said on the screen by itself.
         page.click("#confirm-form button[type=submit]")
-        page.wait_for_selector(".market-refusal:has-text('Cutoff time for shipments has not been reached yet')",
-                               timeout=60_000)
-        # The cutoff passes; the shipment is read again and confirmed.
-        set_cutoff(sandbox, -2)
+        page.evaluate("window.sameDocument = true")  # gone if anything reloads the page
+        refusal = page.wait_for_selector(".market-refusal", timeout=60_000)
+        assert "по его часам отсечка ещё не наступила" in refusal.inner_text()
+        said = page.locator(".market-refusal q").all_inner_texts()
+        assert said == ["Cutoff time for shipments has not been reached yet"]  # as received
+        assert page.evaluate("window.sameDocument") is True
+        page.screenshot(path=str(SCREENSHOTS / "shipment.png"), full_page=True)
+
+        # The Market's clock is right again; the shipment is read again and confirmed.
+        requests.post(f"{sandbox.url}/_sandbox/clock", json={"offsetSeconds": 0}, timeout=5).raise_for_status()
         page.click("button:has-text('Загрузить из Маркета заново')")
         page.fill("#confirm-form input[name=signatory]", "ivanov")
-        page.screenshot(path=str(SCREENSHOTS / "shipment.png"), full_page=True)
         page.click("#confirm-form button[type=submit]")
         wait_for(lambda: Shipment.objects.get(pk=shipment.pk).status == "OUTBOUND_SIGNED", 60, "confirmed", worker)
         page.goto(f"{live_server.url}/shipments/{shipment.pk}/")
@@ -157,7 +192,10 @@ def test_a_shipment_day(page, live_server, market, packer, supervisor):
         _, text = pdf_text(act.body())
         assert all(str(m) in text for m in (mug, tea, two_boxes, one_box)) and str(late) not in text
 
-    # What the Market received, in order: the transfer, the pallets, a refused and an accepted confirmation.
+    # What the Market received: the boxes laid out by the dashboard, the transfer, the pallets, and
+    # two confirmations (the one its clock refused, the one it accepted), none before the cutoff.
+    layouts = [r["path"] for r in received(sandbox, "setOrderBoxLayout") if r["status"] == 200]
+    assert all(any(f"/orders/{m}/" in path for path in layouts) for m in packing)
     assert json.loads(sandbox.store.received("transferOrdersFromShipment")[0]["body"]) == {"orderIds": [late]}
     assert json.loads(sandbox.store.received("setShipmentPalletsCount")[0]["body"]) == {"placesCount": 2}
     confirmations = sandbox.store.received("confirmShipment")

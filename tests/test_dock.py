@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from fulfilment.orders.models import AuditEvent, HandoverScan, Order, Shipment
 from fulfilment.packing import dock
@@ -55,7 +56,7 @@ def test_an_unknown_label_and_a_cancelled_order_are_refused_loudly(day, market, 
     assert result.loud and "отменён" in result.message and not HandoverScan.objects.exists()
 
 
-def test_all_boxes_scanned_is_said_and_a_box_cancelled_afterwards_is_called_out(client, day, supervisor):
+def test_all_boxes_scanned_is_said_and_a_box_cancelled_afterwards_is_called_out(client, day, market, supervisor):
     s = day["shipment"]
     for code in (f"{day['two']}-1", f"{day['two']}-2", f"{day['one']}-1"):
         assert dock.scan(s, code, supervisor).ok
@@ -64,6 +65,7 @@ def test_all_boxes_scanned_is_said_and_a_box_cancelled_afterwards_is_called_out(
     Order.objects.filter(market_id=day["one"]).update(status="CANCELLED")  # cancelled after READY_TO_SHIP
     page = client.get(reverse("dock", args=[s.pk])).content.decode()
     assert f"Коробка {day['one']}-1: заказ отменён — снимите её с паллеты" in page
+    set_cutoff(market, -2)  # past the cutoff: only the box on the pallet stands in the way
     assert "Снимите с паллеты коробки отменённых заказов" in client.post(
         reverse("shipment-confirm", args=[s.pk]), follow=True).content.decode()
     kept = HandoverScan.objects.get(barcode=f"{day['two']}-1")
@@ -103,8 +105,28 @@ def test_the_dock_is_for_staff(client, day, outsider, packer):
     s = day["shipment"]
     client.force_login(outsider)
     assert client.get(reverse("dock", args=[s.pk])).status_code == 403
-    client.force_login(packer)
-    assert client.get(reverse("dock", args=[s.pk])).status_code == 200
     scan = HandoverScan.objects.create(shipment=s, barcode="X")
     assert client.post(reverse("dock-take-off", args=[s.pk, scan.pk])).status_code == 403
+    client.force_login(packer)
+    assert client.get(reverse("dock", args=[s.pk])).status_code == 200
+    assert client.get(reverse("dock-take-off", args=[s.pk, scan.pk])).status_code == 405
     assert Shipment.objects.count() >= 2
+
+
+def test_the_packer_at_the_dock_marks_a_cancelled_orders_box_taken_off(client, day, packer):
+    s = day["shipment"]
+    assert dock.scan(s, f"{day['one']}-1", packer).ok
+    Order.objects.filter(market_id=day["one"]).update(status="CANCELLED")  # cancelled after READY_TO_SHIP
+    scan = HandoverScan.objects.get(barcode=f"{day['one']}-1")
+    client.force_login(packer)
+    page = client.get(reverse("dock", args=[s.pk])).content.decode()
+    assert f"Коробка {day['one']}-1: заказ отменён — снимите её с паллеты" in page
+    assert reverse("dock-take-off", args=[s.pk, scan.pk]) in page  # the packer has the button
+    page = client.post(reverse("dock-take-off", args=[s.pk, scan.pk]), follow=True).content.decode()
+    assert f"Коробка {day['one']}-1 снята с паллеты" in page
+    assert not HandoverScan.objects.filter(pk=scan.pk).exists()
+    event = AuditEvent.objects.get(action="handover.taken_off")
+    assert event.user == packer and event.at is not None and event.payload["code"] == f"{day['one']}-1"
+    assert f"{day['one']}-1 · {timezone.localtime(event.at):%H:%M} · {packer.get_username()}" in page  # who, when
+    again = client.post(reverse("dock-take-off", args=[s.pk, scan.pk]), follow=True).content.decode()
+    assert "уже нет в списке" in again and AuditEvent.objects.filter(action="handover.taken_off").count() == 1

@@ -5,15 +5,17 @@ refusal before the cutoff shown as received) and the seller's order number."""
 from __future__ import annotations
 
 import pytest
+import requests
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from fulfilment.market.changes import StatusChange
 from fulfilment.market.shipment_changes import ExternalOrderId, PalletsCount, ShipmentConfirm, ShipmentTransfer
 from fulfilment.orders import outbox
-from fulfilment.orders.models import Order, OutboxAction, Shipment
+from fulfilment.orders.models import AuditEvent, Order, OutboxAction, Shipment
 from fulfilment.orders.shipments import refresh_shipment
-from fulfilment.packing import shipping
+from fulfilment.packing import dock, shipping
 
 from .shipment_support import (
     control,
@@ -103,24 +105,65 @@ def test_the_pallets_count_goes_to_the_market(client, market, supervisor):
     assert refresh_shipment(shipment.pk, client=market.client()).pallets_planned == 2
 
 
-def test_a_confirmation_before_the_cutoff_shows_the_markets_refusal_as_received(client, market, supervisor):
+def test_a_confirmation_before_the_cutoff_is_refused_here_and_nothing_is_sent(client, market, supervisor):
     set_cutoff(market, 120)
     ready_at_market(market)
     mirror(market, market.business)
     shipment = shipment_today()
     client.force_login(supervisor)
+    page = client.post(reverse("shipment-confirm", args=[shipment.pk]), {"missing_accepted": "yes",
+                                                                         "not_ready_accepted": "yes"},
+                       follow=True).content.decode()
+    cutoff = shipment.cutoff().astimezone(timezone.get_default_timezone()).strftime("%H:%M")
+    assert f"Подтвердить отгрузку можно только после отсечки в {cutoff}" in page
+    assert not OutboxAction.objects.exists() and not received(market, "confirmShipment")
+    assert not AuditEvent.objects.filter(action="shipment.confirm").exists()
+
+
+def test_when_the_markets_clock_is_behind_its_refusal_is_said_in_words_with_its_text_as_received(
+        client, market, supervisor):
+    set_cutoff(market, 120)
+    ready_at_market(market)
+    mirror(market, market.business)
+    set_cutoff(market, -2)  # past the cutoff here, but the Market's clock is ten minutes behind
+    requests.post(f"{market.url}/_sandbox/clock", json={"offsetSeconds": -600}, timeout=5).raise_for_status()
+    shipment = refresh_shipment(shipment_today().pk, client=market.client())
+    assert shipment.status == "OUTBOUND_CREATED"
+    client.force_login(supervisor)
     client.post(reverse("shipment-confirm", args=[shipment.pk]), {"missing_accepted": "yes"})
     assert deliver_all(market) == [State.FAILED]
-    page = client.get(reverse("shipment", args=[shipment.pk])).content.decode()
-    assert "Cutoff time for shipments has not been reached yet" in page
+    live = client.get(reverse("shipment", args=[shipment.pk]), headers={"HX-Request": "true"}).content.decode()
+    assert "Маркет отказал в подтверждении отгрузки: по его часам отсечка ещё не наступила" in live
+    assert "<q>Cutoff time for shipments has not been reached yet</q>" in live  # quoted as received
     assert refresh_shipment(shipment.pk, client=market.client()).status == "OUTBOUND_CREATED"  # nothing changed
+
+
+def test_confirmation_is_refused_while_orders_are_not_ready_unless_the_supervisor_goes_anyway(
+        client, market, supervisor):
+    set_cutoff(market, 120)
+    ready = ready_at_market(market)
+    unready = sorted(market.place([("MUG-001", 1)])["orderId"] for _ in range(2))
+    mirror(market, market.business)
+    set_cutoff(market, -2)
+    shipment = refresh_shipment(shipment_today().pk, client=market.client())
+    assert dock.scan(shipment, f"{ready}-1", supervisor).ok  # every box of the ready order is scanned
+    client.force_login(supervisor)
+    url = reverse("shipment-confirm", args=[shipment.pk])
+    page = client.post(url, follow=True).content.decode()
+    assert f"2 заказа из 3 не готовы к отгрузке: {unready[0]}, {unready[1]}" in page
+    assert 'name="not_ready_accepted"' in page and not OutboxAction.objects.exists()
+    client.post(url, {"not_ready_accepted": "yes"})
+    assert deliver_all(market) == [State.DELIVERED]
+    event = AuditEvent.objects.get(action="shipment.confirm")
+    assert event.user == supervisor and event.payload["not_ready"] == unready and event.payload["not_ready_accepted"]
 
 
 def test_confirmation_waits_for_every_box_to_be_scanned_unless_the_supervisor_accepts(market, supervisor):
     set_cutoff(market, 120)
     ready_at_market(market, boxes=2)
     mirror(market, market.business)
-    fb = shipping.confirm(shipment_today(), supervisor)
+    set_cutoff(market, -2)
+    fb = shipping.confirm(refresh_shipment(shipment_today().pk, client=market.client()), supervisor)
     assert not fb.ok and "2 коробки" in fb.message and not OutboxAction.objects.exists()
 
 

@@ -8,12 +8,14 @@ import time
 
 import pytest
 import requests
+from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
 from fulfilment.orders import shipment_reports
 from fulfilment.orders.models import Order, ShipmentReport
 from fulfilment.orders.shipments import refresh_shipment
+from fulfilment.packing.models import StaffSettings
 
 from .shipment_support import mirror, ready_at_market, received, set_cutoff, shipment_today, skip_near_midnight
 
@@ -64,9 +66,32 @@ def test_labels_are_refused_when_no_order_has_a_layout(client, market, packer):
     client.force_login(packer)
     shipment = shipment_today()
     client.post(reverse("shipment-report", args=[shipment.pk]), {"kind": "LABELS"})
-    assert built(ShipmentReport.objects.get()).state == "REFUSED"
+    report = built(ShipmentReport.objects.get())
+    assert report.state == "REFUSED" and report.problems == [{"code": "no_labels"}]  # a code, not words
     assert "раскладк" in client.get(reverse("shipment", args=[shipment.pk])).content.decode()
+    StaffSettings.objects.update_or_create(user=packer, defaults={"language": "en"})  # this reader chose English
+    reader = Client()
+    reader.force_login(packer)
+    english = reader.get(reverse("shipment", args=[shipment.pk])).content.decode()
+    assert "No order of this shipment has labels yet" in english  # put into words for each reader
     assert not received(market, "generateMassOrderLabelsReport")
+
+
+def test_a_refusal_of_the_market_is_kept_as_received_and_said_in_the_readers_words(client, market, packer):
+    set_cutoff(market, 120)
+    ready_at_market(market)
+    mirror(market, market.business)
+    shipment = shipment_today()
+    client.force_login(packer)
+    client.post(reverse("shipment-report", args=[shipment.pk]), {"kind": "ASSEMBLY_LIST"})
+    report = ShipmentReport.objects.get()
+    ShipmentReport.objects.filter(pk=report.pk).update(report_id="no-such-report")  # the Market knows none
+    report = built(report)
+    assert report.state == "REFUSED" and report.problems[0]["code"] == "market_refused"
+    said = report.problems[0]["messages"]
+    assert said and all(isinstance(m, str) and m for m in said)  # the Market's own words, as received
+    page = client.get(reverse("shipment", args=[shipment.pk])).content.decode()
+    assert "Маркет отказал" in page and f"<q>{said[0]}</q>" in page
 
 
 def test_labels_are_asked_for_the_orders_printable_now_not_at_the_last_sync(client, market, packer):
@@ -125,6 +150,8 @@ def test_pallet_labels_after_the_count_is_declared(client, market, supervisor):
     assert "количество паллет" in page
     market.client().set_shipment_pallets_count(shipment.campaign.market_id, shipment.market_id, 2)
     refresh_shipment(shipment.pk, client=market.client())
+    page = client.get(reverse("shipment", args=[shipment.pk])).content.decode()
+    assert "Ярлыки паллет A8" in page and "Ярлыки паллет A4" in page and "Pallet labels" not in page
     pdf = client.get(reverse("shipment-pallet-labels", args=[shipment.pk]) + "?format=A8")
     assert len(PdfReader(io.BytesIO(pdf.content)).pages) == 2
 
@@ -136,3 +163,18 @@ def test_an_unknown_document_kind_is_refused(client, market, packer):
     client.force_login(packer)
     page = client.post(reverse("shipment-report", args=[shipment_today().pk]), {"kind": "X"}, follow=True)
     assert "Неизвестный документ" in page.content.decode() and not ShipmentReport.objects.exists()
+
+
+def test_a_failed_report_is_said_in_words_and_an_unknown_reason_quoted_as_received():
+    from django.utils import translation
+
+    from fulfilment.orders.report_problems import MARKET_FAILED, describe, problem, quoted
+
+    with translation.override("ru"):
+        too_large = problem(MARKET_FAILED, reason="TOO_LARGE")
+        assert describe(too_large) == "Маркет не смог сделать документ: он получился бы слишком большим."
+        assert quoted(too_large) == []
+        odd = problem(MARKET_FAILED, reason="SOMETHING_NEW")
+        assert describe(odd) == "Маркет не смог сделать документ." and quoted(odd) == ["SOMETHING_NEW"]
+    with translation.override("en"):
+        assert describe(too_large) == "The Market could not make the document: it would be too large."

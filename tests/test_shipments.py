@@ -4,6 +4,7 @@ counts, the orders that block a shipment and why, with the sandbox Market over H
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -130,3 +131,17 @@ def test_yesterdays_shipment_stays_on_the_screen_until_it_is_confirmed(market):
     assert [b.shipment.pk for b in day_boards(timezone.localdate())] == [shipment.pk]
     Shipment.objects.filter(pk=shipment.pk).update(status="OUTBOUND_CONFIRMED")
     assert day_boards(timezone.localdate()) == []
+
+
+def test_the_orders_of_the_shipment_are_listed_with_status_and_substatus_in_words(client, market, supervisor):
+    set_cutoff(market, 120)
+    ready = ready_at_market(market)
+    waiting = market.place([("MUG-001", 1)])["orderId"]
+    mirror(market, market.business)
+    client.force_login(supervisor)
+    page = client.get(reverse("shipment", args=[shipment_today().pk])).content.decode()
+    orders = page[page.index('id="orders"'):]
+    rows = {int(m): text for m, text in re.findall(r'<tr data-order="(\d+)">(.*?)</tr>', orders, re.S)}
+    assert "В обработке: готов к отгрузке" in rows[ready]
+    assert "В обработке: " in rows[waiting] and "Готов" not in rows[waiting]
+    assert "READY_TO_SHIP" not in orders and "PROCESSING" not in orders

@@ -24,6 +24,10 @@ if TYPE_CHECKING:  # the client mixes this in; only its transport is used here
     from .shipment_changes import ShipmentChange
 
 
+# confirmShipment's 400 before the shipment is formed, word for word (the spec's description of the method).
+CUTOFF_NOT_REACHED = "Cutoff time for shipments has not been reached yet"
+
+
 class ShipmentStatus(StrEnum):
     OUTBOUND_CREATED = "OUTBOUND_CREATED"
     OUTBOUND_READY_FOR_CONFIRMATION = "OUTBOUND_READY_FOR_CONFIRMATION"

@@ -16,19 +16,25 @@ from dataclasses import dataclass, field
 import pypdfium2
 import zxingcpp
 from django.conf import settings
-from django.utils.translation import gettext as _, ngettext
+
+from .report_problems import NOT_A_PDF, OTHER_BOX, PAGE_COUNT, UNREADABLE, WRONG_BARCODE, Problem, describe, problem
 
 
 @dataclass(frozen=True)
 class LabelCheck:
-    """What the labels say, page by page, and what is wrong with them (translated; empty when ok)."""
+    """What the labels say, page by page, and what is wrong with them (as codes, see
+    ``report_problems``; ``problems`` says them in the reader's language; empty when ok)."""
 
-    problems: list[str] = field(default_factory=list)
+    found: list[Problem] = field(default_factory=list)
     pages: list[list[str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.found
+
+    @property
+    def problems(self) -> list[str]:
+        return [describe(p) for p in self.found]
 
 
 def read_pages(pdf: bytes, dpi: int | None = None) -> list[list[str]]:
@@ -48,26 +54,21 @@ def read_pages(pdf: bytes, dpi: int | None = None) -> list[list[str]]:
 
 def check_labels(pdf: bytes, expected: Sequence[str], dpi: int | None = None) -> LabelCheck:
     """Page n of ``pdf`` must carry ``expected[n]`` (the box barcodes in the order of the labels) and no
-    other box's barcode; anything else is a problem, said in the reader's language."""
+    other box's barcode; anything else is a problem (a code, put into words when read)."""
     try:
         pages = read_pages(pdf, dpi)
     except pypdfium2.PdfiumError:
-        return LabelCheck([_("The labels are not a readable PDF.")])
+        return LabelCheck([problem(NOT_A_PDF)])
     dpi = dpi or settings.LABEL_PRINTER_DPI
-    problems = []
+    found = []
     if len(pages) != len(expected):
-        problems.append(ngettext("The labels have %(pages)d page for %(boxes)d boxes.",
-                                 "The labels have %(pages)d pages for %(boxes)d boxes.", len(pages))
-                        % {"pages": len(pages), "boxes": len(expected)})
+        found.append(problem(PAGE_COUNT, pages=len(pages), boxes=len(expected)))
     boxes = set(expected)
-    for n, (want, found) in enumerate(zip(expected, pages, strict=False), start=1):
-        others = sorted((boxes & set(found)) - {want})
+    for n, (want, seen) in enumerate(zip(expected, pages, strict=False), start=1):
+        others = sorted((boxes & set(seen)) - {want})
         if others:
-            problems.append(_("Label %(n)d carries the barcode of another box (%(found)s) instead of %(want)s.")
-                            % {"n": n, "found": ", ".join(others), "want": want})
-        elif want not in found:
-            problems.append(_("Label %(n)d: the box barcode %(want)s cannot be read at %(dpi)d dpi.")
-                            % {"n": n, "want": want, "dpi": dpi} if not found else
-                            _("Label %(n)d carries %(found)s, not the box barcode %(want)s.")
-                            % {"n": n, "found": ", ".join(found), "want": want})
-    return LabelCheck(problems, pages)
+            found.append(problem(OTHER_BOX, n=n, found=", ".join(others), want=want))
+        elif want not in seen:
+            found.append(problem(UNREADABLE, n=n, want=want, dpi=dpi) if not seen else
+                         problem(WRONG_BARCODE, n=n, found=", ".join(seen), want=want))
+    return LabelCheck(found, pages)

@@ -15,7 +15,6 @@ from celery import shared_task
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from fulfilment.market.client import MarketClient
 from fulfilment.market.documents import ReportStatus
@@ -27,6 +26,7 @@ from .label_check import check_labels
 from .mirror import market_layout
 from .models import Order, OrderStatus, Shipment, ShipmentReport
 from .refresh import refresh_orders
+from .report_problems import MARKET_FAILED, MARKET_REFUSED, NO_LABELS, TOO_SLOW, Problem, problem
 from .shipments import refresh_shipment
 
 log = logging.getLogger("fulfilment.shipments")
@@ -49,11 +49,10 @@ def expected_barcodes(shipment: Shipment, order_ids: Sequence[int]) -> list[str]
             for b in market_layout(orders[market_id]) if b.barcode]
 
 
-def label_problems(pdf: bytes, expected: Sequence[str]) -> list[str]:
-    """Why these labels must not be printed (empty: they may)."""
+def label_problems(pdf: bytes, expected: Sequence[str]) -> list[Problem]:
+    """Why these labels must not be printed, as codes (empty: they may)."""
     # Read as the stations' printers print them (orders/label_check.py), never offered unread.
-    result = check_labels(pdf, expected)
-    return [] if result.ok else [str(p) for p in result.problems]
+    return check_labels(pdf, expected).found
 
 
 def request_report(shipment: Shipment, kind: str, user: AbstractBaseUser | None = None) -> ShipmentReport:
@@ -77,7 +76,8 @@ def _label_orders_now(report: ShipmentReport, client: MarketClient) -> list[int]
     return order_ids
 
 
-def _finish(report: ShipmentReport, state: str, *, file: bytes | None = None, problems: Sequence[str] = ()) -> None:
+def _finish(report: ShipmentReport, state: str, *, file: bytes | None = None,
+            problems: Sequence[Problem] = ()) -> None:
     ShipmentReport.objects.filter(pk=report.pk, state=State.WAITING).update(
         state=state, file=file, problems=list(problems), finished_at=timezone.now())
 
@@ -93,8 +93,7 @@ def build(report_id: int) -> float | None:
         if not report.report_id:
             if report.kind == Kind.LABELS:
                 if not _label_orders_now(report, client):
-                    _finish(report, State.REFUSED, problems=[_("No order of this shipment has labels yet: "
-                                                               "the Market gives them once a box layout is set.")])
+                    _finish(report, State.REFUSED, problems=[problem(NO_LABELS)])
                     return None
                 started = client.generate_mass_order_labels_report(shipment.campaign.business.market_id,
                                                                    report.order_ids)
@@ -105,8 +104,7 @@ def build(report_id: int) -> float | None:
             return max(1.0, started.estimated_ms / 1000 / 3)
         info = client.get_report_info(report.report_id)
         if info.status == ReportStatus.FAILED:
-            _finish(report, State.REFUSED, problems=[_("The Market could not make the document (%(reason)s).")
-                                                     % {"reason": info.sub_status or "FAILED"}])
+            _finish(report, State.REFUSED, problems=[problem(MARKET_FAILED, reason=str(info.sub_status or "FAILED"))])
             return None
         if info.status != ReportStatus.DONE:
             return 1.0
@@ -114,7 +112,7 @@ def build(report_id: int) -> float | None:
     except MarketError as exc:
         if exc.retryable:
             return 5.0
-        _finish(report, State.REFUSED, problems=exc.messages)
+        _finish(report, State.REFUSED, problems=[problem(MARKET_REFUSED, messages=list(exc.messages))])
         return None
     problems = label_problems(pdf, expected_barcodes(shipment, report.order_ids)) if report.kind == Kind.LABELS else []
     _finish(report, State.REFUSED if problems else State.DONE, file=None if problems else pdf, problems=problems)
@@ -129,6 +127,6 @@ def build_report_task(report_id: int, polls: int = 0) -> None:
         return
     if polls >= MAX_POLLS:
         report = ShipmentReport.objects.get(pk=report_id)
-        _finish(report, State.REFUSED, problems=[_("The Market did not finish the document in time.")])
+        _finish(report, State.REFUSED, problems=[problem(TOO_SLOW)])
         return
     build_report_task.apply_async((report_id, polls + 1), countdown=scheduling.countdown(wait))

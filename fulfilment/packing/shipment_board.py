@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 
+from fulfilment.market.shipments import CUTOFF_NOT_REACHED
 from fulfilment.orders import outbox
 from fulfilment.orders.mirror import market_layout
 from fulfilment.orders.models import (
+    AuditEvent,
     Box,
     HandoverScan,
     Order,
@@ -54,6 +56,27 @@ def box_labels(order: Order) -> list[HandBox]:
     return [HandBox(code, order, n) for n, code in enumerate(remote, start=1)]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A shipment change the Market refused: what it means in the reader's words, and what the
+    Market wrote, as received."""
+
+    action: OutboxAction
+    words: str
+    quoted: list[str]
+
+
+def refusal(action: OutboxAction) -> Refusal:
+    quoted = ([str(e["message"]) for e in action.market_errors or () if isinstance(e, dict) and e.get("message")]
+              or ([action.last_error] if action.last_error else []))
+    if action.kind == OutboxAction.Kind.CONFIRM_SHIPMENT and any(CUTOFF_NOT_REACHED in q for q in quoted):
+        words = _("The Market refused to confirm the shipment: by its clock the cutoff has not come yet. "
+                  "Read the shipment from the Market again in a few minutes and confirm it then.")
+    else:
+        words = _("The Market refused: %(what)s.") % {"what": action.get_kind_display()}
+    return Refusal(action, words, quoted)
+
+
 @dataclass
 class Blocker:
     order: Order | None
@@ -76,7 +99,8 @@ class Board:
     boxes: list[HandBox] = field(default_factory=list)  # every box to hand over, in the order met
     scanned: dict[str, HandoverScan] = field(default_factory=dict)
     take_off: list[HandoverScan] = field(default_factory=list)  # scanned, then the order was cancelled
-    failed: list[OutboxAction] = field(default_factory=list)  # the Market refused; shown as received
+    taken_off: list[AuditEvent] = field(default_factory=list)  # and taken off the pallet: by whom, when
+    failed: list[Refusal] = field(default_factory=list)  # the Market refused; shown as received
     sending: list[OutboxAction] = field(default_factory=list)
 
     @property
@@ -147,11 +171,13 @@ def board(shipment: Shipment) -> Board:
             b.take_off.append(scan)
         else:
             b.scanned[scan.barcode] = scan
+    b.taken_off = list(AuditEvent.objects.filter(action="handover.taken_off", payload__shipment=shipment.market_id)
+                       .select_related("user").order_by("at", "id"))
     actions = OutboxAction.objects.filter(payload__shipmentId=shipment.market_id, campaign_id=shipment.campaign_id)
     newest = {}
     for a in actions.order_by("id"):
         newest[a.kind] = a  # only the last action of each kind tells the state of that kind
-    b.failed = [a for a in newest.values() if a.state == OutboxAction.State.FAILED]
+    b.failed = [refusal(a) for a in newest.values() if a.state == OutboxAction.State.FAILED]
     b.sending = [a for a in newest.values() if a.state in outbox.OPEN_STATES and a.state != OutboxAction.State.FAILED]
     return b
 

@@ -89,27 +89,57 @@ def set_pallets(shipment: Shipment, raw: str, user: User) -> Feedback:
     return Feedback(True, _("Pallets: %(n)s — sent to the Market.") % {"n": count})
 
 
+def _listed(ids: Sequence[int], most: int = 20) -> str:
+    """Order numbers for a message: the first ``most`` of them (a long list says nothing more)."""
+    return ", ".join(map(str, ids[:most])) + (", …" if len(ids) > most else "")
+
+
+def confirm_refusal(shipment: Shipment, now: dt.datetime) -> str | None:
+    """Why the Market would refuse a confirmation now, as far as known here (None: send it)."""
+    if shipment.is_confirmed:
+        return _("The shipment is already confirmed.")
+    # Formed at the cutoff: the Market's status says so, else the shop's cutoff; when the clocks
+    # differ the Market's refusal comes back and is shown as received.
+    if shipment.status == ShipmentStatus.OUTBOUND_CREATED and now < shipment.cutoff():
+        return _("The shipment can be confirmed only after the cutoff at %(time)s, when the Market forms it; "
+                 "nothing was sent.") % {"time": formats.time_format(timezone.localtime(shipment.cutoff()), "H:i")}
+    if _pending(shipment, OutboxAction.Kind.CONFIRM_SHIPMENT):
+        return _("The confirmation is already on its way to the Market.")
+    return None
+
+
 def confirm(shipment: Shipment, user: User, *, signatory: str = "", external_id: str = "",
-            missing_accepted: bool = False) -> Feedback:
-    """Confirm the shipment with the Market (which refuses it before the cutoff, in its own words)."""
+            missing_accepted: bool = False, not_ready_accepted: bool = False,
+            now: dt.datetime | None = None) -> Feedback:
+    """Confirm the shipment with the Market: after the cutoff, with every order ready and every box
+    scanned, or with the supervisor's explicit tick for what is not (kept in the audit trail)."""
     signatory, external_id = signatory.strip(), external_id.strip()
     if "@" in signatory:
         return Feedback(False, _("The signatory is a Yandex ID login without @yandex.ru."))
-    if shipment.is_confirmed:
-        return Feedback(False, _("The shipment is already confirmed."))
-    if _pending(shipment, OutboxAction.Kind.CONFIRM_SHIPMENT):
-        return Feedback(False, _("The confirmation is already on its way to the Market."))
+    refusal = confirm_refusal(shipment, now or timezone.now())
+    if refusal:
+        return Feedback(False, refusal)
     b = board(shipment)
     if b.take_off:
         return Feedback(False, _("Take the boxes of cancelled orders off the pallet first: %(boxes)s.")
                         % {"boxes": ", ".join(s.barcode for s in b.take_off)})
+    not_ready = [x.market_id for x in b.blockers]
+    if not_ready and not not_ready_accepted:
+        return Feedback(False, ngettext(
+            "%(n)s order of %(total)s is not ready to ship: %(ids)s. Tick that the shipment goes without it "
+            "to confirm anyway.",
+            "%(n)s orders of %(total)s are not ready to ship: %(ids)s. Tick that the shipment goes without them "
+            "to confirm anyway.", len(not_ready)) % {"n": len(not_ready), "total": b.planned,
+                                                     "ids": _listed(not_ready)})
     if b.missing and not missing_accepted:
         return Feedback(False, ngettext("%(n)s box has not been scanned at the dock.",
                                         "%(n)s boxes have not been scanned at the dock.", len(b.missing))
                         % {"n": len(b.missing)})
     with transaction.atomic():
         outbox.enqueue(shipment.campaign, ShipmentConfirm(shipment.market_id, external_id, signatory), user=user)
-        _audit(shipment, user, "shipment.confirm", {"signatory": signatory, "missing": len(b.missing)})
+        _audit(shipment, user, "shipment.confirm", {
+            "signatory": signatory, "missing": len(b.missing), "missing_accepted": bool(b.missing),
+            "not_ready": not_ready, "not_ready_accepted": bool(not_ready)})
     return Feedback(True, _("The confirmation was sent to the Market."))
 
 

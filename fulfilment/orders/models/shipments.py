@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..report_problems import describe, quoted
 from .accounts import Campaign
 from .orders import Order
 from .packing import Box
@@ -119,6 +120,11 @@ class ShipmentReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def problem_lines(self) -> list[tuple[str, list[str]]]:
+        """Each reason it was refused in the reader's words, with what the Market wrote as received."""
+        return [(describe(p), quoted(p)) for p in self.problems]
 
 
 class HandoverScan(models.Model):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import dock
-from ..access import packer_required, supervisor_required
+from ..access import packer_required
 from ..http import HtmxHttpRequest
 from ..shipment_board import board
 from .shipments import get_shipment
@@ -61,9 +61,10 @@ def dock_scan(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse:
 
 
 @require_POST
-@supervisor_required
+@packer_required
 def dock_take_off(request: HtmxHttpRequest, shipment_id: int, scan_id: int) -> HttpResponse:
-    """The box of an order cancelled after READY_TO_SHIP was taken off the pallet."""
+    """The box of an order cancelled after READY_TO_SHIP was taken off the pallet (by the packer at the
+    dock or the supervisor; who and when go to the audit trail)."""
     shipment = get_shipment(shipment_id)
     result = dock.take_off(shipment, scan_id, request.user)
     (messages.success if result.ok else messages.error)(request, result.message)

@@ -70,7 +70,8 @@ def _documents(shipment: Shipment) -> list[tuple[str, str, str]]:
     out = []
     if shipment.pallets_planned:
         url = reverse("shipment-pallet-labels", args=[shipment.pk])
-        out += [(f"{url}?format={fmt}", f"{_('Pallet labels')} {fmt}", "") for fmt in ("A8", "A4")]
+        out += [(f"{url}?format={fmt}", _("Pallet labels %(format)s") % {"format": fmt}, f"pallet-labels-{fmt}")
+                for fmt in ("A8", "A4")]
     for name, action, label in (("act", "DOWNLOAD_ACT", _("Acceptance act")),
                                 ("inbound-act", "DOWNLOAD_INBOUND_ACT", _("Inbound act")),
                                 ("discrepancy-act", "DOWNLOAD_DISCREPANCY_ACT", _("Discrepancy act")),
@@ -128,7 +129,8 @@ def shipment_confirm(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse
     shipment = get_shipment(shipment_id)
     say(request, shipping.confirm(shipment, request.user, signatory=request.POST.get("signatory", ""),
                                   external_id=request.POST.get("external_id", ""),
-                                  missing_accepted=request.POST.get("missing_accepted") == "yes"))
+                                  missing_accepted=request.POST.get("missing_accepted") == "yes",
+                                  not_ready_accepted=request.POST.get("not_ready_accepted") == "yes"))
     return redirect("shipment", shipment_id=shipment.pk)
 
 
