@@ -6,8 +6,9 @@
     ... bench/pages_bench.py --drop                  # drop the database at the end (1 000 000 orders: GBs)
     ... bench/pages_bench.py --only supervisor,queue # only the pages whose name contains a word
 
-PostgreSQL only (the history is written with COPY, see pages_history.py); the database is dropped
-and created again, then migrated. Per size the tables are emptied and the history built again: the same day's work
+PostgreSQL only (the history is written with COPY, see pages_history.py); each size has its own
+database, ``<name>_<size>``, dropped and created again, then migrated (kept for ``--reuse``, which
+measures the histories the last run built, migrated to the current code). Per size: the same day's work
 (5 000 orders in PROCESSING across 20 shops, the newest ids) over ``size`` orders in all. Each page
 is requested through Django's full stack in process, interleaved with a trivial logged-in view
 (``/queue/open/`` without a code: login check, session, message, redirect), in ``--passes``
@@ -138,6 +139,23 @@ def fresh_database(url: str, jit_off: bool) -> None:
             conn.execute(f'ALTER DATABASE "{dbname}" SET jit = off')
 
 
+def sized(url: str, size: int) -> str:
+    """Each size its own database (``<name>_<size>``), so a history built once is measured again with --reuse."""
+    base, _, rest = url.rpartition("/")
+    name, sep, query = rest.partition("?")
+    return f"{base}/{name}_{size}{sep}{query}"
+
+
+def use_database(url: str) -> None:
+    """Point Django's connection at ``url``'s database and migrate it (a no-op when it is up to date)."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    connections.close_all()
+    connections["default"].settings_dict["NAME"] = url.rsplit("/", 1)[1].split("?")[0]
+    call_command("migrate", verbosity=0)
+
+
 def drop_database(url: str) -> None:
     import psycopg
     from django.db import connections
@@ -162,7 +180,8 @@ def main() -> None:
                     "each page that misses a target")
     ap.add_argument("--jit", choices=("server", "off"), default="server",
                     help="off: ALTER DATABASE ... SET jit = off (PostgreSQL compiles costly plans otherwise)")
-    ap.add_argument("--reuse", action="store_true", help="measure the history the last run built (one size)")
+    ap.add_argument("--reuse", action="store_true", help="measure the histories the last run built "
+                    "(each size has its own database, <name>_<size>)")
     ap.add_argument("--drop", action="store_true", help="drop the database at the end")
     ap.add_argument("--only", default="", help="measure only the pages whose name contains one of these "
                     "comma-separated words (e.g. supervisor,queue)")
@@ -172,9 +191,11 @@ def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("BENCH_DATABASE_URL must point to PostgreSQL (the history is written with COPY)")
-    if not args.reuse:
-        fresh_database(url, jit_off=args.jit == "off")
     sizes = [int(s) for s in args.sizes.split(",")]
+    if not args.reuse:
+        for size in sizes:
+            fresh_database(sized(url, size), jit_off=args.jit == "off")
+    os.environ["BENCH_DATABASE_URL"] = sized(url, sizes[0])
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(Path(tmp))
         from django.test import Client
@@ -188,6 +209,7 @@ def main() -> None:
         with override_settings(ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, DEBUG=False,
                                STORAGES=storages):
             for size in sizes:
+                use_database(sized(url, size))
                 ids = built() if args.reuse else build(size, args.work, args.shops)
                 client = Client()
                 client.force_login(ids["user"])
@@ -207,7 +229,8 @@ def main() -> None:
         if len(sizes) > 1:
             compare(sizes, results)
         if args.drop:
-            drop_database(url)
+            for size in sizes:
+                drop_database(sized(url, size))
 
 
 def report(size: int, res: dict[str, dict[str, Any]]) -> None:

@@ -2,8 +2,10 @@
 
 ``build(total, work, shops)`` empties the dashboard's tables and writes ``total`` orders: ``work``
 of them in PROCESSING as today's work (the newest ids, shipment today to the day after tomorrow),
-the rest spread over the two years before, mostly DELIVERED or CANCELLED, with what packing left
-behind: items, boxes and their lines, marking codes, actions for the Market and the audit trail
+before them ``work`` orders of the last ten days still travelling (DELIVERY, PICKUP: the buyers'
+cancellation requests are among them, so as many at every size), the rest spread over the two
+years before, mostly DELIVERED or CANCELLED, with what packing left behind: items, boxes and their
+lines, marking codes, actions for the Market and the audit trail
 (one event per scan, finish, ready, labels, deliveries). Indexes and unique constraints are dropped
 for the load and built again after it, foreign-key triggers are off (the rows are consistent by
 construction), and the tables are VACUUM ANALYZEd as autovacuum would leave them.
@@ -172,6 +174,11 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
     all_tables = [orders, items, boxes, lines, codes, events, outbox, barcodes]
     item_id = box_id = line_id = code_id = 0
     history = total - work
+    # The orders still travelling (and the buyers' cancellation requests among them) belong to the
+    # day's work: a fixed number, the newest of the history, not a share of it that grows with it.
+    recent = min(history, work)
+    old = history - recent
+    recent_span = dt.timedelta(days=10)
     span = dt.timedelta(days=730)
     picked: dict[str, Any] = {"user": user}
     with pg.cursor() as cur:
@@ -188,9 +195,13 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
             for n in range(1, total + 1):
                 s = rng.randrange(shops)
                 campaign = campaign_ids[s]
-                if n <= history:
-                    created = now - span + span * (n / history) - dt.timedelta(days=2)
-                    status, substatus, _share = _pick(rng, RECENT if now - created < dt.timedelta(days=10) else OLD)
+                if n <= old:
+                    created = now - span + (span - recent_span) * (n / old) - dt.timedelta(days=2)
+                    status, substatus, _share = _pick(rng, OLD)
+                    shipment = created.date() + dt.timedelta(days=1)
+                elif n <= history:  # still travelling: as many at every size (the same day's work)
+                    created = now - recent_span + recent_span * ((n - old) / recent) - dt.timedelta(days=2)
+                    status, substatus, _share = _pick(rng, RECENT)
                     shipment = created.date() + dt.timedelta(days=1)
                 else:
                     created = now - dt.timedelta(hours=rng.uniform(1, 30))
@@ -294,15 +305,17 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
     return picked
 
 
-
 def built() -> dict[str, Any]:
     """The ids ``build`` returned, read back from the history it left."""
     from django.contrib.auth.models import User
     from django.db.models import Count
     from django.utils import timezone
 
-    from fulfilment.orders.models import Campaign, Order
+    from fulfilment.orders.models import Business, Campaign, Order
 
+    # The last run's encryption key went with its temporary folder: the tokens again, with this run's.
+    for business in Business.objects.only("pk"):
+        Business.objects.filter(pk=business.pk).update(api_token=uuid.uuid4().hex)
     order = (Order.objects.filter(status="PROCESSING", substatus="STARTED", problem="").annotate(n=Count("items"))
              .filter(n__gte=3).order_by("id").first())
     return {"user": User.objects.get(username="bench"), "order": order.pk, "market_id": order.market_id,
