@@ -193,6 +193,8 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
                 for k in range(SHOP_SKUS):
                     barcodes.add(campaign, f"04{s:05d}{k:07d}", f"SKU-{s:02d}-{k:04d}", now, now)
             for n in range(1, total + 1):
+                if n == old + 1:  # the day's work drawn alike at every size, whatever came before
+                    rng = random.Random(seed + 1)
                 s = rng.randrange(shops)
                 campaign = campaign_ids[s]
                 if n <= old:
