@@ -42,7 +42,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 def pages(ids: dict[str, Any]) -> list[tuple[str, str]]:
-    """(name, path) of every page measured; shipments and returns pages do not exist yet."""
+    """(name, path) of every page measured."""
     order, today = ids["order"], ids["today"].isoformat()
     return [
         ("start page", "/"),
@@ -60,6 +60,8 @@ def pages(ids: dict[str, Any]) -> list[tuple[str, str]]:
         ("queue open (scanned number)", f"/queue/open/?code={ids['market_id']}"),
         ("order screen", f"/orders/{order}/"),
         ("order panel", f"/orders/{order}/panel/"),
+        ("shipments", "/shipments/"),
+        ("shipment", f"/shipments/{ids['shipment']}/"),
         ("supervisor", "/supervisor/"),
         ("supervisor order", f"/supervisor/orders/{order}/"),
         ("reports (form)", "/supervisor/reports/"),

@@ -128,11 +128,13 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
         OrderItem,
         OutboxAction,
         ProductBarcode,
+        Shipment,
     )
 
     rng = random.Random(seed)
     t0 = time.perf_counter()
-    models = [Business, Campaign, Order, OrderItem, Box, BoxLine, Instance, AuditEvent, OutboxAction, ProductBarcode]
+    models = [Business, Campaign, Order, OrderItem, Box, BoxLine, Instance, AuditEvent, OutboxAction, ProductBarcode,
+              Shipment]
     tables = [m._meta.db_table for m in models]
     connection.ensure_connection()
     pg = connection.connection
@@ -300,11 +302,32 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
     with connection.cursor() as cur:
         cur.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         say(f"database size {cur.fetchone()[0]}")
+    picked["shipment"] = shipments(today)
     picked["campaign"] = campaign_ids[0]
     picked["today"] = today
     picked["rows"] = rows
     picked["build_s"] = done - t0
     return picked
+
+
+def shipments(today: dt.date) -> int:
+    """Each shop's shipments of today and the next two days, holding the day's work: the shipments
+    page's boards. Returns today's biggest."""
+    from django.utils import timezone
+
+    from fulfilment.orders.models import Order, Shipment
+
+    if not Shipment.objects.exists():  # a history built before shipments were
+        orders: dict[tuple[int, dt.date], list[int]] = {}
+        for campaign, day, market_id in (Order.objects.filter(status="PROCESSING").order_by("market_id")
+                                         .values_list("campaign_id", "shipment_date", "market_id")):
+            orders.setdefault((campaign, day), []).append(market_id)
+        Shipment.objects.bulk_create(
+            Shipment(campaign_id=campaign, market_id=90_000_000 + n, shipment_date=day, status="OUTBOUND_CREATED",
+                     shipment_type="IMPORT", draft_count=len(ids), planned_count=len(ids), order_ids=ids,
+                     available_actions=["DOWNLOAD_ACT"], synced_at=timezone.now())
+            for n, ((campaign, day), ids) in enumerate(sorted(orders.items())))
+    return max(Shipment.objects.filter(shipment_date=today), key=lambda s: len(s.order_ids)).pk
 
 
 def built() -> dict[str, Any]:
@@ -320,6 +343,7 @@ def built() -> dict[str, Any]:
         Business.objects.filter(pk=business.pk).update(api_token=uuid.uuid4().hex)
     order = (Order.objects.filter(status="PROCESSING", substatus="STARTED", problem="").annotate(n=Count("items"))
              .filter(n__gte=3).order_by("id").first())
-    return {"user": User.objects.get(username="bench"), "order": order.pk, "market_id": order.market_id,
+    return {"user": User.objects.get(username="bench"), "order": order.pk,
+            "shipment": shipments(timezone.localdate()), "market_id": order.market_id,
             "sku": order.items.order_by("id").first().offer_id, "campaign": Campaign.objects.order_by("id")[0].pk,
             "today": timezone.localdate()}
