@@ -12,7 +12,8 @@ measures the histories the last run built, migrated to the current code). Per si
 (5 000 orders in PROCESSING across 20 shops, the newest ids) over ``size`` orders in all. Each page
 is requested through Django's full stack in process, interleaved with a trivial logged-in view
 (``/queue/open/`` without a code: login check, session, message, redirect), in ``--passes``
-passes; p50 and p95 are the medians of the passes' figures. Targets (issue 17): a page's p95 within
+passes that go round the sizes (one pass of every size, then the next); p50 and p95 are the
+medians of the passes' figures. Targets (issue 17): a page's p95 within
 5x the trivial view's and within 10 % of its own figure at the smallest size.
 """
 
@@ -76,9 +77,8 @@ def pages(ids: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def measure(client: Any, paths: list[tuple[str, str]], passes: int, requests: int, budget: float
-            ) -> dict[str, dict[str, Any]]:
-    """p50/p95 (medians over passes), queries and the slowest query of each page and of the trivial view."""
+def prepare(client: Any, paths: list[tuple[str, str]]) -> dict[str, dict[str, Any]]:
+    """Warm up; the queries and the slowest query of each page (and of the trivial view)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -92,33 +92,36 @@ def measure(client: Any, paths: list[tuple[str, str]], passes: int, requests: in
         slowest = max(ctx.captured_queries, key=lambda q: float(q["time"]), default={"sql": "", "time": "0"})
         result[name] = {"path": path, "queries": len(ctx.captured_queries), "slowest": slowest["sql"],
                         "slowest_ms": float(slowest["time"]) * 1000, "p50": [], "p95": []}
-    result["trivial"] = {"path": TRIVIAL, "queries": 0, "p50": [], "p95": []}
-    trivial_all: list[float] = []
-    for n in range(passes):
-        print(f"  pass {n + 1} of {passes}", flush=True)
-        trivial: list[float] = []
-        for name, path in paths:
-            samples: list[float] = []
-            started = time.perf_counter()
-            while len(samples) < requests and (len(samples) < 5 or time.perf_counter() - started < budget):
-                t0 = time.perf_counter()
-                client.get(TRIVIAL)
-                t1 = time.perf_counter()
-                client.get(path)
-                t2 = time.perf_counter()
-                trivial.append(t1 - t0)
-                samples.append(t2 - t1)
-            result[name]["p50"].append(pct(samples, 50))
-            result[name]["p95"].append(pct(samples, 95))
-        result["trivial"]["p50"].append(pct(trivial, 50))
-        result["trivial"]["p95"].append(pct(trivial, 95))
-        trivial_all += trivial
     with CaptureQueriesContext(connection) as ctx:
         client.get(TRIVIAL)
-    result["trivial"]["queries"] = len(ctx.captured_queries)
+    result["trivial"] = {"path": TRIVIAL, "queries": len(ctx.captured_queries), "p50": [], "p95": []}
+    return result
+
+
+def one_pass(client: Any, paths: list[tuple[str, str]], requests: int, budget: float,
+             result: dict[str, dict[str, Any]]) -> None:
+    """One pass over the pages, each request after a trivial one; adds each page's p50/p95 of the pass."""
+    trivial: list[float] = []
+    for name, path in paths:
+        samples: list[float] = []
+        started = time.perf_counter()
+        while len(samples) < requests and (len(samples) < 5 or time.perf_counter() - started < budget):
+            t0 = time.perf_counter()
+            client.get(TRIVIAL)
+            t1 = time.perf_counter()
+            client.get(path)
+            t2 = time.perf_counter()
+            trivial.append(t1 - t0)
+            samples.append(t2 - t1)
+        result[name]["p50"].append(pct(samples, 50))
+        result[name]["p95"].append(pct(samples, 95))
+    result["trivial"]["p50"].append(pct(trivial, 50))
+    result["trivial"]["p95"].append(pct(trivial, 95))
+
+
+def medians(result: dict[str, dict[str, Any]]) -> None:
     for r in result.values():
         r["p50"], r["p95"] = statistics.median(r["p50"]), statistics.median(r["p95"])
-    return result
 
 
 def explain(sql: str) -> str:
@@ -148,14 +151,17 @@ def sized(url: str, size: int) -> str:
     return f"{base}/{name}_{size}{sep}{query}"
 
 
-def use_database(url: str) -> None:
+def use_database(url: str, migrate: bool = True) -> None:
     """Point Django's connection at ``url``'s database and migrate it (a no-op when it is up to date)."""
     from django.core.management import call_command
     from django.db import connections
 
-    connections.close_all()
-    connections["default"].settings_dict["NAME"] = url.rsplit("/", 1)[1].split("?")[0]
-    call_command("migrate", verbosity=0)
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    if connections["default"].settings_dict["NAME"] != name:
+        connections.close_all()
+        connections["default"].settings_dict["NAME"] = name
+    if migrate:
+        call_command("migrate", verbosity=0)
 
 
 def drop_database(url: str) -> None:
@@ -210,6 +216,9 @@ def main() -> None:
                     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
         with override_settings(ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, DEBUG=False,
                                STORAGES=storages):
+            # Every size built (or found) first, then the passes go round the sizes: a machine whose
+            # load changes in the meantime weighs on every size alike.
+            clients: dict[int, tuple[Any, list[tuple[str, str]]]] = {}
             for size in sizes:
                 use_database(sized(url, size))
                 ids = built() if args.reuse else build(size, args.work, args.shops)
@@ -217,13 +226,23 @@ def main() -> None:
                 client.force_login(ids["user"])
                 chosen = [(n, p) for n, p in pages(ids)
                           if not args.only or any(w.strip() in n for w in args.only.split(","))]
-                res = results[size] = measure(client, chosen, args.passes, args.requests, args.budget)
+                clients[size] = (client, chosen)
+                results[size] = prepare(client, chosen)
+            for n in range(args.passes):
+                for size in sizes:
+                    print(f"  pass {n + 1} of {args.passes}, {size:,} orders", flush=True)
+                    use_database(sized(url, size), migrate=False)
+                    one_pass(*clients[size], args.requests, args.budget, results[size])
+            for size in sizes:
+                res = results[size]
+                medians(res)
                 report(size, res)
                 base = results[sizes[0]]
                 misses = [n for n in res if n != "trivial" and (res[n]["p95"] > 5 * res["trivial"]["p95"] or (
                     size != sizes[0] and res[n]["p95"] > 1.1 * base[n]["p95"]))]
                 print(f"\nmisses a target at {size:,}: {', '.join(misses) or 'none'}")
                 if args.explain:
+                    use_database(sized(url, size), migrate=False)
                     for name in misses:
                         print(f"\n--- {name} ({res[name]['path']}): slowest query "
                               f"{res[name]['slowest_ms']:.1f} ms of {res[name]['queries']}\n{res[name]['slowest']}")
