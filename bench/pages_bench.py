@@ -6,12 +6,14 @@
     ... bench/pages_bench.py --drop                  # drop the database at the end (1 000 000 orders: GBs)
     ... bench/pages_bench.py --only supervisor,queue # only the pages whose name contains a word
 
-PostgreSQL only (the history is written with COPY, see pages_history.py); the database is dropped
-and created again, then migrated. Per size the tables are emptied and the history built again: the same day's work
+PostgreSQL only (the history is written with COPY, see pages_history.py); each size has its own
+database, ``<name>_<size>``, dropped and created again, then migrated (kept for ``--reuse``, which
+measures the histories the last run built, migrated to the current code). Per size: the same day's work
 (5 000 orders in PROCESSING across 20 shops, the newest ids) over ``size`` orders in all. Each page
 is requested through Django's full stack in process, interleaved with a trivial logged-in view
 (``/queue/open/`` without a code: login check, session, message, redirect), in ``--passes``
-passes; p50 and p95 are the medians of the passes' figures. Targets (issue 17): a page's p95 within
+passes that go round the sizes (one pass of every size, then the next); p50 and p95 are the
+medians of the passes' figures. Targets (issue 17): a page's p95 within
 5x the trivial view's and within 10 % of its own figure at the smallest size.
 """
 
@@ -41,7 +43,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 def pages(ids: dict[str, Any]) -> list[tuple[str, str]]:
-    """(name, path) of every page measured; shipments and returns pages do not exist yet."""
+    """(name, path) of every page measured."""
     order, today = ids["order"], ids["today"].isoformat()
     return [
         ("start page", "/"),
@@ -59,6 +61,8 @@ def pages(ids: dict[str, Any]) -> list[tuple[str, str]]:
         ("queue open (scanned number)", f"/queue/open/?code={ids['market_id']}"),
         ("order screen", f"/orders/{order}/"),
         ("order panel", f"/orders/{order}/panel/"),
+        ("shipments", "/shipments/"),
+        ("shipment", f"/shipments/{ids['shipment']}/"),
         ("supervisor", "/supervisor/"),
         ("supervisor order", f"/supervisor/orders/{order}/"),
         ("reports (form)", "/supervisor/reports/"),
@@ -73,9 +77,8 @@ def pages(ids: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def measure(client: Any, paths: list[tuple[str, str]], passes: int, requests: int, budget: float
-            ) -> dict[str, dict[str, Any]]:
-    """p50/p95 (medians over passes), queries and the slowest query of each page and of the trivial view."""
+def prepare(client: Any, paths: list[tuple[str, str]]) -> dict[str, dict[str, Any]]:
+    """Warm up; the queries and the slowest query of each page (and of the trivial view)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -89,33 +92,36 @@ def measure(client: Any, paths: list[tuple[str, str]], passes: int, requests: in
         slowest = max(ctx.captured_queries, key=lambda q: float(q["time"]), default={"sql": "", "time": "0"})
         result[name] = {"path": path, "queries": len(ctx.captured_queries), "slowest": slowest["sql"],
                         "slowest_ms": float(slowest["time"]) * 1000, "p50": [], "p95": []}
-    result["trivial"] = {"path": TRIVIAL, "queries": 0, "p50": [], "p95": []}
-    trivial_all: list[float] = []
-    for n in range(passes):
-        print(f"  pass {n + 1} of {passes}", flush=True)
-        trivial: list[float] = []
-        for name, path in paths:
-            samples: list[float] = []
-            started = time.perf_counter()
-            while len(samples) < requests and (len(samples) < 5 or time.perf_counter() - started < budget):
-                t0 = time.perf_counter()
-                client.get(TRIVIAL)
-                t1 = time.perf_counter()
-                client.get(path)
-                t2 = time.perf_counter()
-                trivial.append(t1 - t0)
-                samples.append(t2 - t1)
-            result[name]["p50"].append(pct(samples, 50))
-            result[name]["p95"].append(pct(samples, 95))
-        result["trivial"]["p50"].append(pct(trivial, 50))
-        result["trivial"]["p95"].append(pct(trivial, 95))
-        trivial_all += trivial
     with CaptureQueriesContext(connection) as ctx:
         client.get(TRIVIAL)
-    result["trivial"]["queries"] = len(ctx.captured_queries)
+    result["trivial"] = {"path": TRIVIAL, "queries": len(ctx.captured_queries), "p50": [], "p95": []}
+    return result
+
+
+def one_pass(client: Any, paths: list[tuple[str, str]], requests: int, budget: float,
+             result: dict[str, dict[str, Any]]) -> None:
+    """One pass over the pages, each request after a trivial one; adds each page's p50/p95 of the pass."""
+    trivial: list[float] = []
+    for name, path in paths:
+        samples: list[float] = []
+        started = time.perf_counter()
+        while len(samples) < requests and (len(samples) < 5 or time.perf_counter() - started < budget):
+            t0 = time.perf_counter()
+            client.get(TRIVIAL)
+            t1 = time.perf_counter()
+            client.get(path)
+            t2 = time.perf_counter()
+            trivial.append(t1 - t0)
+            samples.append(t2 - t1)
+        result[name]["p50"].append(pct(samples, 50))
+        result[name]["p95"].append(pct(samples, 95))
+    result["trivial"]["p50"].append(pct(trivial, 50))
+    result["trivial"]["p95"].append(pct(trivial, 95))
+
+
+def medians(result: dict[str, dict[str, Any]]) -> None:
     for r in result.values():
         r["p50"], r["p95"] = statistics.median(r["p50"]), statistics.median(r["p95"])
-    return result
 
 
 def explain(sql: str) -> str:
@@ -136,6 +142,26 @@ def fresh_database(url: str, jit_off: bool) -> None:
         conn.execute(f'CREATE DATABASE "{dbname}"')
         if jit_off:
             conn.execute(f'ALTER DATABASE "{dbname}" SET jit = off')
+
+
+def sized(url: str, size: int) -> str:
+    """Each size its own database (``<name>_<size>``), so a history built once is measured again with --reuse."""
+    base, _, rest = url.rpartition("/")
+    name, sep, query = rest.partition("?")
+    return f"{base}/{name}_{size}{sep}{query}"
+
+
+def use_database(url: str, migrate: bool = True) -> None:
+    """Point Django's connection at ``url``'s database and migrate it (a no-op when it is up to date)."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    if connections["default"].settings_dict["NAME"] != name:
+        connections.close_all()
+        connections["default"].settings_dict["NAME"] = name
+    if migrate:
+        call_command("migrate", verbosity=0)
 
 
 def drop_database(url: str) -> None:
@@ -162,7 +188,8 @@ def main() -> None:
                     "each page that misses a target")
     ap.add_argument("--jit", choices=("server", "off"), default="server",
                     help="off: ALTER DATABASE ... SET jit = off (PostgreSQL compiles costly plans otherwise)")
-    ap.add_argument("--reuse", action="store_true", help="measure the history the last run built (one size)")
+    ap.add_argument("--reuse", action="store_true", help="measure the histories the last run built "
+                    "(each size has its own database, <name>_<size>)")
     ap.add_argument("--drop", action="store_true", help="drop the database at the end")
     ap.add_argument("--only", default="", help="measure only the pages whose name contains one of these "
                     "comma-separated words (e.g. supervisor,queue)")
@@ -172,9 +199,11 @@ def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("BENCH_DATABASE_URL must point to PostgreSQL (the history is written with COPY)")
-    if not args.reuse:
-        fresh_database(url, jit_off=args.jit == "off")
     sizes = [int(s) for s in args.sizes.split(",")]
+    if not args.reuse:
+        for size in sizes:
+            fresh_database(sized(url, size), jit_off=args.jit == "off")
+    os.environ["BENCH_DATABASE_URL"] = sized(url, sizes[0])
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(Path(tmp))
         from django.test import Client
@@ -187,19 +216,33 @@ def main() -> None:
                     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
         with override_settings(ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, DEBUG=False,
                                STORAGES=storages):
+            # Every size built (or found) first, then the passes go round the sizes: a machine whose
+            # load changes in the meantime weighs on every size alike.
+            clients: dict[int, tuple[Any, list[tuple[str, str]]]] = {}
             for size in sizes:
+                use_database(sized(url, size))
                 ids = built() if args.reuse else build(size, args.work, args.shops)
                 client = Client()
                 client.force_login(ids["user"])
                 chosen = [(n, p) for n, p in pages(ids)
                           if not args.only or any(w.strip() in n for w in args.only.split(","))]
-                res = results[size] = measure(client, chosen, args.passes, args.requests, args.budget)
+                clients[size] = (client, chosen)
+                results[size] = prepare(client, chosen)
+            for n in range(args.passes):
+                for size in sizes:
+                    print(f"  pass {n + 1} of {args.passes}, {size:,} orders", flush=True)
+                    use_database(sized(url, size), migrate=False)
+                    one_pass(*clients[size], args.requests, args.budget, results[size])
+            for size in sizes:
+                res = results[size]
+                medians(res)
                 report(size, res)
                 base = results[sizes[0]]
                 misses = [n for n in res if n != "trivial" and (res[n]["p95"] > 5 * res["trivial"]["p95"] or (
                     size != sizes[0] and res[n]["p95"] > 1.1 * base[n]["p95"]))]
                 print(f"\nmisses a target at {size:,}: {', '.join(misses) or 'none'}")
                 if args.explain:
+                    use_database(sized(url, size), migrate=False)
                     for name in misses:
                         print(f"\n--- {name} ({res[name]['path']}): slowest query "
                               f"{res[name]['slowest_ms']:.1f} ms of {res[name]['queries']}\n{res[name]['slowest']}")
@@ -207,7 +250,8 @@ def main() -> None:
         if len(sizes) > 1:
             compare(sizes, results)
         if args.drop:
-            drop_database(url)
+            for size in sizes:
+                drop_database(sized(url, size))
 
 
 def report(size: int, res: dict[str, dict[str, Any]]) -> None:

@@ -2,8 +2,10 @@
 
 ``build(total, work, shops)`` empties the dashboard's tables and writes ``total`` orders: ``work``
 of them in PROCESSING as today's work (the newest ids, shipment today to the day after tomorrow),
-the rest spread over the two years before, mostly DELIVERED or CANCELLED, with what packing left
-behind: items, boxes and their lines, marking codes, actions for the Market and the audit trail
+before them ``work`` orders of the last ten days still travelling (DELIVERY, PICKUP: the buyers'
+cancellation requests are among them, so as many at every size), the rest spread over the two
+years before, mostly DELIVERED or CANCELLED, with what packing left behind: items, boxes and their
+lines, marking codes, actions for the Market and the audit trail
 (one event per scan, finish, ready, labels, deliveries). Indexes and unique constraints are dropped
 for the load and built again after it, foreign-key triggers are off (the rows are consistent by
 construction), and the tables are VACUUM ANALYZEd as autovacuum would leave them.
@@ -126,11 +128,13 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
         OrderItem,
         OutboxAction,
         ProductBarcode,
+        Shipment,
     )
 
     rng = random.Random(seed)
     t0 = time.perf_counter()
-    models = [Business, Campaign, Order, OrderItem, Box, BoxLine, Instance, AuditEvent, OutboxAction, ProductBarcode]
+    models = [Business, Campaign, Order, OrderItem, Box, BoxLine, Instance, AuditEvent, OutboxAction, ProductBarcode,
+              Shipment]
     tables = [m._meta.db_table for m in models]
     connection.ensure_connection()
     pg = connection.connection
@@ -172,6 +176,11 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
     all_tables = [orders, items, boxes, lines, codes, events, outbox, barcodes]
     item_id = box_id = line_id = code_id = 0
     history = total - work
+    # The orders still travelling (and the buyers' cancellation requests among them) belong to the
+    # day's work: a fixed number, the newest of the history, not a share of it that grows with it.
+    recent = min(history, work)
+    old = history - recent
+    recent_span = dt.timedelta(days=10)
     span = dt.timedelta(days=730)
     picked: dict[str, Any] = {"user": user}
     with pg.cursor() as cur:
@@ -186,11 +195,17 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
                 for k in range(SHOP_SKUS):
                     barcodes.add(campaign, f"04{s:05d}{k:07d}", f"SKU-{s:02d}-{k:04d}", now, now)
             for n in range(1, total + 1):
+                if n == old + 1:  # the day's work drawn alike at every size, whatever came before
+                    rng = random.Random(seed + 1)
                 s = rng.randrange(shops)
                 campaign = campaign_ids[s]
-                if n <= history:
-                    created = now - span + span * (n / history) - dt.timedelta(days=2)
-                    status, substatus, _share = _pick(rng, RECENT if now - created < dt.timedelta(days=10) else OLD)
+                if n <= old:
+                    created = now - span + (span - recent_span) * (n / old) - dt.timedelta(days=2)
+                    status, substatus, _share = _pick(rng, OLD)
+                    shipment = created.date() + dt.timedelta(days=1)
+                elif n <= history:  # still travelling: as many at every size (the same day's work)
+                    created = now - recent_span + recent_span * ((n - old) / recent) - dt.timedelta(days=2)
+                    status, substatus, _share = _pick(rng, RECENT)
                     shipment = created.date() + dt.timedelta(days=1)
                 else:
                     created = now - dt.timedelta(hours=rng.uniform(1, 30))
@@ -287,12 +302,32 @@ def build(total: int, work: int, shops: int, seed: int = 17, say: Callable[[str]
     with connection.cursor() as cur:
         cur.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         say(f"database size {cur.fetchone()[0]}")
+    picked["shipment"] = shipments(today)
     picked["campaign"] = campaign_ids[0]
     picked["today"] = today
     picked["rows"] = rows
     picked["build_s"] = done - t0
     return picked
 
+
+def shipments(today: dt.date) -> int:
+    """Each shop's shipments of today and the next two days, holding the day's work: the shipments
+    page's boards. Returns today's biggest."""
+    from django.utils import timezone
+
+    from fulfilment.orders.models import Order, Shipment
+
+    if not Shipment.objects.exists():  # a history built before shipments were
+        orders: dict[tuple[int, dt.date], list[int]] = {}
+        for campaign, day, market_id in (Order.objects.filter(status="PROCESSING").order_by("market_id")
+                                         .values_list("campaign_id", "shipment_date", "market_id")):
+            orders.setdefault((campaign, day), []).append(market_id)
+        Shipment.objects.bulk_create(
+            Shipment(campaign_id=campaign, market_id=90_000_000 + n, shipment_date=day, status="OUTBOUND_CREATED",
+                     shipment_type="IMPORT", draft_count=len(ids), planned_count=len(ids), order_ids=ids,
+                     available_actions=["DOWNLOAD_ACT"], synced_at=timezone.now())
+            for n, ((campaign, day), ids) in enumerate(sorted(orders.items())))
+    return max(Shipment.objects.filter(shipment_date=today), key=lambda s: len(s.order_ids)).pk
 
 
 def built() -> dict[str, Any]:
@@ -301,10 +336,14 @@ def built() -> dict[str, Any]:
     from django.db.models import Count
     from django.utils import timezone
 
-    from fulfilment.orders.models import Campaign, Order
+    from fulfilment.orders.models import Business, Campaign, Order
 
+    # The last run's encryption key went with its temporary folder: the tokens again, with this run's.
+    for business in Business.objects.only("pk"):
+        Business.objects.filter(pk=business.pk).update(api_token=uuid.uuid4().hex)
     order = (Order.objects.filter(status="PROCESSING", substatus="STARTED", problem="").annotate(n=Count("items"))
              .filter(n__gte=3).order_by("id").first())
-    return {"user": User.objects.get(username="bench"), "order": order.pk, "market_id": order.market_id,
+    return {"user": User.objects.get(username="bench"), "order": order.pk,
+            "shipment": shipments(timezone.localdate()), "market_id": order.market_id,
             "sku": order.items.order_by("id").first().offer_id, "campaign": Campaign.objects.order_by("id")[0].pk,
             "today": timezone.localdate()}

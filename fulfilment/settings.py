@@ -171,6 +171,11 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # axes.W006 wants the address in the lockout key; we lock accounts only, on purpose (see above).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
+# Rendered page rows ({% cache %} in the templates, keyed on everything a row shows), per process:
+# a day's queue is a few thousand rows, more than the default 300 entries (issue 17).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments",
+                      "OPTIONS": {"MAX_ENTRIES": 20_000}}}
+
 # --- Language and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]

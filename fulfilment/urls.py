@@ -24,6 +24,8 @@ from fulfilment.packing.views import (
 )
 
 admin.site.site_header = "Fulfilment"
+# Every admin page would list every app and model in a sidebar too (the header links to the index): issue 17.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("healthz", site.health, name="health"),

@@ -1,7 +1,7 @@
 """Queries per page do not grow with the orders: the start page, the queue's filters and searches, the
-order panel, the supervisor's pages, the report form and the admin changelists. By URL path, so the
-checks hold whichever module serves a page (the queue and the order screen have theirs in
-test_packing.py)."""
+order panel, the supervisor's pages, the report form, the shipments screen and the admin changelists.
+By URL path, so the checks hold whichever module serves a page (the queue and the order screen have
+theirs in test_packing.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from fulfilment.orders.models import AuditEvent, Box, Campaign, Order, OutboxAction, Problem
+from fulfilment.orders.models import (
+    SHIPMENT_KINDS,
+    AuditEvent,
+    Box,
+    Campaign,
+    HandoverScan,
+    Order,
+    OutboxAction,
+    Problem,
+    Shipment,
+)
 
 from .builders import make_campaign, make_order
 
@@ -225,3 +235,65 @@ def test_a_role_taken_away_counts_from_the_next_request(client, packer):
     assert client.get("/queue/").status_code == 200
     packer.groups.clear()
     assert client.get("/queue/").status_code == 403
+
+
+def shipment_of(campaign: Campaign, n: int, user, day: dt.date | None = None) -> Shipment:
+    """A shipment of ``n`` orders, one packed in a box and scanned at the dock, one refused by the Market,
+    with a pallets count sent for it."""
+    orders = [make_order(campaign=campaign, substatus="READY_TO_SHIP" if i % 2 else "STARTED") for i in range(n)]
+    shipment = Shipment.objects.create(campaign=campaign, market_id=90_000_000 + orders[0].market_id,
+                                       shipment_date=day or timezone.localdate(), status="OUTBOUND_CREATED",
+                                       order_ids=[o.market_id for o in orders])
+    box = Box.objects.create(order=orders[-1], number=1, barcode=f"{orders[-1].market_id}-1")
+    HandoverScan.objects.create(shipment=shipment, box=box, order=orders[-1], barcode=box.barcode, user=user)
+    OutboxAction.objects.create(campaign=campaign, order=orders[0], kind=OutboxAction.Kind.STATUS,
+                                state=OutboxAction.State.FAILED, created_by=user)
+    OutboxAction.objects.create(campaign=campaign, kind=OutboxAction.Kind.PALLETS, created_by=user,
+                                payload={"shipmentId": shipment.market_id, "palletsCount": 1})
+    return shipment
+
+
+def test_the_shipments_screen_reads_the_same_queries_for_one_shipment_as_for_many(client, supervisor, shop):
+    """Issue 17: the boards of the day are read together (five queries a shipment before), and a
+    shipment's actions among the kinds that name a shipment (outbox_shipment_idx), not every action
+    of its shop."""
+    first = shipment_of(shop, 2, supervisor)
+    client.force_login(supervisor)
+    paths = ["/shipments/", f"/shipments/{first.pk}/"]
+
+    def more():
+        history(shop, 12)
+        for n in range(4):
+            shipment_of(make_campaign(business=shop.business) if n % 2 else shop, 3, supervisor,
+                        timezone.localdate() + dt.timedelta(days=n % 3))
+
+    assert grows(client, paths, more) == {}
+    page = client.get("/shipments/").content.decode()
+    assert page.count('data-shipment="') == 5
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/shipments/")
+    actions = [q["sql"] for q in captured.captured_queries if 'FROM "orders_outboxaction"' in q["sql"]
+               and "shipmentId" in q["sql"]]
+    assert actions and all("PALLETS" in q for q in actions), actions
+
+
+def test_the_shipment_kinds_are_the_changes_that_name_a_shipment():
+    from fulfilment.orders.outbox import KIND_OF
+
+    named = {kind for cls, kind in KIND_OF.items() if "shipment_id" in getattr(cls, "__dataclass_fields__", {})}
+    assert set(SHIPMENT_KINDS) == named
+
+
+def test_a_kept_queue_row_shows_the_orders_change_at_once(client, packer, shop):
+    """The queue's rows are kept rendered ({% cache %}) under everything they show: a change to the
+    order is a new row, not the kept one."""
+    order = make_order(campaign=shop, shipment_date=timezone.localdate())
+    client.force_login(packer)
+    page = client.get("/queue/").content.decode()
+    assert str(order.market_id) in page and 'class="flagged"' not in page
+    Order.objects.filter(pk=order.pk).update(flag_reason="Позвонить покупателю", substatus="PACKAGING")
+    page = client.get("/queue/").content.decode()
+    assert 'class="flagged"' in page and "Упаковывается" in page
+    shop.name = "Другое имя"
+    shop.save()
+    assert "Другое имя</td>" in client.get("/queue/").content.decode()

@@ -202,6 +202,15 @@ class CappedPaginator(Paginator):
         return self.object_list[:self.CAP + 1].count()
 
 
+def _changelist(request) -> bool:
+    return getattr(request.resolver_match, "url_name", "").endswith("_changelist")
+
+
+# Issue 17: a changelist row costs the admin ~0.5 ms of rendering (a cell at a time): 25 rows a
+# page, not 100, and no stored payload decoded for rows that do not show it.
+LIST_PER_PAGE = 25
+
+
 @admin.register(Order)
 class OrderAdmin(JsonReadonlyMixin, admin.ModelAdmin):
     list_display = ["market_id", "campaign", "status", "substatus", "shipment_date", "buyer_type",
@@ -218,6 +227,11 @@ class OrderAdmin(JsonReadonlyMixin, admin.ModelAdmin):
     inlines = [OrderItemInline, BoxInline]
     show_full_result_count = False
     paginator = CappedPaginator
+    list_per_page = LIST_PER_PAGE
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs.defer("raw") if _changelist(request) else qs
 
     @admin.display(description=_("needs attention"), boolean=True)
     def flagged(self, obj: Order) -> bool:
@@ -294,6 +308,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     raw_id_fields = ["order"]
     list_select_related = ["user", "order"]
     readonly_fields = ["order", "user", "action", "at", "payload"]
+    list_per_page = LIST_PER_PAGE
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs.defer("order__raw") if _changelist(request) else qs
 
     def get_search_results(self, request, queryset, search_term):
         # A number is an order number: ``order__market_id = n`` through the market_id index, not a

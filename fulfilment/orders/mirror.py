@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterable, Sequence
 
 from django.db import transaction
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from fulfilment.market import types as mt
@@ -256,6 +257,16 @@ def _keep_market_box_ids(boxes: list[Box], remote: mt.Order) -> None:
 
 
 def market_layout(order: Order) -> tuple[mt.LayoutBox, ...]:
-    """The boxes the Market holds for the order as of the last sync (``delivery.boxesLayout``)."""
-    delivery = (order.raw or {}).get("delivery") or {}
-    return tuple(mt.LayoutBox.from_json(b) for b in delivery.get("boxesLayout") or ())
+    """The boxes the Market holds for the order as of the last sync (``delivery.boxesLayout``); from
+    ``market_boxes`` when the query read that part only (``market_boxes()``), not the whole payload."""
+    if "market_boxes" in order.__dict__:
+        boxes = order.__dict__["market_boxes"]
+    else:
+        boxes = ((order.raw or {}).get("delivery") or {}).get("boxesLayout")
+    return tuple(mt.LayoutBox.from_json(b) for b in boxes or ())
+
+
+def market_boxes() -> KeyTransform:
+    """``raw -> 'delivery' -> 'boxesLayout'``: annotate a query of orders with it as ``market_boxes``
+    (and defer "raw") for market_layout to read that part of the payload only."""
+    return KeyTransform("boxesLayout", KeyTransform("delivery", "raw"))

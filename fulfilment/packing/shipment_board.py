@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from fulfilment.market.shipments import CUTOFF_NOT_REACHED
 from fulfilment.orders import outbox
-from fulfilment.orders.mirror import market_layout
+from fulfilment.orders.mirror import market_boxes, market_layout
 from fulfilment.orders.models import (
+    SHIPMENT_KINDS,
     AuditEvent,
     Box,
     HandoverScan,
@@ -135,18 +136,64 @@ def _reason(order: Order, refused: dict[int, OutboxAction]) -> str:
     return _("Packed, not marked ready to ship")
 
 
+def _orders(shipments: list[Shipment]) -> dict[tuple[int, int], Order]:
+    """The shipments' orders by (shop, Market id), their boxes with them, in one query each."""
+    wanted = Q()
+    for s in shipments:
+        wanted |= Q(campaign_id=s.campaign_id, market_id__in=s.order_ids)
+    if not any(s.order_ids for s in shipments):
+        return {}
+    # Of the stored payload only the Market's boxes (decoding every order's payload was most of the
+    # screen's time: 5 000 orders of the day).
+    orders = (Order.objects.filter(wanted).defer("raw").annotate(market_boxes=market_boxes())
+              .prefetch_related(Prefetch("boxes", queryset=Box.objects.order_by("number"))).order_by("market_id"))
+    return {(o.campaign_id, o.market_id): o for o in orders}
+
+
 def shipment_orders(shipment: Shipment) -> list[Order]:
-    return list(Order.objects.filter(campaign_id=shipment.campaign_id, market_id__in=shipment.order_ids)
-                .prefetch_related(Prefetch("boxes", queryset=Box.objects.order_by("number")))
-                .order_by("market_id"))
+    return _of(shipment, _orders([shipment]))
+
+
+def _of(shipment: Shipment, orders: dict[tuple[int, int], Order]) -> list[Order]:
+    found = (orders.get((shipment.campaign_id, m)) for m in shipment.order_ids)
+    return sorted((o for o in found if o is not None), key=lambda o: o.market_id)
 
 
 def board(shipment: Shipment) -> Board:
     """Counts, blockers and the hand-over state of one shipment."""
-    orders = shipment_orders(shipment)
-    b = Board(shipment, orders)
+    return boards([shipment])[0]
+
+
+def boards(shipments: list[Shipment]) -> list[Board]:
+    """The boards of these shipments, in a few queries whatever their number (the Shipments screen
+    asked five for each shipment)."""
+    orders = _orders(shipments)
+    every = list(orders.values())
     refused = {a.order_id: a for a in OutboxAction.objects.filter(
-        order__in=orders, state=OutboxAction.State.FAILED).order_by("id")}
+        order__in=every, state=OutboxAction.State.FAILED).order_by("id")} if every else {}
+    scans: dict[int, list[HandoverScan]] = {}
+    for scan in HandoverScan.objects.filter(shipment__in=shipments).select_related("user"):
+        scans.setdefault(scan.shipment_id, []).append(scan)
+    wanted = Q()
+    for s in shipments:
+        wanted |= Q(payload__shipmentId=s.market_id, campaign_id=s.campaign_id)
+    # Among the kinds that name a shipment, by outbox_shipment_idx: not every action of the shop ever sent.
+    actions: dict[tuple[int, int], list[OutboxAction]] = {}
+    for a in OutboxAction.objects.filter(wanted, kind__in=SHIPMENT_KINDS).order_by("id") if shipments else ():
+        actions.setdefault((a.campaign_id, a.payload.get("shipmentId")), []).append(a)
+    taken_off: dict[int, list[AuditEvent]] = {}
+    for event in (AuditEvent.objects.filter(action="handover.taken_off",
+                                            payload__shipment__in=[s.market_id for s in shipments])
+                  .select_related("user").order_by("at", "id") if shipments else ()):
+        taken_off.setdefault(event.payload.get("shipment"), []).append(event)
+    return [_board(s, _of(s, orders), refused, scans.get(s.pk, []), actions.get((s.campaign_id, s.market_id), []),
+                   taken_off.get(s.market_id, []))
+            for s in shipments]
+
+
+def _board(shipment: Shipment, orders: list[Order], refused: dict[int, OutboxAction], scans: list[HandoverScan],
+           actions: list[OutboxAction], taken_off: list[AuditEvent]) -> Board:
+    b = Board(shipment, orders)
     known = {o.market_id for o in orders}
     for order in orders:
         if order.status == OrderStatus.CANCELLED:
@@ -166,16 +213,14 @@ def board(shipment: Shipment) -> Board:
         b.not_ready += 1
         b.blockers.append(Blocker(None, market_id, _("Not in the dashboard yet: refresh the orders")))
     cancelled = {o.pk for o in orders if o.status == OrderStatus.CANCELLED}
-    for scan in shipment.handover_scans.select_related("user"):
+    for scan in scans:
         if scan.order_id in cancelled:
             b.take_off.append(scan)
         else:
             b.scanned[scan.barcode] = scan
-    b.taken_off = list(AuditEvent.objects.filter(action="handover.taken_off", payload__shipment=shipment.market_id)
-                       .select_related("user").order_by("at", "id"))
-    actions = OutboxAction.objects.filter(payload__shipmentId=shipment.market_id, campaign_id=shipment.campaign_id)
+    b.taken_off = taken_off
     newest = {}
-    for a in actions.order_by("id"):
+    for a in actions:
         newest[a.kind] = a  # only the last action of each kind tells the state of that kind
     b.failed = [refusal(a) for a in newest.values() if a.state == OutboxAction.State.FAILED]
     b.sending = [a for a in newest.values() if a.state in outbox.OPEN_STATES and a.state != OutboxAction.State.FAILED]
@@ -189,4 +234,4 @@ def day_boards(today: dt.date, days: int = 3) -> list[Board]:
     current = Q(shipment_date__gte=today) | Q(shipment_date=today - dt.timedelta(days=1), status__in=unconfirmed)
     shipments = (Shipment.objects.filter(current, shipment_date__lte=today + dt.timedelta(days=days))
                  .select_related("campaign").order_by("shipment_date", "campaign__name", "market_id"))
-    return [board(s) for s in shipments]
+    return boards(list(shipments))

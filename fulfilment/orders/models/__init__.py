@@ -10,7 +10,7 @@ from .evidence import PackingPhoto, PhotoReason
 from .health import Heartbeat
 from .orders import Order, OrderItem, OrderQuerySet, attention_condition, to_pack_condition
 from .packing import Box, BoxLine, CatalogueOffer, Instance, ProductBarcode
-from .records import AuditEvent, OutboxAction
+from .records import SHIPMENT_KINDS, AuditEvent, OutboxAction
 from .returns import Grade, MarketReturn, Match, ReturnKind, ReturnShipment, ReturnUnit
 from .shipments import CONFIRMED_STATUSES, HandoverScan, Shipment, ShipmentReport, ShipmentStatus
 from .vocabulary import (
@@ -33,6 +33,7 @@ __all__ = [
     "CONFIRMED_STATUSES",
     "DIGITAL_WINDOW",
     "PACKING_SUBSTATUSES",
+    "SHIPMENT_KINDS",
     "AuditEvent",
     "Box",
     "BoxLine",

@@ -143,6 +143,13 @@ class Order(models.Model):
             # whole history in the unique pair instead).
             models.Index(fields=["shipment_date"], condition=~Q(flag_reason=""), name="order_flagged_idx"),
             models.Index(fields=["campaign"], condition=to_pack_condition(), name="order_to_pack_campaign_idx"),
+            # The queue's page in its order, and its counts by shipment date, from today's work only: on
+            # the plain shipment_date index the sort walked two years of shipped orders first.
+            models.Index(fields=["shipment_date", "market_id"], condition=to_pack_condition(),
+                         name="order_to_pack_sort_idx"),
+            # The same for any PROCESSING order (the queue's status filter, the admin's): today's work.
+            models.Index(fields=["shipment_date", "market_id"], condition=Q(status=OrderStatus.PROCESSING),
+                         name="order_processing_sort_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext_lazy as _
 
 from .accounts import Campaign
@@ -35,6 +37,11 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action}"
+
+
+# The kinds whose payload names a shipment ({"shipmentId": ...}; tests/test_pages_queries.py checks
+# it against the changes' classes): a shipment's actions are read among these only.
+SHIPMENT_KINDS = ("CARGO_PLACES", "TRANSFER", "PALLETS", "CONFIRM_SHIPMENT")
 
 
 class OutboxAction(models.Model):
@@ -93,6 +100,10 @@ class OutboxAction(models.Model):
             # The supervisor's hour of cancellation decisions and its last bulk changes: a range of one
             # kind, never all actions ever sent.
             models.Index(fields=["kind", "created_at"], name="outbox_kind_created_idx"),
+            # A shipment's actions by its id in the payload: the Shipments screen asked for them by
+            # the shop's index, every action of the shop ever sent with its payload read (issue 17).
+            models.Index(KeyTransform("shipmentId", "payload"), condition=Q(kind__in=SHIPMENT_KINDS),
+                         name="outbox_shipment_idx"),
         ]
 
     def __str__(self) -> str:

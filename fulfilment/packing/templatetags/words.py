@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from typing import Any
 
 from django import template
+from django.db import models
 
 from fulfilment.orders.models import AuditEvent
 
 from .. import history
 
 register = template.Library()
+
+
+@functools.cache
+def _labels(field: models.Field) -> dict[Any, Any]:
+    return dict(field.flatchoices)
+
+
+@register.filter
+def display(obj: models.Model, name: str) -> str:
+    """``obj.get_<name>_display()`` from a dict built once per field: Django's builds the field's
+    choices into a new dict at every call, which a page of rows paid per row and column (issue 17)."""
+    field = obj._meta.get_field(name)
+    value = getattr(obj, field.attname)
+    return str(_labels(field).get(value, value))
 
 
 @register.filter

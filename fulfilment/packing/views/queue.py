@@ -87,12 +87,19 @@ def queue_page(request: HtmxHttpRequest, qs: QuerySet[Order]) -> dict[str, Any]:
                           settings.QUEUE_PAGE_SIZE)
     paginator.count = sum(g["n"] for g in groups)
     page = paginator.get_page(request.GET.get("page"))
-    needs_codes = OrderItem.objects.filter(order=OuterRef("pk")).exclude(required_instance_types=[])
-    page.object_list = list(
-        # Without the stored payload (kilobytes an order): the rows are grouped and sorted whole.
-        Order.objects.filter(pk__in=list(page.object_list)).select_related("campaign").defer("raw")
-        .annotate(lines=Count("items"), units=Sum("items__count"), needs_codes=Exists(needs_codes))
-        .order_by("shipment_date", "market_id"))
+    ids = list(page.object_list)
+    # Without the stored payload (kilobytes an order). The items are counted for the page's orders
+    # only, by item_unique_per_order: an EXISTS for "needs codes" beside a GROUP BY over the orders'
+    # rows was planned as a hashed subplan, a Seq Scan of every item ever sold.
+    rows = list(Order.objects.filter(pk__in=ids).select_related("campaign").defer("raw")
+                .order_by("shipment_date", "market_id"))
+    counts = {c["order_id"]: c for c in OrderItem.objects.filter(order_id__in=ids).order_by().values("order_id")
+              .annotate(lines=Count("id"), units=Sum("count"),
+                        codes=Count("id", filter=~Q(required_instance_types=[])))}
+    for o in rows:
+        c = counts.get(o.pk, {})
+        o.lines, o.units, o.needs_codes = c.get("lines", 0), c.get("units"), bool(c.get("codes"))  # type: ignore[attr-defined]
+    page.object_list = rows
     params = request.GET.copy()
     params.pop("page", None)
     return {"page": page, "groups": groups, "total": sum(g["n"] for g in groups), "params": params.urlencode(),

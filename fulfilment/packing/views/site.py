@@ -59,8 +59,9 @@ def _count_per_shop(orders: QuerySet[Order]) -> Coalesce:
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
     """The start page: each campaign with its sync state and how many orders wait for packing."""
+    # Neither the API tokens (decrypted per row) nor the orders' stored payloads are shown here.
     campaigns = (
-        Campaign.objects.select_related("business")
+        Campaign.objects.select_related("business").defer("business__api_token")
         .filter(is_active=True)
         .annotate(
             # One definition of each count, the same as the queue's and the list's below; per shop
@@ -69,12 +70,13 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             flagged=_count_per_shop(Order.objects.needing_attention()),
         )
     )
-    attention = (Order.objects.needing_attention().select_related("campaign", "problem_by")
+    attention = (Order.objects.needing_attention().select_related("campaign", "problem_by").defer("raw")
                  .order_by("shipment_date", "market_id")[:50])
     return render(
         request,
         "packing/home.html",
-        {"campaigns": campaigns, "businesses": Business.objects.filter(is_active=True), "attention": attention,
+        {"campaigns": campaigns, "businesses": Business.objects.filter(is_active=True).defer("api_token"),
+         "attention": attention,
          "can_pack": is_packer(request.user), "is_supervisor": is_supervisor(request.user)},
     )
 

@@ -39,8 +39,9 @@ def _say(request: HtmxHttpRequest, fb: Feedback) -> None:
 @require_GET
 @supervisor_required
 def overview(request: HtmxHttpRequest) -> HttpResponse:
+    # Rows without the stored payload (kilobytes of JSON an order, decoded per row, never shown here).
     problems = (Order.objects.exclude(problem="").select_related("campaign", "problem_item", "problem_by")
-                .order_by("problem_at"))
+                .defer("raw").order_by("problem_at"))
     # The newest ten by outbox_kind_created_idx (created_at follows id; id breaks a tie).
     bulk = list(OutboxAction.objects.filter(kind=OutboxAction.Kind.BULK_STATUS).select_related("campaign", "created_by")
                 .order_by("-created_at", "-id")[:10])
@@ -57,7 +58,7 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
 def cancellation_requests() -> QuerySet[Order]:
     """The buyers' requests to cancel an order already with the delivery service (DBS), oldest first."""
     return (Order.objects.filter(cancel_requested=True, status__in=(OrderStatus.DELIVERY, OrderStatus.PICKUP))
-            .select_related("campaign").order_by("cancel_requested_at", "updated_at_market"))
+            .select_related("campaign").defer("raw").order_by("cancel_requested_at", "updated_at_market"))
 
 
 def cancellations() -> dict[str, Any]:
