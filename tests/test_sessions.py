@@ -37,3 +37,12 @@ def test_redis_down_the_session_is_read_from_the_database(client, packer, cached
     response = client.get("/queue/")
     assert response.status_code == 200
     assert response.wsgi_request.user == packer
+
+
+def test_a_session_row_deleted_through_django_ends_the_cached_session(client, packer, cached_sessions):
+    client.force_login(packer)
+    key = client.cookies["sessionid"].value
+    assert client.get("/queue/").status_code == 200
+    Session.objects.filter(session_key=key).delete()  # a shell, clearsessions
+    assert cache.get(KEY_PREFIX + key) is None
+    assert client.get("/queue/").status_code == 302

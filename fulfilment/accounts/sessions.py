@@ -9,9 +9,10 @@ engine only when there is a Redis to share: each process's own memory would be a
 and a logout in one gunicorn worker would leave the session alive in the others.
 
 What logs a user out still does, cache or not: logging out deletes the row and the cached copy
-(Django's ``delete``); a deactivated user or a changed password is checked on the user's row, read
-on every request. Only a session row deleted behind the store's back (by hand in SQL) lives on in
-the cache until it expires; nothing in the dashboard does that.
+(Django's ``delete``); a session row deleted through Django (a shell, ``clearsessions``, a test)
+takes its cached copy with it (``forget_deleted``, connected in ``fulfilment/apps.py``); a
+deactivated user or a changed password is checked on the user's row, read on every request. Only a
+row deleted in SQL by hand lives on in the cache until it expires.
 """
 
 from __future__ import annotations
@@ -35,3 +36,10 @@ class SessionStore(CachedDBStore):
         except RedisError as exc:
             logger.warning("sessions: Redis did not answer (%s); read from the database", exc)
             return DBStore.load(self)
+
+
+def forget_deleted(sender: type, instance: Any, **kwargs: Any) -> None:
+    """A session row deleted by the ORM (one or a queryset's) ends the session: its cached copy goes too."""
+    from django.core.cache import cache
+
+    cache.delete(CachedDBStore.cache_key_prefix + instance.session_key)
