@@ -1,5 +1,6 @@
-"""What one scan asks the database: the order once, under its lock (no read of its own before), and
-no session; an order that does not exist is still a 404 whatever the request holds."""
+"""What one scan (or a button of the order screen) asks the database: the order once, under its lock
+(no read of its own before), and no session; an order that does not exist is still a 404 whatever
+the request holds."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from fulfilment.orders.models import AuditEvent, ProductBarcode
 from fulfilment.sandbox.seed import CATALOG
@@ -50,4 +52,24 @@ def test_a_scan_reads_the_order_once_under_its_lock_and_no_session(client, packe
 def test_a_scan_of_an_order_that_does_not_exist_is_404_and_records_nothing(client, packer, send):
     client.force_login(packer)
     assert send(client, 999999).status_code == 404
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_button_reads_the_order_under_its_lock_then_for_the_answer_only(client, packer, cached_sessions):
+    order = make_linked_order(items=(("MUG-001", 2),))
+    client.force_login(packer)
+    client.get(f"/orders/{order.pk}/")
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(reverse("order-new-box", args=[order.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    order_reads = [q["sql"] for q in ctx.captured_queries
+                   if q["sql"].startswith("SELECT") and 'FROM "orders_order"' in q["sql"]]
+    assert len(order_reads) == 2 and "FOR UPDATE" in order_reads[0], order_reads
+
+
+@pytest.mark.parametrize("name,data", [("order-new-box", {}), ("order-finish", {}), ("order-ready", {}),
+                                       ("order-set-current-box", {"box": "x"})])
+def test_a_button_on_an_order_that_does_not_exist_is_404_and_records_nothing(client, packer, name, data):
+    client.force_login(packer)
+    assert client.post(reverse(name, args=[999999]), data, HTTP_HX_REQUEST="true").status_code == 404
     assert not AuditEvent.objects.exists()
