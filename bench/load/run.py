@@ -249,11 +249,18 @@ def profile(var: Path, master: int) -> None:
         print("no gunicorn worker to profile")
         return
     out = var / "web-profile.svg"
+    # At the same time: every thread's wall-clock (waits on PostgreSQL included), and only the thread
+    # holding the GIL (where the worker's CPU goes).
+    gil = subprocess.Popen([str(VENV / "py-spy"), "record", "-p", children[0], "-d", "30", "-f", "raw", "--gil",
+                            "-o", str(var / "web-profile-gil.txt"), "--nonblocking"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
     subprocess.run([str(VENV / "py-spy"), "record", "-p", children[0], "-d", "30", "-o", str(out), "--nonblocking"],
                    capture_output=True)
+    gil.wait()
     subprocess.run([str(VENV / "py-spy"), "record", "-p", children[0], "-d", "30", "-f", "raw",
                     "-o", str(var / "web-profile.txt"), "--nonblocking"], capture_output=True)
-    print(f"py-spy: {out} and web-profile.txt (collapsed stacks)")
+    print(f"py-spy: {out}, web-profile.txt (collapsed stacks) and web-profile-gil.txt (only the thread "
+          "holding the GIL: the CPU)")
 
 
 class CpuSamples(threading.Thread):
