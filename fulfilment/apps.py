@@ -26,6 +26,7 @@ class FulfilmentConfig(AppConfig):
             from django.contrib.sessions.models import Session
             from django.db.models.signals import post_delete
 
+            # Here: models cannot be imported before the apps are ready.
             from fulfilment.accounts.sessions import forget_deleted
 
             post_delete.connect(forget_deleted, sender=Session, dispatch_uid="fulfilment.sessions.forget_deleted")

@@ -19,8 +19,12 @@ every layout and status), and then checks, after the outbox has drained:
 - every action for the Market delivered (and how many on their first attempt);
 - the dashboard and the sandbox agree on each finished order's boxes and status.
 
-Prints Locust's figures (requests, failures, p50/p95 per request name) and the checks; exit 1 when
-a check fails. ``--profile`` records a py-spy flame graph of one web worker for 30 s mid-run.
+Prints Locust's figures (requests, failures, p50/p95 per request name), a summary line (requests a
+second, scan p50/p95, queue p95, order screen p95, failures), the server's CPU per request (gunicorn's
+workers and the Celery worker, over the whole run and over the part after every user logged in: the
+figure to compare runs by on a shared machine) and the checks; exit 1 when a check fails.
+``--profile`` records one web worker with py-spy mid-run: a flame graph and collapsed stacks of every
+thread (waits included), and collapsed stacks of the thread holding the GIL only (the CPU).
 """
 
 from __future__ import annotations
