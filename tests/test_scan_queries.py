@@ -48,7 +48,8 @@ def test_a_scan_reads_the_order_once_under_its_lock_and_no_session(client, packe
     lambda client, pk: post_scan(client, pk, "bad\x00code"),  # refused before the lock, recorded otherwise
     lambda client, pk: client.post(f"/orders/{pk}/scan/", "not json", content_type="application/json"),
     lambda client, pk: client.post(f"/orders/{pk}/scan/", {"id": str(uuid.uuid4()), "code": MUG}),
-], ids=["scan", "bad text", "bad batch", "form"])
+    lambda client, pk: client.post(f"/orders/{pk}/scan/", {"id": "not a uuid", "code": MUG}),
+], ids=["scan", "bad text", "bad batch", "form", "form without its id"])
 def test_a_scan_of_an_order_that_does_not_exist_is_404_and_records_nothing(client, packer, send):
     client.force_login(packer)
     assert send(client, 999999).status_code == 404

@@ -269,6 +269,7 @@ def _scan_form(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     try:
         request_id = uuid.UUID(request.POST.get("id", ""))
     except ValueError:
+        get_order(order_id)  # 404 first, as for any request about an order that does not exist
         return HttpResponseBadRequest(_("Missing or bad value: %(name)s") % {"name": "id"})
     fb = scanning.scan(order_id, request.user, request.POST.get("code", ""), request_id,
                        teach=teaching(request, order_id))
