@@ -23,6 +23,14 @@ class FulfilmentConfig(AppConfig):
         checks.register(check_secret_key, checks.Tags.security)
         checks.register(check_one_proxy_setting, checks.Tags.security)
         checks.register(check_storage_secret, checks.Tags.security)
+        if settings.SESSION_ENGINE == "fulfilment.accounts.sessions":
+            from django.contrib.sessions.models import Session
+            from django.db.models.signals import post_delete
+
+            # Here: models cannot be imported before the apps are ready.
+            from fulfilment.accounts.sessions import forget_deleted
+
+            post_delete.connect(forget_deleted, sender=Session, dispatch_uid="fulfilment.sessions.forget_deleted")
 
 
 def make_runtime_folders() -> None:

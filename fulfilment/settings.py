@@ -359,6 +359,18 @@ RATE_LIMIT_REDIS_URL = env.str(
     default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
 )
 
+# Sessions: with a Redis to share (production, CI), read from it and written to the database too, so
+# a logged-in request makes no session query and a login survives a restart (accounts/sessions.py).
+# Without one (the embedded default), in the database: a cache in each process's memory would keep a
+# session another worker logged out.
+CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default=RATE_LIMIT_REDIS_URL)
+if CACHE_REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_REDIS_URL,
+                          "KEY_PREFIX": "fulfilment",
+                          # Redis gone: answered from the database after half a second, not hung.
+                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
+    SESSION_ENGINE = "fulfilment.accounts.sessions"
+
 # --- Market -------------------------------------------------------------------------------------
 MARKET_API_BASE_URL = env.str("MARKET_API_BASE_URL", default="https://api.partner.market.yandex.ru")
 MARKET_API_TIMEOUT = env.float("MARKET_API_TIMEOUT", default=30.0)

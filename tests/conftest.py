@@ -87,6 +87,16 @@ def admin_user(db: None) -> User:
     return make_user("root", is_staff=True, is_superuser=True)
 
 
+@pytest.fixture
+def cached_sessions(settings: object) -> None:
+    """Sessions as production and CI keep them: read from Redis, written to the database too."""
+    if not settings.CACHE_REDIS_URL:  # type: ignore[attr-defined]
+        if IN_CI:
+            pytest.fail("CI runs on Redis: the sessions must be cached there")
+        pytest.skip("no Redis: the embedded default keeps sessions in the database only")
+    assert settings.SESSION_ENGINE == "fulfilment.accounts.sessions"  # type: ignore[attr-defined]
+
+
 # --- the sandbox Market --------------------------------------------------------------------------
 @dataclass
 class Sandbox:

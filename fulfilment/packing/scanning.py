@@ -40,6 +40,8 @@ def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = Non
     try:
         raw = scanned_text(raw)
     except ScanTextError as exc:
+        if not Order.objects.filter(pk=order_id).exists():  # no lock read to say so (the rare path)
+            raise Order.DoesNotExist from None
         return _refused(order_id, user, shown(raw), scan_text_message(exc), request_id)
     try:
         with locked(order_id, user, request_id) as op:

@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
+
+from fulfilment.orders.models import Order
 
 from .. import boxes, finishing, scanning
 from ..access import packer_required
@@ -33,13 +35,18 @@ def _number(request: HtmxHttpRequest, name: str) -> int:
 
 def _run(request: HtmxHttpRequest, order_id: int, action: str, do: Callable[..., Feedback],
          *numbers: str) -> HttpResponse:
-    """``do`` with the form's whole-number fields ``numbers``; 400 when one is missing or bad."""
-    get_order(order_id)
+    """``do`` with the form's whole-number fields ``numbers``; 400 when one is missing or bad. The
+    order is read once, under the action's lock (an order that does not exist: 404 from there)."""
     try:
         values = {name: _number(request, name) for name in numbers}
     except BadValue as exc:
+        get_order(order_id)  # 404 first, as for any request about an order that does not exist
         return HttpResponseBadRequest(_("Missing or bad value: %(name)s") % {"name": exc.args[0]})
-    return answer(request, order_id, attempt(order_id, request.user, action, do, **values))
+    try:
+        fb = attempt(order_id, request.user, action, do, **values)
+    except Order.DoesNotExist:
+        raise Http404 from None
+    return answer(request, order_id, fb)
 
 
 @require_POST

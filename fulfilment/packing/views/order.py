@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -155,12 +155,21 @@ def order_panel(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @packer_required
 def order_scan(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     """A batch of scans, in the order they were made, each with the browser's id for it."""
-    get_order(order_id)  # 404 for an order that does not exist, before anything is read
+    # No read of the order before the scan's own (under its lock): an order that does not exist is
+    # a 404 from there, or from the answer's read when every scan was refused before the lock.
+    try:
+        return _scan_batch(request, order_id)
+    except Order.DoesNotExist:
+        raise Http404 from None
+
+
+def _scan_batch(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     if request.content_type != "application/json":
         return _scan_form(request, order_id)
     try:
         batch, known_version = parse_scans(request.body)
     except BadScans as exc:
+        get_order(order_id)  # 404 first, as for any request about an order that does not exist
         return HttpResponseBadRequest(str(exc))
     feedback = []
     done = 0
@@ -260,6 +269,7 @@ def _scan_form(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     try:
         request_id = uuid.UUID(request.POST.get("id", ""))
     except ValueError:
+        get_order(order_id)  # 404 first, as for any request about an order that does not exist
         return HttpResponseBadRequest(_("Missing or bad value: %(name)s") % {"name": "id"})
     fb = scanning.scan(order_id, request.user, request.POST.get("code", ""), request_id,
                        teach=teaching(request, order_id))

@@ -1,0 +1,76 @@
+"""What one scan (or a button of the order screen) asks the database: the order once, under its lock
+(no read of its own before), and no session; an order that does not exist is still a 404 whatever
+the request holds."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from fulfilment.orders.models import AuditEvent, ProductBarcode
+from fulfilment.sandbox.seed import CATALOG
+
+from .builders import make_linked_order
+
+pytestmark = pytest.mark.django_db
+MUG = CATALOG["MUG-001"].ean13
+
+
+def post_scan(client, order_id: int, code: str, version: int | None = None):
+    body = json.dumps({"scans": [{"id": str(uuid.uuid4()), "code": code}], "version": version})
+    return client.post(f"/orders/{order_id}/scan/", body, content_type="application/json", HTTP_HX_REQUEST="true")
+
+
+def test_a_scan_reads_the_order_once_under_its_lock_and_no_session(client, packer, cached_sessions):
+    order = make_linked_order(items=(("SKU-1", 1), ("MUG-001", 5)))
+    ProductBarcode.objects.get_or_create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
+    client.force_login(packer)
+    client.get(f"/orders/{order.pk}/")
+    first = post_scan(client, order.pk, MUG)
+    version = int(re.search(rb'data-version="(\d+)"', first.content).group(1))
+    with CaptureQueriesContext(connection) as ctx:
+        response = post_scan(client, order.pk, MUG, version)
+    assert response.status_code == 200 and response["X-Pack-Update"] == "partial"
+    sql = [q["sql"] for q in ctx.captured_queries]
+    order_reads = [q for q in sql if q.startswith("SELECT") and 'FROM "orders_order"' in q]
+    assert len(order_reads) == 1 and "FOR UPDATE" in order_reads[0]
+    assert not [q for q in sql if "django_session" in q]
+
+
+@pytest.mark.parametrize("send", [
+    lambda client, pk: post_scan(client, pk, MUG),
+    lambda client, pk: post_scan(client, pk, "bad\x00code"),  # refused before the lock, recorded otherwise
+    lambda client, pk: client.post(f"/orders/{pk}/scan/", "not json", content_type="application/json"),
+    lambda client, pk: client.post(f"/orders/{pk}/scan/", {"id": str(uuid.uuid4()), "code": MUG}),
+    lambda client, pk: client.post(f"/orders/{pk}/scan/", {"id": "not a uuid", "code": MUG}),
+], ids=["scan", "bad text", "bad batch", "form", "form without its id"])
+def test_a_scan_of_an_order_that_does_not_exist_is_404_and_records_nothing(client, packer, send):
+    client.force_login(packer)
+    assert send(client, 999999).status_code == 404
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_button_reads_the_order_under_its_lock_then_for_the_answer_only(client, packer, cached_sessions):
+    order = make_linked_order(items=(("MUG-001", 2),))
+    client.force_login(packer)
+    client.get(f"/orders/{order.pk}/")
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(reverse("order-new-box", args=[order.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    order_reads = [q["sql"] for q in ctx.captured_queries
+                   if q["sql"].startswith("SELECT") and 'FROM "orders_order"' in q["sql"]]
+    assert len(order_reads) == 2 and "FOR UPDATE" in order_reads[0], order_reads
+
+
+@pytest.mark.parametrize("name,data", [("order-new-box", {}), ("order-finish", {}), ("order-ready", {}),
+                                       ("order-set-current-box", {"box": "x"})])
+def test_a_button_on_an_order_that_does_not_exist_is_404_and_records_nothing(client, packer, name, data):
+    client.force_login(packer)
+    assert client.post(reverse(name, args=[999999]), data, HTTP_HX_REQUEST="true").status_code == 404
+    assert not AuditEvent.objects.exists()
