@@ -171,10 +171,12 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # axes.W006 wants the address in the lockout key; we lock accounts only, on purpose (see above).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
-# Rendered page rows ({% cache %} in the templates, keyed on everything a row shows), per process:
-# a day's queue is a few thousand rows, more than the default 300 entries (issue 17).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments",
-                      "OPTIONS": {"MAX_ENTRIES": 20_000}}}
+# "fragments": rendered page rows ({% cache … using="fragments" %}, keyed on everything a row shows), in
+# each process's memory (a round trip per row to Redis would cost more than rendering it); a day's queue is
+# a few thousand rows, more than the default 300 entries (issue 17). "default" becomes Redis when there is one.
+_LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+CACHES = {"default": {"BACKEND": _LOCMEM}, "fragments": {"BACKEND": _LOCMEM, "LOCATION": "fragments",
+                                                         "OPTIONS": {"MAX_ENTRIES": 20_000}}}
 
 # --- Language and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "ru"
@@ -192,40 +194,29 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 # Stored files (packing photos): on disk under MEDIA_ROOT in the embedded default; in an S3-compatible bucket
 # (MinIO in docker/compose.yaml, or any S3 service) when S3_BUCKET is set, through django-storages. The bucket
 # stays private either way: the dashboard streams each photo to a logged-in user (packing/views/evidence.py),
-# so pages never link to the bucket and the CSP's img-src stays 'self'.
+# so pages never link to the bucket and the CSP's img-src stays 'self'. Never served as static files.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 S3_BUCKET = env.str("S3_BUCKET", default="")
 _DEFAULT_STORAGE: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 if S3_BUCKET:
-    _DEFAULT_STORAGE = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": S3_BUCKET,
-            # MinIO's or another provider's address; unset, AWS's own for S3_REGION.
-            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
-            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
-            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
-            "region_name": env.str("S3_REGION", default="us-east-1"),
-            # MinIO and most S3-compatible services want bucket/key paths, not bucket.host names.
-            "addressing_style": env.str("S3_ADDRESSING_STYLE", default="path"),
-            "signature_version": "s3v4",
-            "location": env.str("S3_PREFIX", default=""),
-            "default_acl": None,  # the bucket's own policy: private
-            "querystring_auth": True,  # any URL made for a file is signed and expires, never public
-            "file_overwrite": False,  # a name taken already gets a suffix, never replaces a photo
-        },
-    }
-STORAGES = {
-    "default": _DEFAULT_STORAGE,
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
-}
+    _DEFAULT_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": S3_BUCKET,
+        # MinIO's or another provider's address; unset, AWS's own for S3_REGION.
+        "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+        "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+        "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+        "region_name": env.str("S3_REGION", default="us-east-1"),
+        # MinIO and most S3-compatible services want bucket/key paths, not bucket.host names.
+        "addressing_style": env.str("S3_ADDRESSING_STYLE", default="path"),
+        "signature_version": "s3v4", "location": env.str("S3_PREFIX", default=""),
+        "default_acl": None,  # the bucket's own policy: private
+        "querystring_auth": True,  # any URL made for a file is signed and expires, never public
+        "file_overwrite": False,  # a name taken already gets a suffix, never replaces a photo
+    }}
+_STATIC_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+STORAGES = {"default": _DEFAULT_STORAGE, "staticfiles": {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG else _STATIC_STORAGE}}
 WHITENOISE_USE_FINDERS = DEBUG
-# Uploaded files (packing photos): on disk in the embedded default; never served as static files
-# (the dashboard serves each to a logged-in user).
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # How long packing photos are kept; a daily task removes older ones, files and all.
 EVIDENCE_PHOTO_DAYS = env.int("EVIDENCE_PHOTO_DAYS", default=90)
 # How long after a return's creation a decision on it is still sent (orders/models/returns.py). An assumption:
@@ -365,10 +356,9 @@ RATE_LIMIT_REDIS_URL = env.str(
 # session another worker logged out.
 CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default=RATE_LIMIT_REDIS_URL)
 if CACHE_REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_REDIS_URL,
-                          "KEY_PREFIX": "fulfilment",
-                          # Redis gone: answered from the database after half a second, not hung.
-                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
+    # Redis gone: answered from the database after half a second, not hung.
+    CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_REDIS_URL,
+                         "KEY_PREFIX": "fulfilment", "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}
     SESSION_ENGINE = "fulfilment.accounts.sessions"
 
 # --- Market -------------------------------------------------------------------------------------
