@@ -88,6 +88,17 @@ def test_the_order_banner_turns_red_when_the_market_cancels_the_order(client, sc
     assert 'class="banner error market-change"' in page and CANCELLED in page
 
 
+def test_the_header_status_and_the_next_step_follow_the_cancellation(client, screen, order):
+    """The red banner is not alone: the header's status and the «Next:» line come with it (live.js
+    puts each in place of the element of its id), so neither says the old state until the next scan."""
+    cancel(order)
+    page = ask(client, screen).content.decode()
+    header = page.split('<small id="order-status" hx-swap-oob="outerHTML">')[1].split("</small>")[0]
+    assert "Cancelled / The buyer changed their mind" in header
+    step = page.split('<p id="next-step" class="next-step" hx-swap-oob="outerHTML">')[1].split("</p>")[0]
+    assert CANCELLED in step
+
+
 def test_a_flag_of_the_sync_is_on_the_banner(client, screen, order):
     Order.objects.filter(pk=order.pk).update(flag_reason=flags.flag(flags.ITEM_REMOVED, sku="MUG-001"))
     assert "MUG-001: item removed from the order" in ask(client, screen).content.decode()
