@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -19,4 +19,8 @@ from ..http import HtmxHttpRequest
 def product_picture(request: HtmxHttpRequest, offer_id: int) -> FileResponse:
     """The first catalogue picture of an SKU, as the worker kept it."""
     offer = get_object_or_404(CatalogueOffer.objects.exclude(picture_file=""), pk=offer_id)
-    return FileResponse(offer.picture_file.open("rb"), content_type=offer.picture_type or "image/jpeg")
+    try:
+        kept = offer.picture_file.open("rb")
+    except FileNotFoundError:  # the storage lost it (a restored database without its media): no picture
+        raise Http404 from None
+    return FileResponse(kept, content_type=offer.picture_type or "image/jpeg")
