@@ -62,8 +62,9 @@ def test_the_order_screen_with_pictures_fits_a_handheld_even_when_one_does_not_l
         login(page, live_server, packer.username)
         page.goto(f"{live_server.url}/orders/{order.pk}/")
         page.wait_for_load_state("networkidle")
-        shown = page.evaluate("""() => [...document.querySelectorAll('img.product-picture')].map(i =>
-            [i.naturalWidth, Math.round(i.getBoundingClientRect().width), Math.round(i.getBoundingClientRect().height)])""")
+        shown = page.evaluate("""() => [...document.querySelectorAll('img.product-picture')].map(i => {
+            const box = i.getBoundingClientRect();
+            return [i.naturalWidth, Math.round(box.width), Math.round(box.height)]; })""")
         assert sorted(shown) == [[0, 48, 48], [160, 48, 48]], shown  # the lost one keeps its box
         assert page.evaluate(OVERFLOW) <= 0, "the order screen scrolls sideways at 360 px"
         assert page.locator(".product-barcode").count() == 2
