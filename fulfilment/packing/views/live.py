@@ -87,7 +87,7 @@ def order_live(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 def queue_live(request: HtmxHttpRequest) -> HttpResponse:
     """The queue's table, under the same filters and page as the screen that asks."""
     qs, _filters = queue_orders(request, say=False)
-    return render(request, "packing/queue.html#queue-table", queue_page(request, qs))
+    return render(request, "packing/queue.html#queue-table", queue_page(request, qs) | {"follow": True})
 
 
 @require_GET
