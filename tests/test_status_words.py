@@ -86,3 +86,14 @@ def test_the_header_of_a_delivered_order_says_its_substatus_in_words(client, sup
     html = client.get(reverse("order", args=[order.pk])).content.decode()
     assert "Доставлен / Получен покупателем" in html
     assert Order.objects.filter(pk=order.pk, substatus="DELIVERED_USER_RECEIVED").exists()  # kept as the Market said
+
+
+def test_every_return_shipment_status_of_the_spec_is_in_words():
+    from django.utils import translation
+
+    from fulfilment.orders.models import MarketReturn
+
+    with translation.override("ru"):
+        for value in _enum("ReturnShipmentStatusType"):
+            said = MarketReturn(shipment_status=value).shipment_label
+            assert value not in said and not re.search(r"[A-Z]{2,}_?", said), (value, said)
