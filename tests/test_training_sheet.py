@@ -86,3 +86,21 @@ def test_the_kinds_of_codes_are_words_not_the_markets_names(sheet):
         assert not re.search(rf"(?<![\w-]){raw}(?![\w-])", text), raw
     for words in ("Код Честного ЗНАКа", "УИН ювелирного изделия", "РНПТ", "ГТД"):
         assert words in text
+
+
+def test_a_scanner_that_drops_the_ean13_check_digit_is_told_how_to_fix_it(packer):
+    """The walkthrough's 460123456789: twelve digits that are no UPC-A are an EAN-13 without its last
+    digit (a scanner setting); the refusal says so, with the whole barcode, and nothing is packed."""
+    import uuid
+
+    from django.utils import translation
+
+    from fulfilment.packing import scanning
+
+    from .builders import make_linked_order
+
+    order = make_linked_order(items=(("SHOES-RUN-42", 1),))
+    with translation.override("ru"):
+        fb = scanning.scan(order.pk, packer, "460123456789", uuid.uuid4())
+    assert not fb.ok and "4601234567893" in fb.message and "контрольн" in fb.message, fb.message
+    assert not order.boxes.exists()
