@@ -131,7 +131,7 @@ def _apply(op: Operation, s: Scan, teach: bool) -> Feedback:
         if other is not None and other.pk != op.order.pk:
             return Feedback(True, _("Opening order %(n)s.") % {"n": other.market_id},
                             redirect=reverse("order", args=[other.pk]))
-        if len(s.value) == 12 and digits(s.value):
+        if other is None and len(s.value) == 12 and digits(s.value):
             # Not a valid UPC-A: most likely an EAN-13 whose check digit the scanner leaves out
             # (a setting of many scanners), so the packer is told how to fix the scanner.
             raise Refused(_("Code %(code)s has 12 digits: the scanner seems to leave out the last digit of "
