@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _, gettext_lazy
 from fulfilment.orders.models import AuditEvent, OrderStatus, OrderSubstatus, OutboxAction, Problem
 from fulfilment.orders.models.vocabulary import InstanceType
 
+from .substatuses import SUBSTATUSES
+
 LABEL_FORMATS = {
     "A7": gettext_lazy("A7 sheet (74×105 mm)"),
     "A9": gettext_lazy("A9 label, upright (37×52 mm)"),
@@ -74,7 +76,7 @@ def status_text(value: str) -> str:
     label = _STATUS_WORDS.get(value)
     if label is not None:
         return str(label)
-    return str(STATS_STATUSES.get(value, value or "—"))
+    return str(SUBSTATUSES.get(value) or STATS_STATUSES.get(value, value or "—"))
 
 
 def kinds_text(values: Iterable[str]) -> str:

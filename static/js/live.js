@@ -31,6 +31,14 @@
       // What the person ticked stays ticked (the queue's checkboxes for a sheet, a confirmation).
       const ticked = new Set(Array.from(el.querySelectorAll("input[type=checkbox]:checked"), key));
       el.innerHTML = html;
+      // Regions elsewhere on the page the answer brings along (the order's header, its next step),
+      // marked as htmx marks them: each replaces the element of its id.
+      el.querySelectorAll("[hx-swap-oob][id]").forEach((fresh) => {
+        const old = Array.from(document.querySelectorAll("#" + CSS.escape(fresh.id))).find((x) => !el.contains(x));
+        fresh.removeAttribute("hx-swap-oob");
+        if (old) old.replaceWith(fresh);
+        else fresh.remove();
+      });
       el.querySelectorAll("input[type=checkbox]").forEach((box) => {
         if (ticked.has(key(box))) box.checked = true;
       });
