@@ -21,7 +21,7 @@ from .. import shipping
 from ..access import packer_required, supervisor_required
 from ..http import HtmxHttpRequest
 from ..kernel import Feedback
-from ..shipment_board import board, box_labels, day_boards
+from ..shipment_board import board, box_labels, day_counts
 
 
 def get_shipment(shipment_id: int) -> Shipment:
@@ -36,7 +36,7 @@ def say(request: HtmxHttpRequest, fb: Feedback) -> None:
 @packer_required
 def shipments(request: HtmxHttpRequest) -> HttpResponse:
     """Today's and the next shipments, shop by shop."""
-    return render(request, "packing/shipments.html", {"boards": day_boards(local_today()), "now": timezone.now()})
+    return render(request, "packing/shipments.html", {"boards": day_counts(local_today()), "now": timezone.now()})
 
 
 @require_POST
