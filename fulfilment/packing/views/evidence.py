@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,7 +33,9 @@ def order_photo(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
                                      request.POST.get("reason", ""), request.user)
     except evidence.PhotoRefused as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    return JsonResponse({"id": photo.pk, "box": photo.box_number}, status=201)
+    # The order's photos as the page shows them, so the new one appears without a reload.
+    html = render_to_string("packing/_photos.html", {"photos": order.photos.all()}, request=request)
+    return JsonResponse({"id": photo.pk, "box": photo.box_number, "html": html}, status=201)
 
 
 @require_GET
