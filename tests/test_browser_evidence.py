@@ -85,7 +85,8 @@ def stored_variance(photo: PackingPhoto) -> float:
     return max(ImageStat.Stat(image.convert("L")).var)
 
 
-def test_a_remembered_camera_photographs_a_real_frame_at_finish_on_another_order(camera_page, live_server, market, packer):
+def test_a_remembered_camera_photographs_a_real_frame_at_finish_on_another_order(camera_page, live_server, market,
+                                                                                 packer):
     """The camera switched on at an earlier order (the setting kept in this browser): the next order's
     screen starts it by itself, and Finish stores a picture of what the camera saw, not a black frame."""
     page = camera_page
