@@ -74,6 +74,7 @@ urlpatterns = [
     # The supervisor.
     path("returns/", returns.returns_list, name="returns"),
     path("returns/open/", returns.returns_open, name="returns-open"),
+    path("returns/refresh/", returns.returns_refresh, name="returns-refresh"),
     path("returns/<int:return_id>/", returns.return_screen, name="return"),
     path("returns/<int:return_id>/scan/", returns.return_scan, name="return-scan"),
     path("returns/<int:return_id>/units/<int:unit_id>/grade/", returns.return_grade, name="return-grade"),

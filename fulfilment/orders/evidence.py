@@ -69,9 +69,10 @@ def prune_photos_task() -> int:
     return prune_photos()
 
 
-def send_to_chat(order: Order, photos: list[PackingPhoto]) -> int:
+def send_to_chat(order: Order, photos: list[PackingPhoto], user: AbstractBaseUser | None = None) -> int:
     """Send the photos to the order's chat with the buyer (started if there is none); the chat's id.
-    The Market's refusal (no chat allowed for this order) comes back as a MarketError."""
+    Each photo sent is marked with who and when. The Market's refusal (no chat allowed for this order)
+    comes back as a MarketError."""
     if not photos:
         raise PhotoRefused(_("No packing photo of this order to send."))
     business = order.campaign.business
@@ -82,4 +83,6 @@ def send_to_chat(order: Order, photos: list[PackingPhoto]) -> int:
             content = f.read()
         client.send_file_to_chat(business.market_id, chat_id, photo.image.name.rsplit("/", 1)[-1], content,
                                  photo.content_type)
+        PackingPhoto.objects.filter(pk=photo.pk).update(
+            sent_to_chat_at=timezone.now(), sent_to_chat_by=user if user and user.is_authenticated else None)
     return chat_id

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db.models import Case, IntegerField, Q, When
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,11 +25,13 @@ from fulfilment.orders import outbox, receiving, return_decisions
 from fulfilment.orders.clients import client_for
 from fulfilment.orders.models import Campaign, Grade, MarketReturn, OutboxAction, ReturnShipment, ReturnUnit
 from fulfilment.orders.models.returns import COMING, WAITING_FOR_DECISION
+from fulfilment.orders.returns_mirror import sync_all_returns_task
 
 from ..access import packer_required, supervisor_required
 from ..http import HtmxHttpRequest, whole_number
 from ..return_labels import DECISIONS, DECLINE_REASONS, REFUND_STATUSES, RETURN_REASONS, label, market_refusal
 
+REFRESH_KEY, REFRESH_SECONDS = "returns-refresh-asked", 60
 MAX_SCANS_PER_REQUEST = 200  # as at the packing screen: packing.js sends at most 100 at a time
 IRREVERSIBLE = return_decisions.IRREVERSIBLE
 
@@ -52,10 +55,40 @@ def returns_list(request: HtmxHttpRequest) -> HttpResponse:
     coming = rows.filter(received_at__isnull=True, shipment_status__in=(*COMING, ReturnShipment.PICKED)).annotate(
         overdue=Case(When(Q(shipment_status=ReturnShipment.READY_FOR_PICKUP, pickup_till__lt=now), then=0),
                      default=1, output_field=IntegerField())).order_by("overdue", "pickup_till", "market_id")
+    waiting = list(rows.filter(refund_status__in=WAITING_FOR_DECISION).order_by("created_at_market")[:200])
+    state = _decision_states([r.market_id for r in waiting])
     context = {"campaigns": campaigns, "chosen": chosen, "coming": coming[:200], "now": now,
-               "waiting": rows.filter(refund_status__in=WAITING_FOR_DECISION).order_by("created_at_market")[:200],
+               "waiting": [r for r in waiting if r.market_id not in state],
+               "sent": [r for r in waiting if state.get(r.market_id) in _SENT],
+               "refused": [r for r in waiting if state.get(r.market_id) == OutboxAction.State.FAILED],
                "received": rows.filter(received_at__isnull=False).order_by("-received_at")[:50]}
     return render(request, "packing/returns.html", context)
+
+
+_SENT = (OutboxAction.State.PENDING, OutboxAction.State.SENDING, OutboxAction.State.DELIVERED)
+
+
+def _decision_states(return_ids: list[int]) -> dict[int, str]:
+    """Each return's latest decision here (a withdrawn one does not count): waiting, on its way, taken, refused."""
+    out: dict[int, str] = {}
+    actions = (OutboxAction.objects.filter(kind=OutboxAction.Kind.RETURN_DECISION, payload__returnId__in=return_ids)
+               .exclude(state__in=(OutboxAction.State.CANCELLED, OutboxAction.State.SUPERSEDED)).order_by("id"))
+    for payload, state in actions.values_list("payload", "state"):
+        out[int(payload["returnId"])] = state
+    return out
+
+
+@require_POST
+@packer_required
+def returns_refresh(request: HtmxHttpRequest) -> HttpResponse:
+    """«Refresh now»: one returns pass per business, through the worker; a second press while one is
+    asked for (a minute) or running (its lock) starts nothing more."""
+    if cache.add(REFRESH_KEY, timezone.now().isoformat(), REFRESH_SECONDS):
+        sync_all_returns_task.delay()
+        messages.success(request, _("The returns are being read from the Market: reload the page in a minute."))
+    else:
+        messages.info(request, _("The returns are already being read from the Market: reload the page in a minute."))
+    return redirect("returns")
 
 
 @require_POST
