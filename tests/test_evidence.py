@@ -111,6 +111,20 @@ def test_a_supervisor_sends_the_packing_photos_to_the_orders_chat(client, packer
     assert len(files) == 2
     got = requests.get(f"{market.url}/_sandbox/chat-files/{chats[0]['chatId']}/1", timeout=10)
     assert got.content == PNG and got.headers["Content-Type"] == "image/png"
+    # Recorded with who and when; a second send is asked for first, and sent only when ticked.
+    assert set(order.photos.values_list("sent_to_chat_by", flat=True)) == {supervisor.pk}
+    page = client.get(reverse("return", args=[record.pk])).content.decode()
+    assert "Отправлено в чат: svetlana" in page and 'name="again"' in page
+    resp = client.post(reverse("return-photos-chat", args=[record.pk]), follow=True)
+    assert "уже отправлены в чат" in resp.content.decode()
+    assert _files(market, order) == 2
+    client.post(reverse("return-photos-chat", args=[record.pk]), {"again": "1"})
+    assert _files(market, order) == 4
+
+
+def _files(market, order) -> int:
+    chats = [c for c in control(market, "GET", "/chats")["chats"] if c["orderId"] == order.market_id]
+    return sum(1 for c in chats for m in c["messages"] if m.get("payload"))
 
 
 def test_the_markets_refusal_of_a_chat_is_shown_and_nothing_sent(client, packer, supervisor, market):

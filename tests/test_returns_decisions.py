@@ -8,10 +8,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from fulfilment.orders.models import AuditEvent, MarketReturn, OutboxAction
 from fulfilment.orders.returns_mirror import sync_returns
+from fulfilment.packing.views.returns import REFRESH_KEY
 from tests.returns_support import buyer_returns
 from tests.test_returns_receiving import packed_and_delivered, returned
 from tests.worker import Worker, wait_for
@@ -79,3 +81,19 @@ def test_a_decision_the_market_does_not_allow_now_is_refused_here(client, market
     assert resp.status_code == 400 and "не среди тех, что Маркет разрешает" in resp.content.decode()
     assert not OutboxAction.objects.filter(kind=DECISION).exists()
     assert market.store.received("submitReturnDecision") == []
+
+
+def test_refresh_now_reads_a_new_return_through_the_worker_once(client, market, packer):
+    order, _codes = packed_and_delivered(market, packer)
+    ret = buyer_returns(market, order.market_id, [{"offerId": "SHOES-RUN-42", "count": 1, "reason": "BAD_QUALITY"}])
+    assert not MarketReturn.objects.filter(market_id=ret["id"]).exists()  # no pass yet
+    cache.delete(REFRESH_KEY)  # a press of an earlier run, within its minute
+    client.force_login(packer)
+    assert 'id="returns-refresh"' in client.get(reverse("returns")).content.decode()
+    with Worker(concurrency=1) as worker:
+        first = client.post(reverse("returns-refresh"), follow=True).content.decode()
+        again = client.post(reverse("returns-refresh"), follow=True).content.decode()
+        wait_for(lambda: MarketReturn.objects.filter(market_id=ret["id"]).exists(), 30, "the return mirrored", worker)
+    assert "читаются из Маркета" in first and "уже читаются" in again
+    page = client.get(reverse("returns")).content.decode()
+    assert str(ret["id"]) in page
