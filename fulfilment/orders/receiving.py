@@ -82,6 +82,10 @@ def _offer_for_gtin(record: MarketReturn, gtin: str) -> str:
     for inst in Instance.objects.filter(order_id=record.order_id, kind=InstanceKind.CIS).select_related("item"):
         if inst.identity[2:16] == gtin:
             return inst.item.offer_id
+    for offer_id, listed in OrderItem.objects.filter(order_id=record.order_id).values_list("offer_id",
+                                                                                           "market_instances"):
+        if any(_identity(x.get("cis") or "")[2:16] == gtin for x in listed or ()):
+            return offer_id  # the Market's list of the order's codes names the product too
     link = ProductBarcode.objects.filter(campaign_id=record.campaign_id, gtin=gtin).exclude(offer_id="").first()
     return link.offer_id if link else ""
 
