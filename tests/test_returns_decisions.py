@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from fulfilment.orders import outbox
 from fulfilment.orders.models import AuditEvent, MarketReturn, OutboxAction
 from fulfilment.orders.returns_mirror import sync_returns
 from fulfilment.packing.views.returns import REFRESH_KEY
@@ -97,3 +98,24 @@ def test_refresh_now_reads_a_new_return_through_the_worker_once(client, market, 
     assert "читаются из Маркета" in first and "уже читаются" in again
     page = client.get(reverse("returns")).content.decode()
     assert str(ret["id"]) in page
+
+
+def test_sending_a_refused_refund_again_needs_the_confirmation(client, market, packer, supervisor):
+    order, _codes = packed_and_delivered(market, packer)
+    record = returned(market, order)
+    client.force_login(supervisor)
+    market.store.set_setting("refuse_return_decisions", "Временно не принимаем")
+    client.post(reverse("return-decide", args=[record.pk]), {f"decision-{_item(record)}": "REFUND_MONEY",
+                                                              "confirm": "1"})
+    action = OutboxAction.objects.get(kind=DECISION)
+    assert outbox.deliver(action.pk)[0] == OutboxAction.State.FAILED
+    # The order screen's «Send again» sends the supervisor to the return's page; nothing is sent.
+    resp = client.post(reverse("action-retry", args=[order.pk, action.pk]))
+    assert resp.status_code == 302 and resp["Location"] == reverse("return", args=[record.pk])
+    assert _state(action.pk) == OutboxAction.State.FAILED
+    page = client.get(reverse("return", args=[record.pk])).content.decode()
+    assert 'id="decision-retry"' in page and 'name="confirm"' in page.split('id="decision-retry"')[1][:600]
+    resp = client.post(reverse("return-decision-retry", args=[record.pk]), follow=True)
+    assert "нельзя отменить" in resp.content.decode() and _state(action.pk) == OutboxAction.State.FAILED
+    client.post(reverse("return-decision-retry", args=[record.pk]), {"confirm": "1"})
+    assert _state(action.pk) == OutboxAction.State.PENDING
