@@ -78,6 +78,7 @@ urlpatterns = [
     path("returns/<int:return_id>/", returns.return_screen, name="return"),
     path("returns/<int:return_id>/scan/", returns.return_scan, name="return-scan"),
     path("returns/<int:return_id>/units/<int:unit_id>/grade/", returns.return_grade, name="return-grade"),
+    path("returns/<int:return_id>/units/<int:unit_id>/photo/", returns.return_unit_photo, name="return-unit-photo"),
     path("returns/<int:return_id>/units/<int:unit_id>/remove/", returns.return_remove, name="return-remove"),
     path("returns/<int:return_id>/missing/", returns.return_missing, name="return-missing"),
     path("returns/<int:return_id>/receive/", returns.return_receive, name="return-receive"),

@@ -19,7 +19,7 @@ from fulfilment.market.returns import image_type
 
 from .clients import client_for
 from .locks import try_lock
-from .models import Order, PackingPhoto, PhotoReason
+from .models import Order, PackingPhoto, PhotoReason, ReturnUnit
 
 MAX_PHOTO_BYTES = MAX_CHAT_FILE_BYTES  # a photo that can always go to the chat as it is
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
@@ -27,6 +27,26 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
 
 class PhotoRefused(Exception):
     """A photo not stored or not sent, with the reason in the reader's language."""
+
+
+def check_photo(content: bytes) -> str:
+    """The photo's type (JPEG or PNG, by its bytes), or PhotoRefused with the reason."""
+    kind = image_type(content)
+    if kind not in EXTENSIONS:
+        raise PhotoRefused(_("Not a JPEG or PNG photo: nothing was stored."))
+    if len(content) > MAX_PHOTO_BYTES:
+        raise PhotoRefused(_("The photo is larger than 5 MB: nothing was stored."))
+    return kind
+
+
+def store_unit_photo(unit: ReturnUnit, content: bytes) -> ReturnUnit:
+    """The optional photo of a returned unit, kept with its grade (the same storage as packing photos)."""
+    kind = check_photo(content)
+    unit.photo.save(f"{unit.record_id}-{unit.pk}-{uuid.uuid4().hex[:8]}.{EXTENSIONS[kind]}", ContentFile(content),
+                    save=False)
+    unit.photo_type = kind
+    unit.save(update_fields=["photo", "photo_type"])
+    return unit
 
 
 def store_photo(order: Order, content: bytes, box_number: int | None, reason: str,

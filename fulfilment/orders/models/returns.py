@@ -153,6 +153,8 @@ class ReturnUnit(models.Model):
     graded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                   related_name="+", verbose_name=_("graded by"))
     graded_at = models.DateTimeField(_("graded at"), null=True, blank=True)
+    photo = models.FileField(_("photo"), upload_to="returns/%Y/%m/%d/", blank=True)  # optional, with the grade
+    photo_type = models.CharField(_("type"), max_length=32, blank=True)
     # A scan made by mistake (a product not in the order) taken off the return: kept, with who and when.
     removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+", verbose_name=_("removed by"))

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db.models import Case, IntegerField, Q, When
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from fulfilment.accounts.roles import is_supervisor
 from fulfilment.market.errors import MarketError
 from fulfilment.market.returns import DecisionType, DeclineReason, ItemDecision
-from fulfilment.orders import outbox, receiving, return_decisions
+from fulfilment.orders import evidence, outbox, receiving, return_decisions
 from fulfilment.orders.clients import client_for
 from fulfilment.orders.models import Campaign, Grade, MarketReturn, OutboxAction, ReturnShipment, ReturnUnit
 from fulfilment.orders.models.returns import COMING, WAITING_FOR_DECISION
@@ -247,12 +247,35 @@ def return_scan(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
 @require_POST
 @packer_required
 def return_grade(request: HtmxHttpRequest, return_id: int, unit_id: int) -> HttpResponse:
+    """The unit's grade and note, and an optional photo of it (checked first: a bad one changes nothing)."""
     unit = get_object_or_404(ReturnUnit.objects.select_related("record"), pk=unit_id, record_id=return_id)
+    upload = request.FILES.get("photo")
     try:
+        content = upload.read() if upload else b""
+        if upload:
+            evidence.check_photo(content)
         receiving.grade_unit(unit, request.POST.get("grade", ""), request.POST.get("note", ""), request.user)
-    except receiving.ReceivingRefused as exc:
+        if upload:
+            evidence.store_unit_photo(unit, content)
+    except (receiving.ReceivingRefused, evidence.PhotoRefused) as exc:
         messages.error(request, str(exc))
     return redirect("return", return_id=return_id)
+
+
+@require_GET
+@packer_required
+def return_unit_photo(request: HtmxHttpRequest, return_id: int, unit_id: int) -> HttpResponse:
+    """A returned unit's photo from storage, to logged-in staff only."""
+    unit = get_object_or_404(ReturnUnit, pk=unit_id, record_id=return_id, record__campaign__is_active=True)
+    if not unit.photo:
+        raise Http404
+    try:
+        content = unit.photo.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(content, content_type=unit.photo_type or "image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @require_POST
