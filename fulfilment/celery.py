@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import beat_init, task_postrun, task_prerun
 
 from fulfilment.request_ids import task_finished, task_started
 
@@ -15,3 +15,10 @@ app.autodiscover_tasks()
 # A task's log lines carry its id, as a request's carry the request id.
 task_prerun.connect(task_started, weak=False)
 task_postrun.connect(task_finished, weak=False)
+
+
+@beat_init.connect(weak=False)
+def first_passes(sender: object = None, **kwargs: object) -> None:
+    """An interval task first runs one interval after the beat starts: the returns' pass (every few
+    minutes) would leave the Returns screen empty that long after a start. Sent once at start instead."""
+    app.send_task("fulfilment.orders.tasks.sync_all_returns_task")

@@ -73,3 +73,41 @@ def test_the_camera_photographs_the_open_box_on_command_and_at_finish(camera_pag
     assert page.is_checked("#camera-on")
     assert page.locator("#packing-photos figure.photo").count() == 2
     assert page.evaluate("document.querySelector('#packing-photos img').naturalWidth") > 0
+
+
+def stored_variance(photo: PackingPhoto) -> float:
+    """The pixel variance of a stored photo: an all-black (or any blank) frame has none."""
+    from PIL import Image, ImageStat
+
+    with photo.image.open("rb") as f:
+        image = Image.open(f)
+        image.load()
+    return max(ImageStat.Stat(image.convert("L")).var)
+
+
+def test_a_remembered_camera_photographs_a_real_frame_at_finish_on_another_order(camera_page, live_server, market,
+                                                                                 packer):
+    """The camera switched on at an earlier order (the setting kept in this browser): the next order's
+    screen starts it by itself, and Finish stores a picture of what the camera saw, not a black frame."""
+    page = camera_page
+    placed = market.place([("SHOES-RUN-42", 1)], buyer_type="BUSINESS")
+    sync_business(market.business.pk)
+    order = link_catalogue(Order.objects.get(market_id=placed["orderId"]))
+    rng = random.Random(12)
+    login(page, live_server)
+    page.goto(f"{live_server.url}/")
+    page.evaluate("localStorage.setItem('workstation-camera', 'on')")
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    assert page.is_checked("#camera-on")
+    page.focus("#scan")
+    scanner_type(page, seed.make_cis(seed.CATALOG["SHOES-RUN-42"], rng), "ctrl")
+    idle(page)
+    scanner_type(page, "CMD-FINISH", "ctrl")
+    for _ in range(100):
+        if PackingPhoto.objects.filter(order=order).exists():
+            break
+        page.wait_for_timeout(100)
+    photo = PackingPhoto.objects.get(order=order)
+    assert photo.reason == "FINISH"
+    page.wait_for_function("() => document.querySelectorAll('#packing-photos figure.photo').length === 1")
+    assert stored_variance(photo) > 50  # the fake camera's moving test pattern, not an empty canvas

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from fulfilment.orders.evidence import prune_photos
 from fulfilment.orders.models import MarketReturn, Order, PackingPhoto
+from fulfilment.orders.receiving import receive_scan
 from fulfilment.orders.returns_mirror import sync_returns
 from fulfilment.orders.sync import sync_business
 from fulfilment.packing import scanning
@@ -111,6 +112,20 @@ def test_a_supervisor_sends_the_packing_photos_to_the_orders_chat(client, packer
     assert len(files) == 2
     got = requests.get(f"{market.url}/_sandbox/chat-files/{chats[0]['chatId']}/1", timeout=10)
     assert got.content == PNG and got.headers["Content-Type"] == "image/png"
+    # Recorded with who and when; a second send is asked for first, and sent only when ticked.
+    assert set(order.photos.values_list("sent_to_chat_by", flat=True)) == {supervisor.pk}
+    page = client.get(reverse("return", args=[record.pk])).content.decode()
+    assert "Отправлено в чат: svetlana" in page and 'name="again"' in page
+    resp = client.post(reverse("return-photos-chat", args=[record.pk]), follow=True)
+    assert "уже отправлены в чат" in resp.content.decode()
+    assert _files(market, order) == 2
+    client.post(reverse("return-photos-chat", args=[record.pk]), {"again": "1"})
+    assert _files(market, order) == 4
+
+
+def _files(market, order) -> int:
+    chats = [c for c in control(market, "GET", "/chats")["chats"] if c["orderId"] == order.market_id]
+    return sum(1 for c in chats for m in c["messages"] if m.get("payload"))
 
 
 def test_the_markets_refusal_of_a_chat_is_shown_and_nothing_sent(client, packer, supervisor, market):
@@ -128,3 +143,26 @@ def test_the_markets_refusal_of_a_chat_is_shown_and_nothing_sent(client, packer,
     resp = client.post(reverse("return-photos-chat", args=[record.pk]), follow=True)
     assert "Маркет не принял фото" in resp.content.decode()
     assert control(market, "GET", "/chats")["chats"] == []
+
+
+def test_a_graded_unit_keeps_its_optional_photo_and_a_bad_one_changes_nothing(client, packer, market, shipped):
+    order, codes = shipped
+    record = returned(market, order)
+    unit = receive_scan(record, uuid.uuid4(), codes[0], packer).unit
+    client.force_login(packer)
+    url = reverse("return-grade", args=[record.pk, unit.pk])
+    resp = client.post(url, {"grade": "DEFECTIVE", "note": "скол",
+                             "photo": SimpleUploadedFile("x.txt", b"not an image", "text/plain")}, follow=True)
+    assert "JPEG" in resp.content.decode()  # «… не фото JPEG или PNG …»
+    unit.refresh_from_db()
+    assert unit.grade == "" and not unit.photo  # refused before anything was changed
+    client.post(url, {"grade": "DEFECTIVE", "note": "скол", "photo": SimpleUploadedFile("u.png", PNG, "image/png")})
+    unit.refresh_from_db()
+    assert unit.grade == "DEFECTIVE" and unit.photo and unit.photo_type == "image/png"
+    page = client.get(reverse("return", args=[record.pk])).content.decode()
+    photo_url = reverse("return-unit-photo", args=[record.pk, unit.pk])
+    assert photo_url in page
+    got = client.get(photo_url)
+    assert got.status_code == 200 and b"".join(got.streaming_content) == PNG
+    client.logout()
+    assert client.get(photo_url).status_code in (302, 401, 403)

@@ -248,3 +248,20 @@ def test_a_marked_products_barcode_asks_for_its_code_on_every_database(market, s
     with pytest.raises(ReceivingRefused, match="код маркировки"):
         receive_scan(record, uuid.uuid4(), SHOES.ean13, packer)
     assert record.units.count() == 0
+
+
+def test_a_code_the_market_lists_on_an_order_packed_elsewhere_matches(market, packer):
+    """The demo's returned orders were packed by the sandbox's seeder, not here: the Market's own list
+    of the order's codes (items[].instances) is what was shipped, so the trainee's scan can match."""
+    made = market.seeder.demo_returns()
+    sync_business(market.business.pk)
+    sync_returns(market.business)
+    claim = next(r for r in made if r["returnType"] == "RETURN")
+    record = MarketReturn.objects.get(market_id=claim["id"])
+    assert record.order is not None and not record.order.instances.exists()  # nothing packed here
+    shoes = next(i for i in market.store.order(claim["orderId"])["items"] if i["offerId"] == "SHOES-RUN-42")
+    unit = receive_scan(record, uuid.uuid4(), shoes["instances"][0]["cis"], packer).unit
+    assert (unit.match, unit.offer_id) == (Match.MATCHED, "SHOES-RUN-42")
+    # Another code of the same product is known as that product: its only unit is received already.
+    with pytest.raises(ReceivingRefused, match="SHOES-RUN-42"):
+        receive_scan(record, uuid.uuid4(), seed.make_cis(SHOES, random.Random(99)), packer)

@@ -19,7 +19,7 @@ from fulfilment.market.returns import image_type
 
 from .clients import client_for
 from .locks import try_lock
-from .models import Order, PackingPhoto, PhotoReason
+from .models import Order, PackingPhoto, PhotoReason, ReturnUnit
 
 MAX_PHOTO_BYTES = MAX_CHAT_FILE_BYTES  # a photo that can always go to the chat as it is
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
@@ -27,6 +27,26 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
 
 class PhotoRefused(Exception):
     """A photo not stored or not sent, with the reason in the reader's language."""
+
+
+def check_photo(content: bytes) -> str:
+    """The photo's type (JPEG or PNG, by its bytes), or PhotoRefused with the reason."""
+    kind = image_type(content)
+    if kind not in EXTENSIONS:
+        raise PhotoRefused(_("Not a JPEG or PNG photo: nothing was stored."))
+    if len(content) > MAX_PHOTO_BYTES:
+        raise PhotoRefused(_("The photo is larger than 5 MB: nothing was stored."))
+    return kind
+
+
+def store_unit_photo(unit: ReturnUnit, content: bytes) -> ReturnUnit:
+    """The optional photo of a returned unit, kept with its grade (the same storage as packing photos)."""
+    kind = check_photo(content)
+    unit.photo.save(f"{unit.record_id}-{unit.pk}-{uuid.uuid4().hex[:8]}.{EXTENSIONS[kind]}", ContentFile(content),
+                    save=False)
+    unit.photo_type = kind
+    unit.save(update_fields=["photo", "photo_type"])
+    return unit
 
 
 def store_photo(order: Order, content: bytes, box_number: int | None, reason: str,
@@ -69,9 +89,10 @@ def prune_photos_task() -> int:
     return prune_photos()
 
 
-def send_to_chat(order: Order, photos: list[PackingPhoto]) -> int:
+def send_to_chat(order: Order, photos: list[PackingPhoto], user: AbstractBaseUser | None = None) -> int:
     """Send the photos to the order's chat with the buyer (started if there is none); the chat's id.
-    The Market's refusal (no chat allowed for this order) comes back as a MarketError."""
+    Each photo sent is marked with who and when. The Market's refusal (no chat allowed for this order)
+    comes back as a MarketError."""
     if not photos:
         raise PhotoRefused(_("No packing photo of this order to send."))
     business = order.campaign.business
@@ -82,4 +103,6 @@ def send_to_chat(order: Order, photos: list[PackingPhoto]) -> int:
             content = f.read()
         client.send_file_to_chat(business.market_id, chat_id, photo.image.name.rsplit("/", 1)[-1], content,
                                  photo.content_type)
+        PackingPhoto.objects.filter(pk=photo.pk).update(
+            sent_to_chat_at=timezone.now(), sent_to_chat_by=user if user and user.is_authenticated else None)
     return chat_id

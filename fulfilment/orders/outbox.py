@@ -135,6 +135,9 @@ def _blocked_by_earlier(action: OutboxAction) -> OutboxAction | None:
         # A layout replaces the whole layout: a refused older one (a removal the Market would not
         # take) is not waited for, and is superseded once this one is delivered.
         earlier = earlier.exclude(kind__in=(Kind.LAYOUT, Kind.REMOVAL), state=State.FAILED)
+    elif action.kind == Kind.RETURN_DECISION:
+        # A return comes long after packing: a refused packing change (or refused decision) holds it not.
+        earlier = earlier.exclude(state=State.FAILED)
     return earlier.order_by("id").first()
 
 

@@ -10,6 +10,7 @@ Market through the outbox, within the Market's time, once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,15 +22,16 @@ from django.utils.translation import gettext as _, ngettext
 
 from fulfilment.codes.cis import CodeError, parse_cis
 from fulfilment.codes.classify import Kind, classify, order_number
-from fulfilment.market.returns import ItemDecision, ReturnDecisions
+from fulfilment.market.returns import AvailableDecision, ItemDecision, ReturnDecisions
 
-from . import outbox
+from . import outbox, return_decisions
 from .models import (
     Grade,
     Instance,
     InstanceKind,
     MarketReturn,
     Match,
+    OrderItem,
     OrderStatus,
     OutboxAction,
     ProductBarcode,
@@ -41,6 +43,14 @@ DEAD_STATUSES = (OrderStatus.CANCELLED, OrderStatus.RETURNED)
 
 class ReceivingRefused(Exception):
     """A scan or a step refused, with the reason in the reader's language; nothing was changed."""
+
+
+class ItemRefused(ReceivingRefused):
+    """A decision refused because of one item: the page marks it."""
+
+    def __init__(self, message: str, item_id: int | None) -> None:
+        super().__init__(message)
+        self.item_id = item_id
 
 
 @dataclass(frozen=True)
@@ -72,8 +82,23 @@ def _offer_for_gtin(record: MarketReturn, gtin: str) -> str:
     for inst in Instance.objects.filter(order_id=record.order_id, kind=InstanceKind.CIS).select_related("item"):
         if inst.identity[2:16] == gtin:
             return inst.item.offer_id
+    for offer_id, listed in OrderItem.objects.filter(order_id=record.order_id).values_list("offer_id",
+                                                                                           "market_instances"):
+        if any(_identity(x.get("cis") or "")[2:16] == gtin for x in listed or ()):
+            return offer_id  # the Market's list of the order's codes names the product too
     link = ProductBarcode.objects.filter(campaign_id=record.campaign_id, gtin=gtin).exclude(offer_id="").first()
     return link.offer_id if link else ""
+
+
+def _market_listed(record: MarketReturn, identity: str) -> str:
+    """The SKU whose codes, as the Market lists them on the order (``items[].instances``), include this one."""
+    if not record.order_id:
+        return ""
+    for offer_id, listed in OrderItem.objects.filter(order_id=record.order_id).values_list("offer_id",
+                                                                                           "market_instances"):
+        if any(identity in (_identity(x.get("cis") or ""), _identity(x.get("cisFull") or "")) for x in listed or ()):
+            return offer_id
+    return ""
 
 
 def compare(record: MarketReturn, identity: str) -> tuple[Match, Instance | None, str]:
@@ -82,6 +107,9 @@ def compare(record: MarketReturn, identity: str) -> tuple[Match, Instance | None
     mine = shipped.filter(order_id=record.order_id).select_related("item").first() if record.order_id else None
     if mine is not None:
         return Match.MATCHED, mine, mine.item.offer_id
+    listed = _market_listed(record, identity)
+    if listed:  # packed elsewhere (the Market's cabinet, the demo's seeder): the Market's record of the codes
+        return Match.MATCHED, None, listed
     offer = _offer_for_gtin(record, identity[2:16])
     if offer not in record.expected():
         return Match.NOT_IN_ORDER, None, offer
@@ -116,7 +144,7 @@ def receive_scan(record: MarketReturn, scan_id: uuid.UUID, text: str, user: Abst
         else:
             raise ReceivingRefused(_("Not a product barcode or a marking code: nothing was recorded."))
         expected = record.expected().get(unit.offer_id, 0)
-        taken = record.units.filter(offer_id=unit.offer_id).count()
+        taken = record.units.filter(offer_id=unit.offer_id, removed_at__isnull=True).count()
         if unit.offer_id and unit.match != Match.NOT_IN_ORDER and taken >= expected:
             raise ReceivingRefused(_all_received(unit.offer_id, expected))
         try:
@@ -136,7 +164,7 @@ def mark_missing(record: MarketReturn, offer_id: str, user: AbstractBaseUser) ->
         expected = record.expected().get(offer_id, 0)
         if not expected:
             raise ReceivingRefused(_("%(sku)s is not in this return: nothing was recorded.") % {"sku": offer_id})
-        if record.units.filter(offer_id=offer_id).count() >= expected:
+        if record.units.filter(offer_id=offer_id, removed_at__isnull=True).count() >= expected:
             raise ReceivingRefused(_all_received(offer_id, expected))
         return ReturnUnit.objects.create(record=record, scan_id=uuid.uuid4(), offer_id=offer_id, match=Match.MISSING,
                                          grade=Grade.MISSING, scanned_by=user, scanned_at=timezone.now())
@@ -148,15 +176,34 @@ def _all_received(sku: str, expected: int) -> str:
                       "All %(n)s units of %(sku)s are already received.", expected)) % {"n": expected, "sku": sku})
 
 
-def grade_unit(unit: ReturnUnit, grade: str, note: str) -> ReturnUnit:
-    """The unit's grade and note (changeable until the return is received)."""
+def grade_unit(unit: ReturnUnit, grade: str, note: str, user: AbstractBaseUser | None = None) -> ReturnUnit:
+    """The unit's grade and note (changeable until the return is received), with who and when."""
     if grade not in Grade.values or grade == Grade.MISSING or unit.match == Match.MISSING:
         raise ReceivingRefused(_("Choose a grade."))
     if unit.record.received_at:
         raise ReceivingRefused(_("This return is already received."))
-    ReturnUnit.objects.filter(pk=unit.pk).update(grade=grade, note=note.strip()[:2000])
+    if unit.removed_at:
+        raise ReceivingRefused(_("This scan was removed from the return."))
+    ReturnUnit.objects.filter(pk=unit.pk).update(grade=grade, note=note.strip()[:2000], graded_at=timezone.now(),
+                                                 graded_by=user if user and user.is_authenticated else None)
     unit.refresh_from_db()
     return unit
+
+
+def remove_extra(unit: ReturnUnit, user: AbstractBaseUser) -> ReturnUnit:
+    """Take a scan made by mistake (a product not in the order) off the return, before it is received.
+    The row stays, marked removed with who and when: the mismatch remains in the evidence."""
+    with transaction.atomic():
+        record = MarketReturn.objects.select_for_update().get(pk=unit.record_id)
+        if record.received_at:
+            raise ReceivingRefused(_("This return is already received."))
+        if unit.match != Match.NOT_IN_ORDER:
+            raise ReceivingRefused(_("Only a product that is not in the order can be removed from the return."))
+        if not ReturnUnit.objects.filter(pk=unit.pk, removed_at__isnull=True).update(
+                removed_at=timezone.now(), removed_by=user):
+            raise ReceivingRefused(_("This scan was removed from the return."))
+        unit.refresh_from_db()
+        return unit
 
 
 def finish_receiving(record: MarketReturn, user: AbstractBaseUser) -> MarketReturn:
@@ -165,7 +212,7 @@ def finish_receiving(record: MarketReturn, user: AbstractBaseUser) -> MarketRetu
         record = MarketReturn.objects.select_for_update().get(pk=record.pk)
         if record.received_at:
             raise ReceivingRefused(_("This return is already received."))
-        units = list(record.units.all())
+        units = list(record.units.filter(removed_at__isnull=True))
         if not units:
             raise ReceivingRefused(_("No unit is scanned yet."))
         if any(not u.grade for u in units):
@@ -185,7 +232,8 @@ def holding_instance(kind: str, identity: str, order_id: int) -> tuple[Instance 
     """The shipped code that keeps ``identity`` out of another order, and the return it waits in (when
     it is coming back). A code is free once its order is dead and nothing of it comes back, or once
     it came back fit for sale in a received return."""
-    released = ReturnUnit.objects.filter(shipped=OuterRef("pk"), grade=Grade.FIT, record__received_at__isnull=False)
+    released = ReturnUnit.objects.filter(shipped=OuterRef("pk"), grade=Grade.FIT, record__received_at__isnull=False,
+                                         removed_at__isnull=True)
     coming = MarketReturn.objects.filter(order=OuterRef("order"), received_at__isnull=True)
     found = (Instance.objects.filter(kind=kind, identity=identity).exclude(order_id=order_id)
              .annotate(released=Exists(released), coming=Exists(coming)).filter(released=False)
@@ -196,8 +244,11 @@ def holding_instance(kind: str, identity: str, order_id: int) -> tuple[Instance 
     return found, pending
 
 
-def submit_decisions(record: MarketReturn, decisions: list[ItemDecision], user: AbstractBaseUser) -> OutboxAction:
-    """Queue the decision for the Market: within its time, once (a second submit is refused)."""
+def submit_decisions(record: MarketReturn, decisions: list[ItemDecision], user: AbstractBaseUser,
+                     available: Sequence[AvailableDecision] | None = None,
+                     labels: dict[int, str] | None = None) -> OutboxAction:
+    """Queue the decision for the Market: within its time, once (a second submit is refused), among the
+    decisions the Market allows now (``available``, when read); a refused earlier one is withdrawn."""
     with transaction.atomic():
         record = MarketReturn.objects.select_for_update().get(pk=record.pk)
         till = record.decision_till
@@ -209,6 +260,12 @@ def submit_decisions(record: MarketReturn, decisions: list[ItemDecision], user: 
         # A refused decision may be made again; one waiting or taken may not.
         if sent.exclude(state__in=(OutboxAction.State.FAILED, OutboxAction.State.SUPERSEDED)).exists():
             raise ReceivingRefused(_("A decision on this return is already sent."))
+        if available is not None:
+            try:
+                return_decisions.check_allowed(decisions, available, labels or {})
+            except return_decisions.DecisionRefused as exc:
+                raise ItemRefused(str(exc), exc.item_id) from None
+        return_decisions.supersede_refused(record, user)
         change = ReturnDecisions(record.order_market_id, record.market_id, tuple(decisions))
         return outbox.enqueue(record.campaign, change, order=record.order, user=user)
 

@@ -21,6 +21,7 @@ from fulfilment.orders import flags
 from fulfilment.orders.models import Order, OrderItem, OrderStatus, OutboxAction
 from fulfilment.orders.outbox import OPEN_STATES
 
+from .return_labels import market_refusal
 from .state import cancelled_message
 
 
@@ -73,6 +74,9 @@ def market_notices(order: Order, items_seen: str) -> list[Notice]:
         out.append(Notice(_("The Market changed the items of this order after this screen was opened."), reload=True))
     # A refusal that came back after the packer's green answer: said at the top, not only in the list below.
     for action in OutboxAction.objects.filter(order=order, state=OutboxAction.State.FAILED).order_by("pk"):
+        if action.kind == OutboxAction.Kind.RETURN_DECISION:  # plain words first, the Market's quoted after
+            out.append(Notice(market_refusal(action.market_errors, action.last_error)))
+            continue
         reason = "; ".join(f"{m.get('code', '')}: {m.get('message', '')}".strip(": ") if isinstance(m, dict)
                            else str(m) for m in action.market_errors) or action.last_error
         out.append(Notice(_("The Market refused «%(what)s»: %(reason)s") % {

@@ -70,3 +70,36 @@ def label(table: dict[str, Promise], value: str | None) -> str:
         return "—"
     known = table.get(str(value))
     return str(known) if known is not None else _("other (%(value)s)") % {"value": value}
+
+
+# The Market's refusals of a decision in plain words, by its error code, then by what its English says.
+_REFUSAL_CODES: dict[str, Promise] = {
+    "RETURN_DECISION_EXPIRED": gettext_lazy("The time to decide on this return has passed."),
+    "RETURN_DECISION_NOT_EXPECTED": gettext_lazy("The Market waits for no decision on this return."),
+    "RETURN_DECISION_NOT_ALLOWED": gettext_lazy(
+        "The Market did not take the decision: it is not allowed for this item."),
+}
+_REFUSAL_WORDS: tuple[tuple[str, Promise], ...] = (
+    ("needs one of", gettext_lazy("The Market did not take the decision: a refusal needs its reason.")),
+    ("needs a comment", gettext_lazy("The Market did not take the decision: it needs a comment for the buyer.")),
+    ("partial refund", gettext_lazy("The Market did not take the decision: the partial refund is out of its bounds.")),
+    ("every item", gettext_lazy("The Market did not take the decision: decide on every item of the return at once.")),
+    ("has passed", gettext_lazy("The time to decide on this return has passed.")),
+)
+
+
+def market_refusal(errors: list, last_error: str = "") -> str:
+    """What the Market said when it refused a decision: Russian words first, its own text quoted after."""
+    said = [e for e in errors or () if isinstance(e, dict)]
+    text = "; ".join(str(e.get("message") or "") for e in said if e.get("message")) or last_error
+    words: Promise | str = _("The Market did not take the decision.")
+    for e in said:
+        if e.get("code") in _REFUSAL_CODES:
+            words = _REFUSAL_CODES[e["code"]]
+            break
+    else:
+        for needle, found in _REFUSAL_WORDS:
+            if needle in text:
+                words = found
+                break
+    return f"{words} «{text}»" if text else str(words)

@@ -26,6 +26,10 @@ class PackingPhoto(models.Model):
     taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="+", verbose_name=_("taken by"))
     taken_at = models.DateTimeField(_("taken at"), default=timezone.now, db_index=True)
+    # Sent to the order's chat with the buyer (the last time): a second send is asked for, not silent.
+    sent_to_chat_at = models.DateTimeField(_("sent to the chat at"), null=True, blank=True)
+    sent_to_chat_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="+", verbose_name=_("sent to the chat by"))
 
     class Meta:
         verbose_name = _("packing photo")

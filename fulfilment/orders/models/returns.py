@@ -124,7 +124,7 @@ class MarketReturn(models.Model):
     def short(self) -> dict[str, tuple[int, int]]:
         """The SKUs of which fewer units are received (scanned or marked missing) than come back: (got, expected)."""
         got: dict[str, int] = {}
-        for offer_id in self.units.values_list("offer_id", flat=True):
+        for offer_id in self.units.filter(removed_at__isnull=True).values_list("offer_id", flat=True):
             got[offer_id] = got.get(offer_id, 0) + 1
         return {sku: (got.get(sku, 0), n) for sku, n in self.expected().items() if got.get(sku, 0) < n}
 
@@ -153,6 +153,15 @@ class ReturnUnit(models.Model):
     scanned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+", verbose_name=_("scanned by"))
     scanned_at = models.DateTimeField(_("scanned at"), default=timezone.now)
+    graded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", verbose_name=_("graded by"))
+    graded_at = models.DateTimeField(_("graded at"), null=True, blank=True)
+    photo = models.FileField(_("photo"), upload_to="returns/%Y/%m/%d/", blank=True)  # optional, with the grade
+    photo_type = models.CharField(_("type"), max_length=32, blank=True)
+    # A scan made by mistake (a product not in the order) taken off the return: kept, with who and when.
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("removed by"))
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("returned unit")
@@ -160,7 +169,8 @@ class ReturnUnit(models.Model):
         ordering = ["record", "scanned_at", "id"]
         constraints = [
             # A code comes back once per return.
-            models.UniqueConstraint(fields=["record", "identity"], condition=~Q(identity=""),
+            models.UniqueConstraint(fields=["record", "identity"],
+                                    condition=~Q(identity="") & Q(removed_at__isnull=True),
                                     name="return_unit_code_once"),
         ]
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,7 +35,9 @@ def order_photo(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
                                      request.POST.get("reason", ""), request.user)
     except evidence.PhotoRefused as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    return JsonResponse({"id": photo.pk, "box": photo.box_number}, status=201)
+    # The order's photos as the page shows them, so the new one appears without a reload.
+    html = render_to_string("packing/_photos.html", {"photos": order.photos.all()}, request=request)
+    return JsonResponse({"id": photo.pk, "box": photo.box_number, "html": html}, status=201)
 
 
 @require_GET
@@ -58,8 +63,16 @@ def return_photos_to_chat(request: HtmxHttpRequest, return_id: int) -> HttpRespo
     if record.order is None:
         messages.error(request, _("This return's order is not known here: it has no packing photos."))
         return redirect("return", return_id=record.pk)
+    photos = list(record.order.photos.select_related("sent_to_chat_by"))
+    sent = max((p for p in photos if p.sent_to_chat_at), key=lambda p: p.sent_to_chat_at, default=None)
+    if sent is not None and request.POST.get("again") != "1":
+        messages.error(request, _("These photos were already sent to the chat by %(who)s at %(at)s: tick «send "
+                                  "again» to send them once more.") % {
+            "who": sent.sent_to_chat_by or "—", "at": date_format(timezone.localtime(sent.sent_to_chat_at),
+                                                                  "d.m.Y H:i")})
+        return redirect("return", return_id=record.pk)
     try:
-        evidence.send_to_chat(record.order, list(record.order.photos.all()))
+        evidence.send_to_chat(record.order, photos, request.user)
     except evidence.PhotoRefused as exc:
         messages.error(request, str(exc))
     except MarketError as exc:

@@ -19,11 +19,11 @@ from fulfilment.codes.classify import MAX_SCAN_LENGTH, shown
 from fulfilment.market.changes import StatusChange
 from fulfilment.market.errors import MarketError
 from fulfilment.market.types import PageFormat
-from fulfilment.orders import outbox
+from fulfilment.orders import outbox, return_decisions
 from fulfilment.orders.catalogue import product_facts
 from fulfilment.orders.clients import client_for
 from fulfilment.orders.mirror import market_layout
-from fulfilment.orders.models import Order, OrderSubstatus, OutboxAction, Problem
+from fulfilment.orders.models import MarketReturn, Order, OrderSubstatus, OutboxAction, Problem
 from fulfilment.orders.sync import refresh_order
 from fulfilment.orders.verification import check_identifiers
 
@@ -364,6 +364,13 @@ def action_retry(request: HtmxHttpRequest, order_id: int, action_id: int) -> Htt
     action = get_object_or_404(OutboxAction, pk=action_id, order=order)
     if action.state != OutboxAction.State.FAILED:
         messages.error(request, _("Only a refused action can be sent again."))
+    elif return_decisions.is_irreversible(action):
+        # Money or a refusal cannot be undone: sent again only from the return's page, with its confirmation.
+        found = MarketReturn.objects.filter(market_id=action.payload.get("returnId")).first()
+        messages.error(request, _("This decision cannot be undone: send it again from the return's page, "
+                                  "with the confirmation."))
+        if found is not None:
+            return redirect("return", return_id=found.pk)
     else:
         outbox.retry_failed(action, request.user)
         messages.success(request, _("The action will be sent again."))

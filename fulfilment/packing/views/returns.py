@@ -10,8 +10,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db.models import Case, IntegerField, Q, When
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,18 +21,19 @@ from django.views.decorators.http import require_GET, require_POST
 from fulfilment.accounts.roles import is_supervisor
 from fulfilment.market.errors import MarketError
 from fulfilment.market.returns import DecisionType, DeclineReason, ItemDecision
-from fulfilment.orders import receiving
+from fulfilment.orders import evidence, outbox, receiving, return_decisions
 from fulfilment.orders.clients import client_for
-from fulfilment.orders.models import Campaign, Grade, MarketReturn, ReturnShipment, ReturnUnit
+from fulfilment.orders.models import Campaign, Grade, MarketReturn, OutboxAction, ReturnShipment, ReturnUnit
 from fulfilment.orders.models.returns import COMING, WAITING_FOR_DECISION
+from fulfilment.orders.returns_mirror import sync_all_returns_task
 
 from ..access import packer_required, supervisor_required
 from ..http import HtmxHttpRequest, whole_number
-from ..return_labels import DECISIONS, DECLINE_REASONS, REFUND_STATUSES, RETURN_REASONS, label
+from ..return_labels import DECISIONS, DECLINE_REASONS, REFUND_STATUSES, RETURN_REASONS, label, market_refusal
 
+REFRESH_KEY, REFRESH_SECONDS = "returns-refresh-asked", 60
 MAX_SCANS_PER_REQUEST = 200  # as at the packing screen: packing.js sends at most 100 at a time
-IRREVERSIBLE = {DecisionType.DECLINE_REFUND, DecisionType.REFUND_MONEY, DecisionType.REFUND_MONEY_INCLUDING_SHIPMENT,
-                DecisionType.PARTIAL_MONEY_REFUND, DecisionType.FAST_REFUND_MONEY}
+IRREVERSIBLE = return_decisions.IRREVERSIBLE
 
 
 def _get_return_for_user(return_id: int) -> MarketReturn:
@@ -53,10 +55,40 @@ def returns_list(request: HtmxHttpRequest) -> HttpResponse:
     coming = rows.filter(received_at__isnull=True, shipment_status__in=(*COMING, ReturnShipment.PICKED)).annotate(
         overdue=Case(When(Q(shipment_status=ReturnShipment.READY_FOR_PICKUP, pickup_till__lt=now), then=0),
                      default=1, output_field=IntegerField())).order_by("overdue", "pickup_till", "market_id")
+    waiting = list(rows.filter(refund_status__in=WAITING_FOR_DECISION).order_by("created_at_market")[:200])
+    state = _decision_states([r.market_id for r in waiting])
     context = {"campaigns": campaigns, "chosen": chosen, "coming": coming[:200], "now": now,
-               "waiting": rows.filter(refund_status__in=WAITING_FOR_DECISION).order_by("created_at_market")[:200],
+               "waiting": [r for r in waiting if r.market_id not in state],
+               "sent": [r for r in waiting if state.get(r.market_id) in _SENT],
+               "refused": [r for r in waiting if state.get(r.market_id) == OutboxAction.State.FAILED],
                "received": rows.filter(received_at__isnull=False).order_by("-received_at")[:50]}
     return render(request, "packing/returns.html", context)
+
+
+_SENT = (OutboxAction.State.PENDING, OutboxAction.State.SENDING, OutboxAction.State.DELIVERED)
+
+
+def _decision_states(return_ids: list[int]) -> dict[int, str]:
+    """Each return's latest decision here (a withdrawn one does not count): waiting, on its way, taken, refused."""
+    out: dict[int, str] = {}
+    actions = (OutboxAction.objects.filter(kind=OutboxAction.Kind.RETURN_DECISION, payload__returnId__in=return_ids)
+               .exclude(state__in=(OutboxAction.State.CANCELLED, OutboxAction.State.SUPERSEDED)).order_by("id"))
+    for payload, state in actions.values_list("payload", "state"):
+        out[int(payload["returnId"])] = state
+    return out
+
+
+@require_POST
+@packer_required
+def returns_refresh(request: HtmxHttpRequest) -> HttpResponse:
+    """«Refresh now»: one returns pass per business, through the worker; a second press while one is
+    asked for (a minute) or running (its lock) starts nothing more."""
+    if cache.add(REFRESH_KEY, timezone.now().isoformat(), REFRESH_SECONDS):
+        sync_all_returns_task.delay()
+        messages.success(request, _("The returns are being read from the Market: reload the page in a minute."))
+    else:
+        messages.info(request, _("The returns are already being read from the Market: reload the page in a minute."))
+    return redirect("returns")
 
 
 @require_POST
@@ -95,19 +127,38 @@ def _screen(request: HtmxHttpRequest, record: MarketReturn, posted: QueryDict | 
                 record.campaign.business.market_id, record.campaign.market_id, record.market_id)
         except MarketError as exc:
             market_error = str(exc)
+    action = receiving.decision_action(record)
+    live = action is not None and action.state not in (OutboxAction.State.CANCELLED, OutboxAction.State.SUPERSEDED)
+    sent = {int(d["returnItemId"]): label(DECISIONS, d.get("decisionType"))
+            for d in (action.payload.get("returnItemDecisions") or ()) if live} if action else {}
+    for c in claims:
+        c["sent_label"] = sent.get(c["item_id"], "")
+    now = timezone.now()
     context = {**_panel_context(record, []), "claims": claims, "market_error": market_error,
                "confirmed": bool(posted and posted.get("confirm") == "1"),
                "choices": [(str(a.decision), label(DECISIONS, a.decision)) for a in available],
                "reasons": [(str(r), label(DECLINE_REASONS, r)) for a in available for r in a.decline_reasons],
-               "action": receiving.decision_action(record), "now": timezone.now(),
+               "action": action if live else None, "now": now, "decided": live and action.state != "FAILED",
+               "refusal": market_refusal(action.market_errors, action.last_error)
+               if live and action.state == "FAILED" else "",
+               "retry_irreversible": live and return_decisions.is_irreversible(action),
+               "none_allowed": _why_none_allowed(record, now) if is_supervisor(request.user) and not available
+               and not market_error and record.decision_till else "",
                "refund_status": label(REFUND_STATUSES, record.refund_status)}
     return render(request, "packing/return.html", context, status=status)
+
+
+def _why_none_allowed(record: MarketReturn, now: timezone.datetime) -> str:
+    """Why the Market lists no decision now, as far as is known here."""
+    if record.decision_till and record.decision_till < now:
+        return _("The Market allows no decision now: the time to decide has passed.")
+    return _("The Market allows no decision on this return now (it gave no reason).")
 
 
 def _panel_context(record: MarketReturn, feedback: list[_Said]) -> dict:
     """What the receiving panel shows: the units scanned so far and the answers to the last scans."""
     state = "" if not feedback else ("error" if any(not f.ok for f in feedback) else "ok")
-    return {"record": record, "units": record.units.select_related("shipped", "scanned_by"),
+    return {"record": record, "units": record.units.select_related("shipped", "scanned_by", "graded_by", "removed_by"),
             "scan_id": uuid.uuid4(), "grades": [(v, n) for v, n in Grade.choices if v != Grade.MISSING],
             "short": sorted(record.short().items()) if not record.received_at else [],
             "feedback": feedback, "feedback_state": state}
@@ -196,11 +247,48 @@ def return_scan(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
 @require_POST
 @packer_required
 def return_grade(request: HtmxHttpRequest, return_id: int, unit_id: int) -> HttpResponse:
+    """The unit's grade and note, and an optional photo of it (checked first: a bad one changes nothing)."""
     unit = get_object_or_404(ReturnUnit.objects.select_related("record"), pk=unit_id, record_id=return_id)
+    upload = request.FILES.get("photo")
     try:
-        receiving.grade_unit(unit, request.POST.get("grade", ""), request.POST.get("note", ""))
+        content = upload.read() if upload else b""
+        if upload:
+            evidence.check_photo(content)
+        receiving.grade_unit(unit, request.POST.get("grade", ""), request.POST.get("note", ""), request.user)
+        if upload:
+            evidence.store_unit_photo(unit, content)
+    except (receiving.ReceivingRefused, evidence.PhotoRefused) as exc:
+        messages.error(request, str(exc))
+    return redirect("return", return_id=return_id)
+
+
+@require_GET
+@packer_required
+def return_unit_photo(request: HtmxHttpRequest, return_id: int, unit_id: int) -> HttpResponse:
+    """A returned unit's photo from storage, to logged-in staff only."""
+    unit = get_object_or_404(ReturnUnit, pk=unit_id, record_id=return_id, record__campaign__is_active=True)
+    if not unit.photo:
+        raise Http404
+    try:
+        content = unit.photo.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(content, content_type=unit.photo_type or "image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_POST
+@packer_required
+def return_remove(request: HtmxHttpRequest, return_id: int, unit_id: int) -> HttpResponse:
+    """A scan made by mistake (a product not in the order) taken off the return, with who and when."""
+    unit = get_object_or_404(ReturnUnit, pk=unit_id, record_id=return_id, record__campaign__is_active=True)
+    try:
+        receiving.remove_extra(unit, request.user)
     except receiving.ReceivingRefused as exc:
         messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The scan is removed from the return; it stays in the record with who and when."))
     return redirect("return", return_id=return_id)
 
 
@@ -229,55 +317,72 @@ def return_receive(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
     return redirect("return", return_id=record.pk)
 
 
-class _ItemRefused(receiving.ReceivingRefused):
-    """A decision refused because of one item: the page marks it."""
-
-    def __init__(self, item_id: int, message: str) -> None:
-        super().__init__(message)
-        self.item_id = item_id
-
-
-def _decisions(record: MarketReturn, p: QueryDict) -> list[ItemDecision]:
-    """The decision per item still open, as posted; a refusal names the item it is about."""
-    decisions = []
+def _decisions(record: MarketReturn, p: QueryDict) -> tuple[list[ItemDecision], dict[int, str]]:
+    """The decision per item still open, as posted, and each item's name; a refusal names the item."""
+    decisions, labels = [], {}
     for claim in _claims(record):
         if claim["decision"]:
             continue  # decided already
         n = claim["item_id"]
-        item = _("%(sku)s (%(reason)s)") % {"sku": claim["sku"], "reason": claim["reason_label"]}
+        item = labels[int(n)] = _("%(sku)s (%(reason)s)") % {"sku": claim["sku"], "reason": claim["reason_label"]}
         try:
             kind = DecisionType(p.get(f"decision-{n}", ""))
         except ValueError:
-            raise _ItemRefused(n, _("Choose a decision for %(item)s: nothing was sent.") % {"item": item}) from None
+            raise receiving.ItemRefused(_("Choose a decision for %(item)s: nothing was sent.") % {"item": item},
+                                        n) from None
         try:
             reason = DeclineReason(p[f"reason-{n}"]) if p.get(f"reason-{n}") else None
         except ValueError:
-            raise _ItemRefused(n, _("Choose a refusal reason from the list for %(item)s: nothing was sent.")
-                               % {"item": item}) from None
+            raise receiving.ItemRefused(_("Choose a refusal reason from the list for %(item)s: nothing was sent.")
+                                        % {"item": item}, n) from None
         try:
             amount = Decimal(p[f"compensation-{n}"].replace(",", ".")) if p.get(f"compensation-{n}") else None
         except InvalidOperation:
-            raise _ItemRefused(n, _("The partial refund for %(item)s is not an amount in roubles: nothing was sent.")
-                               % {"item": item}) from None
+            raise receiving.ItemRefused(_("The partial refund for %(item)s is not an amount in roubles: "
+                                          "nothing was sent.") % {"item": item}, n) from None
         if kind in IRREVERSIBLE and p.get("confirm") != "1":
             raise receiving.ReceivingRefused(_("This decision cannot be undone: tick the confirmation first."))
         decisions.append(ItemDecision(int(n), kind, reason, p.get(f"comment-{n}", "").strip(), amount))
     if not decisions:
         raise receiving.ReceivingRefused(_("The Market waits for no decision on this return."))
-    return decisions
+    return decisions, labels
 
 
 @require_POST
 @supervisor_required
 def return_decide(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
     """A decision per item of the return (``decision-<item>``, with its reason, comment and partial
-    refund), as submitReturnDecision takes them; an irreversible one needs the confirmation box. Refused,
-    the page comes back with every choice kept and the item at fault marked."""
+    refund), as submitReturnDecision takes them, among those the Market allows now (read again here);
+    an irreversible one needs the confirmation box. Refused, the page comes back with every choice kept
+    and the item at fault marked."""
     record = _get_return_for_user(return_id)
     try:
-        receiving.submit_decisions(record, _decisions(record, request.POST), request.user)
+        decisions, labels = _decisions(record, request.POST)
+        try:
+            available = client_for(record.campaign.business).get_return_available_decisions(
+                record.campaign.business.market_id, record.campaign.market_id, record.market_id)
+        except MarketError as exc:
+            raise receiving.ReceivingRefused(_("The Market did not say which decisions it allows now (%(error)s): "
+                                               "nothing was sent, try again.") % {"error": exc}) from None
+        receiving.submit_decisions(record, decisions, request.user, available, labels)
     except receiving.ReceivingRefused as exc:
         messages.error(request, str(exc))
         return _screen(request, record, request.POST, getattr(exc, "item_id", None), status=400)
     messages.success(request, _("The decision is on its way to the Market."))
+    return redirect("return", return_id=record.pk)
+
+
+@require_POST
+@supervisor_required
+def return_decision_retry(request: HtmxHttpRequest, return_id: int) -> HttpResponse:
+    """The refused decision sent again as it was; an irreversible one only with the confirmation box."""
+    record = _get_return_for_user(return_id)
+    action = receiving.decision_action(record)
+    if action is None or action.state != OutboxAction.State.FAILED:
+        messages.error(request, _("Only a refused decision can be sent again."))
+    elif return_decisions.is_irreversible(action) and request.POST.get("confirm") != "1":
+        messages.error(request, _("This decision cannot be undone: tick the confirmation first."))
+    else:
+        outbox.retry_failed(action, request.user)
+        messages.success(request, _("The decision will be sent again."))
     return redirect("return", return_id=record.pk)

@@ -105,9 +105,10 @@ class Command(BaseCommand):
             self._wait_ready(f"{sandbox_url}/_sandbox/health", "sandbox")
             self._wait_ready(f"{web_url}/healthz", "web")
             # Fill the dashboard now rather than at beat's first tick.
-            from fulfilment.orders.tasks import sync_all_task
+            from fulfilment.orders.tasks import sync_all_returns_task, sync_all_task
 
             sync_all_task.delay()
+            sync_all_returns_task.delay()  # the demo's returns at once, not at the beat's first tick
             self._banner(web_url, sandbox_url)
             while not self.stopping:
                 self._supervise()
