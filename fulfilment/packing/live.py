@@ -18,7 +18,17 @@ from django.db.models import Count, Max, QuerySet
 from django.utils.translation import get_language, gettext as _
 
 from fulfilment.orders import flags
-from fulfilment.orders.models import Order, OrderItem, OrderStatus, OutboxAction
+from fulfilment.orders.models import (
+    SHIPMENT_KINDS,
+    AuditEvent,
+    HandoverScan,
+    Order,
+    OrderItem,
+    OrderStatus,
+    OutboxAction,
+    Shipment,
+    ShipmentReport,
+)
 from fulfilment.orders.outbox import OPEN_STATES
 
 from .state import cancelled_message
@@ -94,3 +104,25 @@ def cancellations_stamp(requests: QuerySet[Order]) -> str:
     sending = (OutboxAction.objects.filter(kind=OutboxAction.Kind.CANCELLATION, state__in=OPEN_STATES)
                .aggregate(n=Count("pk"), top=Max("pk")))
     return list_stamp(requests, sending["n"], sending["top"])
+
+
+def shipment_stamp(shipment_id: int, *parts: object) -> str | None:
+    """The shipment page's region: the mirrored shipment, its orders' state here and at the Market, the
+    boxes scanned, its changes on their way or refused, its documents. A few indexed reads."""
+    s = Shipment.objects.filter(pk=shipment_id).first()
+    if s is None:
+        return None
+    orders = list(Order.objects.filter(campaign_id=s.campaign_id, market_id__in=s.order_ids).order_by("pk")
+                  .values_list("pk", "status", "substatus", "layout_version", "layout_sent_version",
+                               "labels_printed_version", "flag_reason", "problem", "external_order_id",
+                               "updated_at_market"))
+    scans = HandoverScan.objects.filter(shipment_id=s.pk).aggregate(n=Count("pk"), top=Max("pk"))
+    actions = list(OutboxAction.objects.filter(campaign_id=s.campaign_id, kind__in=SHIPMENT_KINDS,
+                                               payload__shipmentId=s.market_id).values_list("pk", "state"))
+    own = list(OutboxAction.objects.filter(order_id__in=[o[0] for o in orders]).exclude(
+        state=OutboxAction.State.DONE).values_list("pk", "state")) if orders else []
+    reports = list(ShipmentReport.objects.filter(shipment_id=s.pk).values_list("pk", "state"))
+    events = AuditEvent.objects.filter(action__in=("shipment.confirm", "handover.taken_off"),
+                                       payload__shipment=s.market_id).aggregate(top=Max("pk"))
+    return stamp(s.status, s.signed, s.pallets_planned, s.synced_at, s.order_ids, s.available_actions,
+                 digest(*orders), scans["n"], scans["top"], actions, own, reports, events["top"], *parts)

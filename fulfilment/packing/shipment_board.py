@@ -27,6 +27,8 @@ from fulfilment.orders.models import (
 
 READY_SUBSTATUSES = (OrderSubstatus.READY_TO_SHIP, OrderSubstatus.SHIPPED)
 AFTER_READY = (OrderStatus.DELIVERY, OrderStatus.PICKUP, OrderStatus.DELIVERED)
+# The Market has taken the shipment in: its orders may be on their way or delivered since.
+TAKEN_IN = (ShipmentStatus.ACCEPTED, ShipmentStatus.ACCEPTED_WITH_DISCREPANCIES, ShipmentStatus.FINISHED)
 TRANSFER_MARGIN = dt.timedelta(minutes=30)  # transferOrdersFromShipment: refused within 30 minutes
 
 
@@ -73,6 +75,14 @@ def refusal(action: OutboxAction) -> Refusal:
     if action.kind == OutboxAction.Kind.CONFIRM_SHIPMENT and any(CUTOFF_NOT_REACHED in q for q in quoted):
         words = _("The Market refused to confirm the shipment: by its clock the cutoff has not come yet. "
                   "Read the shipment from the Market again in a few minutes and confirm it then.")
+    elif action.kind == OutboxAction.Kind.TRANSFER:
+        words = _("The Market refused to move the orders to the next shipment: nothing was moved, they stay "
+                  "in this one.")
+        if any("30 minutes" in q for q in quoted):
+            words += " " + _("By its clock 30 minutes or less are left before the shipment is formed, when "
+                             "orders can no longer be moved.")
+    elif action.kind == OutboxAction.Kind.PALLETS:
+        words = _("The Market refused the pallets count: the count it had stays.")
     else:
         words = _("The Market refused: %(what)s.") % {"what": action.get_kind_display()}
     return Refusal(action, words, quoted)
@@ -103,6 +113,14 @@ class Board:
     taken_off: list[AuditEvent] = field(default_factory=list)  # and taken off the pallet: by whom, when
     failed: list[Refusal] = field(default_factory=list)  # the Market refused; shown as received
     sending: list[OutboxAction] = field(default_factory=list)
+    act: frozenset[int] | None = None  # confirmed: the orders the confirmation (the act) covers
+    left_out: list[Order] = field(default_factory=list)  # in the shipment, not in the act: the next one
+    delivered: list[Order] = field(default_factory=list)  # delivered already: nothing to hand over
+    unboxed: int = 0  # ready, but no box label known: nothing to print or scan for it
+
+    @property
+    def left_out_ids(self) -> list[int]:
+        return [o.market_id for o in self.left_out]
 
     @property
     def missing(self) -> list[HandBox]:
@@ -110,7 +128,8 @@ class Board:
 
     @property
     def all_scanned(self) -> bool:
-        return bool(self.boxes) and not self.missing
+        """Every box of every ready order scanned; never while a ready order has no box known."""
+        return bool(self.boxes) and not self.missing and not self.unboxed
 
     @property
     def cutoff(self) -> dt.datetime:
@@ -118,6 +137,21 @@ class Board:
 
     def transfer_closes(self) -> dt.datetime:
         return self.cutoff - TRANSFER_MARGIN
+
+
+def act_orders(shipments: list[Shipment]) -> dict[int, frozenset[int]]:
+    """Of the confirmed shipments, by pk, the orders their confirmation covered: what was ready when
+    the supervisor confirmed here (the audit keeps it). A shipment confirmed elsewhere has none."""
+    confirmed = {s.market_id: s for s in shipments if s.is_confirmed}
+    out: dict[int, frozenset[int]] = {}
+    for event in (AuditEvent.objects.filter(action="shipment.confirm", payload__shipment__in=list(confirmed))
+                  .order_by("at", "id") if confirmed else ()):
+        s = confirmed[event.payload["shipment"]]
+        if "orders" in event.payload:
+            out[s.pk] = frozenset(event.payload["orders"])
+        else:  # confirmed before the list was kept: all but the orders not ready then
+            out[s.pk] = frozenset(set(s.order_ids) - set(event.payload.get("not_ready") or ()))
+    return out
 
 
 def _reason(order: Order, refused: dict[int, OutboxAction]) -> str:
@@ -181,34 +215,51 @@ def boards(shipments: list[Shipment]) -> list[Board]:
     actions: dict[tuple[int, int], list[OutboxAction]] = {}
     for a in OutboxAction.objects.filter(wanted, kind__in=SHIPMENT_KINDS).order_by("id") if shipments else ():
         actions.setdefault((a.campaign_id, a.payload.get("shipmentId")), []).append(a)
+    acts = act_orders(shipments)
     taken_off: dict[int, list[AuditEvent]] = {}
     for event in (AuditEvent.objects.filter(action="handover.taken_off",
                                             payload__shipment__in=[s.market_id for s in shipments])
                   .select_related("user").order_by("at", "id") if shipments else ()):
         taken_off.setdefault(event.payload.get("shipment"), []).append(event)
     return [_board(s, _of(s, orders), refused, scans.get(s.pk, []), actions.get((s.campaign_id, s.market_id), []),
-                   taken_off.get(s.market_id, []))
+                   taken_off.get(s.market_id, []), acts.get(s.pk))
             for s in shipments]
 
 
 def _board(shipment: Shipment, orders: list[Order], refused: dict[int, OutboxAction], scans: list[HandoverScan],
-           actions: list[OutboxAction], taken_off: list[AuditEvent]) -> Board:
-    b = Board(shipment, orders)
+           actions: list[OutboxAction], taken_off: list[AuditEvent], act: frozenset[int] | None = None) -> Board:
+    b = Board(shipment, orders, act=act)
     known = {o.market_id for o in orders}
     for order in orders:
         if order.status == OrderStatus.CANCELLED:
+            continue
+        if act is not None and order.market_id not in act:
+            b.left_out.append(order)  # not on the signed act: it must not go on this pallet
+            continue
+        if order.status == OrderStatus.DELIVERED and shipment.status not in TAKEN_IN:
+            b.delivered.append(order)  # with the buyer already (the Market lists it): nothing to hand over
             continue
         b.planned += 1
         ready = is_ready(order)
         b.packed += ready or order.layout_sent_version is not None
         b.ready += ready
         b.labelled += labels_printed(order)
-        if ready:
-            b.boxes += box_labels(order)
+        labels = box_labels(order) if ready else []
+        if ready and not labels:
+            b.unboxed += 1
+            b.not_ready += 1
+            b.blockers.append(Blocker(order, order.market_id, _(
+                "Ready to ship at the Market, but no box of it is known here: no label to print or scan. "
+                "Read the shipment from the Market again; if it still has no boxes, lay them out on the "
+                "order's screen")))
+        elif ready:
+            b.boxes += labels
         else:
             b.not_ready += 1
             b.blockers.append(Blocker(order, order.market_id, _reason(order, refused)))
     for market_id in sorted(set(shipment.order_ids) - known):
+        if act is not None and market_id not in act:
+            continue
         b.planned += 1
         b.not_ready += 1
         b.blockers.append(Blocker(None, market_id, _("Not in the dashboard yet: refresh the orders")))

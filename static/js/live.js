@@ -30,10 +30,16 @@
     function swap(html) {
       // What the person ticked stays ticked (the queue's checkboxes for a sheet, a confirmation).
       const ticked = new Set(Array.from(el.querySelectorAll("input[type=checkbox]:checked"), key));
+      // And what they typed and not yet sent (a signatory, a count) stays as typed.
+      const fields = "input:not([type=checkbox]):not([type=radio]):not([type=hidden]), textarea";
+      const where = (f) => (f.form ? f.form.action : "") + " " + f.name;
+      const typed = new Map();
+      el.querySelectorAll(fields).forEach((f) => { if (f.value !== f.defaultValue) typed.set(where(f), f.value); });
       el.innerHTML = html;
       el.querySelectorAll("input[type=checkbox]").forEach((box) => {
         if (ticked.has(key(box))) box.checked = true;
       });
+      el.querySelectorAll(fields).forEach((f) => { if (typed.has(where(f))) f.value = typed.get(where(f)); });
       if (window.htmx) window.htmx.process(el);
       el.dispatchEvent(new CustomEvent("live:changed", { bubbles: true }));
     }

@@ -22,6 +22,7 @@ from .. import live
 from ..access import packer_required, supervisor_required
 from ..http import HtmxHttpRequest
 from .queue import queue_orders, queue_page
+from .shipments import get_shipment, live_page
 from .supervisor import cancellation_requests, cancellations
 
 # The browser asks with If-None-Match itself (live.js): no cache of its own in between.
@@ -54,6 +55,10 @@ def _queue_etag(request: HtmxHttpRequest) -> str:
 
 def _cancellations_etag(request: HtmxHttpRequest) -> str:
     return live.cancellations_stamp(cancellation_requests())
+
+
+def _shipment_etag(request: HtmxHttpRequest, shipment_id: int) -> str | None:
+    return live.shipment_stamp(shipment_id, is_supervisor(request.user))
 
 
 def banner_context(order: Order, items_seen: str) -> dict[str, object]:
@@ -93,3 +98,13 @@ def queue_live(request: HtmxHttpRequest) -> HttpResponse:
 def cancellations_live(request: HtmxHttpRequest) -> HttpResponse:
     """The supervisor's cancellation requests, with their deadlines and decisions."""
     return render(request, "packing/supervisor.html#cancellations", cancellations())
+
+
+@require_GET
+@packer_required
+@fresh
+@as_sent
+@condition(etag_func=_shipment_etag)
+def shipment_live(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse:
+    """The shipment page below its heading: counts, refusals, documents, hand-over, orders, forms."""
+    return live_page(request, get_shipment(shipment_id))
