@@ -74,7 +74,8 @@ def _judge(shipment: Shipment, code: str, index: BoxIndex) -> tuple[DockResult, 
         return DockResult(False, _("Empty scan."), code=code), None
     order = index.find(code)
     if order is None:
-        return DockResult(False, _("%(code)s is not a box label of any order here.") % {"code": code},
+        return DockResult(False, _("%(code)s is not the label of any box known here: put the box aside and show it "
+                                 "to the supervisor.") % {"code": code},
                           loud=True, code=code), None
     if order.status == OrderStatus.CANCELLED:
         return DockResult(False, _("Order %(order)s is cancelled: take box %(code)s off the pallet.")

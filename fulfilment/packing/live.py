@@ -119,8 +119,8 @@ def shipment_stamp(shipment_id: int, *parts: object) -> str | None:
     scans = HandoverScan.objects.filter(shipment_id=s.pk).aggregate(n=Count("pk"), top=Max("pk"))
     actions = list(OutboxAction.objects.filter(campaign_id=s.campaign_id, kind__in=SHIPMENT_KINDS,
                                                payload__shipmentId=s.market_id).values_list("pk", "state"))
-    own = list(OutboxAction.objects.filter(order_id__in=[o[0] for o in orders]).exclude(
-        state=OutboxAction.State.DONE).values_list("pk", "state")) if orders else []
+    own = list(OutboxAction.objects.filter(order_id__in=[o[0] for o in orders], state__in=OPEN_STATES)
+               .values_list("pk", "state")) if orders else []
     reports = list(ShipmentReport.objects.filter(shipment_id=s.pk).values_list("pk", "state"))
     events = AuditEvent.objects.filter(action__in=("shipment.confirm", "handover.taken_off"),
                                        payload__shipment=s.market_id).aggregate(top=Max("pk"))
