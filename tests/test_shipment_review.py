@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from fulfilment.orders.models import AuditEvent, HandoverScan, Order, OutboxAction, Shipment
 from fulfilment.packing import dock, shipping
@@ -40,13 +41,14 @@ def _confirmed(market, day, supervisor) -> Shipment:
 
 def test_a_confirmed_shipments_dock_refuses_a_box_its_act_does_not_list(client, day, market, supervisor, packer):
     s = _confirmed(market, day, supervisor)
-    assert AuditEvent.objects.get(action="shipment.confirm").payload["orders"] == sorted([day["one"], day["two"]])
     # The late order is packed and made ready after the confirmation.
     Order.objects.filter(market_id=day["late"]).update(substatus="READY_TO_SHIP")
-    result = dock.scan(s, f"{day['late']}-1", packer)
+    with translation.override("ru"):
+        result = dock.scan(s, f"{day['late']}-1", packer)
     assert not result.ok and result.loud
     assert "уже подтверждена" in result.message and "следующей отгрузкой" in result.message
     assert not HandoverScan.objects.filter(barcode=f"{day['late']}-1").exists()
+    assert AuditEvent.objects.get(action="shipment.confirm").payload["orders"] == sorted([day["one"], day["two"]])
     b = board(s)
     assert b.all_scanned and [o.market_id for o in b.left_out] == [day["late"]] and b.planned == 2
     client.force_login(packer)
@@ -90,7 +92,8 @@ def test_a_delivered_order_is_not_counted_as_planned_or_ready(day):
                                           ("SOMETHING_NEW", "")])
 def test_substatuses_are_said_in_words_whatever_their_case(value, words):
     from fulfilment.packing.history import substatus_text
-    assert substatus_text(value) == words
+    with translation.override("ru"):
+        assert substatus_text(value) == words
 
 
 def test_the_shipments_order_table_has_no_codes(client, day, supervisor):
@@ -106,7 +109,8 @@ def test_a_refused_transfer_is_said_in_words_and_that_nothing_moved(day, supervi
         payload={"shipmentId": day["shipment"].market_id, "orderIds": [day["late"]]},
         market_errors=[{"code": "BAD_REQUEST", "message": "Orders can be transferred only while more than "
                                                           "30 minutes are left before the shipment is formed"}])
-    r = refusal(action)
+    with translation.override("ru"):
+        r = refusal(action)
     assert "ничего не перенесено" in r.words and "30 минут" in r.words
     assert r.quoted[0].startswith("Orders can be transferred")
 
