@@ -163,3 +163,14 @@ def test_the_live_region_covers_the_lists_and_forms_and_answers_304_while_nothin
     Shipment.objects.filter(pk=s.pk).update(order_ids=[day["one"], day["two"]])  # the late order moved
     moved = client.get(url, HTTP_IF_NONE_MATCH=again["ETag"])
     assert moved.status_code == 200 and f'data-order="{day["late"]}"' not in moved.content.decode()
+
+
+def test_the_shipments_list_follows_the_dock_without_a_reload(client, day, packer):
+    client.force_login(packer)
+    url = reverse("shipments-live")
+    first = client.get(url)
+    assert first.status_code == 200 and 'id="shipments"' in first.content.decode()
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    dock.scan(day["shipment"], f"{day['one']}-1", packer)
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200 and "1 / 2" in again.content.decode()

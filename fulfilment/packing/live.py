@@ -10,11 +10,12 @@ stream, and a poll holds nothing between two asks (no thread, no transaction); R
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils.translation import get_language, gettext as _
 
 from fulfilment.orders import flags
@@ -126,3 +127,14 @@ def shipment_stamp(shipment_id: int, *parts: object) -> str | None:
                                        payload__shipment=s.market_id).aggregate(top=Max("pk"))
     return stamp(s.status, s.signed, s.pallets_planned, s.synced_at, s.order_ids, s.available_actions,
                  digest(*orders), scans["n"], scans["top"], actions, own, reports, events["top"], *parts)
+
+
+def shipments_stamp(today: dt.date) -> str:
+    """The Shipments list: the shipments mirrored, the boxes scanned, and any change sent or refused for
+    any order (a packer's ready, a transfer), which is what moves its counts."""
+    rows = list(Shipment.objects.filter(shipment_date__gte=today - dt.timedelta(days=1))
+                .order_by("pk").values_list("pk", "status", "synced_at", "order_ids"))
+    scans = HandoverScan.objects.aggregate(n=Count("pk"), top=Max("pk"))
+    sent = OutboxAction.objects.aggregate(top=Max("pk"), open=Count("pk", filter=Q(state__in=OPEN_STATES)))
+    changed = Order.objects.aggregate(top=Max("updated_at_market"))
+    return stamp(digest(*rows), scans["n"], scans["top"], sent["top"], sent["open"], changed["top"], today)

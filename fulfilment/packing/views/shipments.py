@@ -37,7 +37,11 @@ def say(request: HtmxHttpRequest, fb: Feedback) -> None:
 @packer_required
 def shipments(request: HtmxHttpRequest) -> HttpResponse:
     """Today's and the next shipments, shop by shop."""
-    return render(request, "packing/shipments.html", {"boards": day_boards(local_today()), "now": timezone.now()})
+    return render(request, "packing/shipments.html", list_context())
+
+
+def list_context() -> dict:
+    return {"boards": day_boards(local_today()), "now": timezone.now(), "live_every": settings.LIVE_LIST_SECONDS}
 
 
 @require_POST
@@ -45,8 +49,8 @@ def shipments(request: HtmxHttpRequest) -> HttpResponse:
 def shipments_refresh(request: HtmxHttpRequest) -> HttpResponse:
     """Ask the Market for every shop's shipments again (in the background: they share a small budget)."""
     sync_shipments_task.delay()
-    messages.success(request, _("The shipments are being read from the Market; in a minute, open the page again "
-                                "to see them."))
+    messages.success(request, _("The shipments are being read from the Market; this page shows them by itself "
+                                "as they come, within a minute."))
     return redirect("shipments")
 
 
