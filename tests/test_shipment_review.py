@@ -35,6 +35,8 @@ def _confirmed(market, day, supervisor) -> Shipment:
     set_cutoff(market, -2)
     fb = shipping.confirm(s, supervisor, signatory="ivan", not_ready_accepted=True)
     assert fb.ok, fb.message
+    # On its way to the Market: the act is being signed with what was ready, the dock knows it already.
+    assert board(s).act == {day["one"], day["two"]}
     Shipment.objects.filter(pk=s.pk).update(status="OUTBOUND_SIGNED", signed=True)
     return Shipment.objects.get(pk=s.pk)
 
@@ -58,6 +60,7 @@ def test_a_confirmed_shipments_dock_refuses_a_box_its_act_does_not_list(client, 
     page = client.get(reverse("shipment", args=[s.pk])).content.decode()
     assert "Заказы, которые задерживают отгрузку" not in page and 'id="confirm-form"' not in page
     assert 'id="left-out"' in page and str(day["late"]) in page
+    assert "акт подписан электронно</strong>" in page and "· акт подписан" not in page  # said once
 
 
 def test_a_ready_order_without_boxes_holds_the_shipment_up_and_all_scanned_is_not_said(client, day, supervisor):

@@ -29,6 +29,7 @@ READY_SUBSTATUSES = (OrderSubstatus.READY_TO_SHIP, OrderSubstatus.SHIPPED)
 AFTER_READY = (OrderStatus.DELIVERY, OrderStatus.PICKUP, OrderStatus.DELIVERED)
 # The Market has taken the shipment in: its orders may be on their way or delivered since.
 TAKEN_IN = (ShipmentStatus.ACCEPTED, ShipmentStatus.ACCEPTED_WITH_DISCREPANCIES, ShipmentStatus.FINISHED)
+CONFIRM_ON_WAY = (OutboxAction.State.PENDING, OutboxAction.State.SENDING)
 TRANSFER_MARGIN = dt.timedelta(minutes=30)  # transferOrdersFromShipment: refused within 30 minutes
 
 
@@ -139,10 +140,19 @@ class Board:
         return self.cutoff - TRANSFER_MARGIN
 
 
-def act_orders(shipments: list[Shipment]) -> dict[int, frozenset[int]]:
-    """Of the confirmed shipments, by pk, the orders their confirmation covered: what was ready when
-    the supervisor confirmed here (the audit keeps it). A shipment confirmed elsewhere has none."""
-    confirmed = {s.market_id: s for s in shipments if s.is_confirmed}
+def act_orders(shipments: list[Shipment], on_way: set[int] | None = None) -> dict[int, frozenset[int]]:
+    """Of the confirmed shipments (or with a confirmation on its way), by pk, the orders their
+    confirmation covered: what was ready when the supervisor confirmed here (the audit keeps it). A
+    shipment confirmed elsewhere has none. ``on_way``: the Market ids of the shipments whose
+    confirmation is on its way, when already read."""
+    others = [s for s in shipments if not s.is_confirmed]
+    if on_way is None and others:  # a confirmation on its way counts already: the act is signed with what was ready
+        wanted = Q()
+        for s in others:
+            wanted |= Q(campaign_id=s.campaign_id, payload__shipmentId=s.market_id)
+        on_way = {a.payload.get("shipmentId") for a in OutboxAction.objects.filter(wanted, kind__in=SHIPMENT_KINDS)
+                  if a.kind == OutboxAction.Kind.CONFIRM_SHIPMENT and a.state in CONFIRM_ON_WAY}
+    confirmed = {s.market_id: s for s in shipments if s.is_confirmed or s.market_id in (on_way or ())}
     out: dict[int, frozenset[int]] = {}
     for event in (AuditEvent.objects.filter(action="shipment.confirm", payload__shipment__in=list(confirmed))
                   .order_by("at", "id") if confirmed else ()):
@@ -215,7 +225,9 @@ def boards(shipments: list[Shipment]) -> list[Board]:
     actions: dict[tuple[int, int], list[OutboxAction]] = {}
     for a in OutboxAction.objects.filter(wanted, kind__in=SHIPMENT_KINDS).order_by("id") if shipments else ():
         actions.setdefault((a.campaign_id, a.payload.get("shipmentId")), []).append(a)
-    acts = act_orders(shipments)
+    acts = act_orders(shipments, {mid for (_, mid), sent in actions.items()
+                                  if any(a.kind == OutboxAction.Kind.CONFIRM_SHIPMENT and a.state in CONFIRM_ON_WAY
+                                         for a in sent)})
     taken_off: dict[int, list[AuditEvent]] = {}
     for event in (AuditEvent.objects.filter(action="handover.taken_off",
                                             payload__shipment__in=[s.market_id for s in shipments])
