@@ -246,8 +246,10 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        # The favicon is an empty data: URL; product pictures come from the Market's image servers.
-        "img-src": ["'self'", "data:", "https://avatars.mds.yandex.net"],
+        # The favicon is an empty data: URL. Product pictures are copies kept here (orders/pictures.py),
+        # not the Market's image servers: a handheld's network may not reach them, and no third party
+        # learns who opened which order.
+        "img-src": ["'self'", "data:"],
         # The station shows the labels PDF it fetched in a hidden frame as a blob: URL, and prints it there.
         "connect-src": ["'self'", "blob:"],
         "frame-src": ["'self'", "blob:"],

@@ -13,6 +13,7 @@ from fulfilment.packing.views import (
     evidence,
     live,
     order,
+    pictures,
     queue,
     returns,
     sheets,
@@ -86,6 +87,7 @@ urlpatterns = [
     # Packing photos (evidence.js at the order screen).
     path("orders/<int:order_id>/photos/", evidence.order_photo, name="order-photo"),
     path("photos/<int:photo_id>/", evidence.photo, name="photo"),
+    path("pictures/<int:offer_id>/", pictures.product_picture, name="product-picture"),
     path("supervisor/", sup.overview, name="supervisor"),
     path("supervisor/ready/", sup.bulk_ready, name="supervisor-bulk-ready"),
     path("supervisor/ready/result/", sup.bulk_result, name="supervisor-bulk-result"),

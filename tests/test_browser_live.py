@@ -67,6 +67,11 @@ def test_the_packer_sees_the_markets_cancellation_and_cannot_finish(page, live_s
             reason = cancelled_message()
         assert reason in page.locator(BANNER).inner_text()
         assert page.evaluate("window.notReloaded") is True  # no reload: the banner came by itself
+        # The header and the next step follow it, and the new step is said to a screen reader.
+        assert "Отменён" in page.locator("#order-status").inner_text()
+        assert reason in page.locator("#next-step").inner_text()
+        page.wait_for_function("r => document.getElementById('announce').textContent.includes(r)", arg=reason)
+        assert page.locator("#next-step").count() == 1 and page.locator("#order-status").count() == 1
 
         # Finishing, offered a moment ago, is refused with the reason.
         page.click("#finish button.primary:not(.ready)")

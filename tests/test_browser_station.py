@@ -179,6 +179,9 @@ def test_an_fbs_order_with_codes_and_a_split_is_packed_by_scans_alone(station, l
         page.wait_for_selector("button.ready:not([disabled])", timeout=60_000)
         scan(page, "CMD-READY")
         page.wait_for_selector("#done a.next-order", timeout=60_000)
+        # What comes next is said again once the Market has the order ready, not the step before.
+        page.wait_for_function("() => document.getElementById('announce').textContent.includes('Готово')")
+        assert "ярлык" not in page.locator("#announce").inner_text()
         assert page.locator("#done a.next-order").get_attribute("data-order") == str(nxt.market_id)
         assert str(later["orderId"]) not in page.locator("#done").inner_text()
         no_overflow(page)

@@ -96,3 +96,14 @@ def test_the_station_gets_the_labels_only_when_they_read_right(market, packer, c
     resp = client.get(url, {"format": "A7"})
     assert resp.status_code == 422 and "а не штрихкод коробки" in resp.content.decode()
     assert AuditEvent.objects.filter(order=order, action="labels.printed").count() == 3
+
+
+def test_a_label_says_its_box_in_russian_as_the_markets_labels_do():
+    import io
+
+    from pypdf import PdfReader
+
+    pdf = render_labels(ORDER | {"externalOrderId": "SHOP-77"}, BOXES, "A7", "Магазин «Ромашка»")
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    assert "Коробка 1/2 · 1" in pages[0] and "Коробка 2/2 · 2" in pages[1] and "№ SHOP-77" in pages[0]
+    assert not any("box" in p.lower() for p in pages), pages

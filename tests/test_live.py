@@ -88,6 +88,17 @@ def test_the_order_banner_turns_red_when_the_market_cancels_the_order(client, sc
     assert 'class="banner error market-change"' in page and CANCELLED in page
 
 
+def test_the_header_status_and_the_next_step_follow_the_cancellation(client, screen, order):
+    """The red banner is not alone: the header's status and the «Next:» line come with it (live.js
+    puts each in place of the element of its id), so neither says the old state until the next scan."""
+    cancel(order)
+    page = ask(client, screen).content.decode()
+    header = page.split('<small id="order-status" hx-swap-oob="outerHTML">')[1].split("</small>")[0]
+    assert "Cancelled / The buyer changed their mind" in header
+    step = page.split('<p id="next-step" class="next-step" hx-swap-oob="outerHTML">')[1].split("</p>")[0]
+    assert CANCELLED in step
+
+
 def test_a_flag_of_the_sync_is_on_the_banner(client, screen, order):
     Order.objects.filter(pk=order.pk).update(flag_reason=flags.flag(flags.ITEM_REMOVED, sku="MUG-001"))
     assert "MUG-001: item removed from the order" in ask(client, screen).content.decode()
@@ -207,3 +218,29 @@ def test_the_live_regions_ask_the_role_and_the_method(client, packer, outsider, 
     assert client.get(reverse("queue-live")).status_code == 403
     client.logout()
     assert client.get(order_live).status_code in (302, 401)
+
+
+def test_the_queue_counts_follow_the_table(client, packer):
+    """The header's count and the shipment dates' counts come with the table when it changes."""
+    shop = make_campaign()
+    make_order(shop)
+    login(client, packer)
+    url = live_url(client.get(reverse("queue")).content.decode(), "queue-live")
+    etag = ask(client, url)["ETag"]
+    make_order(shop)
+    page = ask(client, url, etag).content.decode()
+    total = page.split('<small id="queue-total" hx-swap-oob="outerHTML">')[1].split("</small>")[0]
+    assert total == "2 orders"
+    groups = page.split('<p class="groups" id="queue-groups" hx-swap-oob="outerHTML">')[1].split("</p>")[0]
+    assert ": 2</a>" in groups
+
+
+def test_the_digital_goods_screen_has_the_live_banner(client, packer):
+    order = make_order(items=(("GAME-KEY", 1),), delivery_type="DIGITAL")
+    login(client, packer)
+    url = live_url(client.get(reverse("order", args=[order.pk])).content.decode(), "market-live")
+    etag = ask(client, url)["ETag"]
+    cancel(order)
+    resp = ask(client, url, etag)
+    assert resp.status_code == 200 and CANCELLED in resp.content.decode()
+    assert 'id="next-step"' not in resp.content.decode()  # no packing steps for keys

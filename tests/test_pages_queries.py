@@ -20,6 +20,7 @@ from fulfilment.orders.models import (
     Campaign,
     HandoverScan,
     Order,
+    OrderItem,
     OutboxAction,
     Problem,
     Shipment,
@@ -91,6 +92,29 @@ def test_queue_filters_and_searches_do_not_grow_with_the_orders(client, packer, 
              f"/queue/?date={timezone.localdate().isoformat()}", "/queue/?buyer=BUSINESS", "/queue/?codes=1",
              "/queue/?flagged=1", f"/queue/?q={first.market_id}", "/queue/?q=A", "/queue/?page=2"]
     assert grows(client, paths, lambda: (history(shop, 12), work(shop, 12, packer))) == {}
+
+
+def test_a_queue_search_finds_an_order_number_by_its_index_and_matches_the_items_text_once(client, packer, shop):
+    """Issue 17: an order number of the queue is looked up by its index alone; any other search runs the
+    text match once a request, among the queue's orders: the counts by date and the page read the
+    matched ids by primary key (it ran in both, each over the day's work)."""
+    by_number = make_order(campaign=shop, items=(("TEA", 1),), shipment_date=timezone.localdate())
+    make_order(campaign=shop, items=((f"X{by_number.market_id}", 1),), shipment_date=timezone.localdate())
+    numeric_sku = make_order(campaign=shop, items=(("4607001234567", 1),), shipment_date=timezone.localdate())
+    by_name = make_order(campaign=shop, items=(("MUG", 1),), shipment_date=timezone.localdate())
+    OrderItem.objects.filter(order=by_name).update(name="Кружка синяя")
+    gone = make_order(campaign=shop, items=(("TEA", 1),), status="DELIVERED", substatus="")  # left the queue
+    client.force_login(packer)
+    client.get("/queue/")
+    for q, found, text_matches in ((str(by_number.market_id), {by_number}, 0), ("4607001234567", {numeric_sku}, 1),
+                                   ("кружка", {by_name}, 1), ("tea", {by_number}, 1), (str(gone.market_id), set(), 1),
+                                   ("nothing", set(), 1)):
+        with CaptureQueriesContext(connection) as captured:
+            resp = client.get("/queue/", {"q": q})
+        assert {o.pk for o in resp.context["page"].object_list} == {o.pk for o in found}, q
+        matches = [x["sql"] for x in captured.captured_queries if "LIKE UPPER(" in x["sql"]
+                   and '"orders_orderitem"' in x["sql"]]
+        assert len(matches) == text_matches, (q, matches)
 
 
 def test_the_order_panel_does_not_grow_with_the_orders_history(client, packer, shop):
@@ -277,8 +301,8 @@ def test_the_shipments_screen_reads_the_same_queries_for_one_shipment_as_for_man
     assert grows(client, paths, more) == {}
     page = client.get("/shipments/").content.decode()
     assert page.count('data-shipment="') == 5
-    with CaptureQueriesContext(connection) as captured:
-        client.get("/shipments/")
+    with CaptureQueriesContext(connection) as captured:  # the screen reads no action now: a shipment's page
+        client.get(f"/shipments/{first.pk}/")
     actions = [q["sql"] for q in captured.captured_queries if 'FROM "orders_outboxaction"' in q["sql"]
                and "shipmentId" in q["sql"]]
     assert actions and all("PALLETS" in q for q in actions), actions

@@ -325,7 +325,7 @@ def test_labels_show_the_external_id(sandbox, client):
     client.update_external_order_id(FBS, order_id, "SHOP-77")
     item = sandbox.stored(order_id)["items"][0]
     client.set_order_box_layout(FBS, order_id, [[BoxLine(item["id"], full_count=1)]])
-    assert "No. SHOP-77" in text(client.generate_order_labels(FBS, order_id))
+    assert "№ SHOP-77" in text(client.generate_order_labels(FBS, order_id))
 
 
 # --- the clock --------------------------------------------------------------------------------------------

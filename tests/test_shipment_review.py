@@ -89,7 +89,7 @@ def test_a_delivered_order_is_not_counted_as_planned_or_ready(day):
 
 @pytest.mark.parametrize("value, words", [("USER_CHANGED_MIND", "покупатель передумал"),
                                           ("user_changed_mind", "покупатель передумал"),
-                                          ("PICKUP_EXPIRED", "не забрали из пункта выдачи вовремя"),
+                                          ("PICKUP_EXPIRED", "истёк срок хранения в пункте выдачи"),
                                           ("delivered_user_received", "получен покупателем"),
                                           ("READY_TO_SHIP", "готов к отгрузке"),
                                           ("SOMETHING_NEW", "")])

@@ -193,3 +193,29 @@ def test_the_command_sheet_prints_a_barcode_for_every_step(client, packer):
     assert expected <= set(printed)
     assert all(code in scanning.COMMANDS for code in printed)
     assert html.count("<img class=\"code128\"") >= len(expected) and "onclick" not in html.split("<main>")[1]
+
+
+def test_the_next_step_after_ready_to_ship_is_to_wait_then_the_next_order(market, packer, client):
+    """Once «Ready to ship» is scanned the labels step is behind: the answer says to wait for the
+    Market, and the panel's poll says the next order once the Market took it."""
+    placed_order = market.place([("MUG-001", 1)])
+    sync_business(market.business.pk, client=market.client())
+    order = Order.objects.get(market_id=placed_order["orderId"])
+    ProductBarcode.objects.create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
+    assert scan(order, MUG, packer).ok and scan(order, "CMD-FINISH", packer).ok
+    for action in OutboxAction.objects.filter(state=OutboxAction.State.PENDING).order_by("id"):
+        outbox.deliver(action.pk, client=market.client())
+    client.force_login(packer)
+
+    def next_step(html: str) -> str:
+        return html.split('id="next-step"')[1].split("</p>")[0]
+
+    body = {"scans": [{"id": str(uuid.uuid4()), "code": "CMD-READY"}], "version": None}
+    answer = client.post(reverse("order-scan", args=[order.pk]), json.dumps(body),
+                         content_type="application/json").content.decode()
+    assert "Подождите: Маркет отмечает заказ готовым к отгрузке." in next_step(answer)
+    assert "ярлык" not in next_step(answer)
+    for action in OutboxAction.objects.filter(state=OutboxAction.State.PENDING).order_by("id"):
+        outbox.deliver(action.pk, client=market.client())
+    panel = client.get(reverse("order-panel", args=[order.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "Готово." in next_step(panel)

@@ -100,6 +100,11 @@ def classify(raw: str, substitutes: Iterable[str] = DEFAULT_SUBSTITUTES) -> Scan
     if value.upper().startswith(COMMAND_PREFIX):  # known or not: the scanning code names what it does
         return Scan(Kind.COMMAND, value.upper())
     code = normalise(value, substitutes)
+    # Customs numbers first: one may start with 01, and a Честный ЗНАК code never has their digits/slashes shape.
+    if RNPT_RE.match(code):
+        return Scan(Kind.RNPT, code)
+    if GTD_RE.match(code):
+        return Scan(Kind.GTD, code)
     if code.startswith("01") and (GS in code or not digits(code) or len(code) > 16):
         return Scan(Kind.CIS, code)
     if CYRILLIC.search(code):
@@ -109,10 +114,6 @@ def classify(raw: str, substitutes: Iterable[str] = DEFAULT_SUBSTITUTES) -> Scan
     gtin = product_gtin(code)
     if gtin:
         return Scan(Kind.PRODUCT, code, gtin)
-    if RNPT_RE.match(code):
-        return Scan(Kind.RNPT, code)
-    if GTD_RE.match(code):
-        return Scan(Kind.GTD, code)
     if COUNTRY_SCAN_RE.fullmatch(code):
         return Scan(Kind.COUNTRY, code.upper())
     return Scan(Kind.OTHER, code)

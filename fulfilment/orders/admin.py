@@ -21,6 +21,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from fulfilment.market.enums import BuyerType
 
 from . import admin_outbox  # noqa: F401 - registers the outbox's admin
+from .admin_rows import PlainCheckboxMixin
 from .barcode_file import ProductBarcodeResource
 from .catalogue import correct_link
 from .models import (
@@ -212,7 +213,7 @@ LIST_PER_PAGE = 25
 
 
 @admin.register(Order)
-class OrderAdmin(JsonReadonlyMixin, admin.ModelAdmin):
+class OrderAdmin(PlainCheckboxMixin, JsonReadonlyMixin, admin.ModelAdmin):
     list_display = ["market_id", "campaign", "status", "substatus", "shipment_date", "buyer_type",
                     "cancel_requested", "fake", "flagged"]
     # Fixed lists for the text fields: Django's own filter for them reads SELECT DISTINCT over the history.
@@ -299,7 +300,7 @@ class AuditActionFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(PlainCheckboxMixin, admin.ModelAdmin):
     list_display = ["at", "user", "action", "order"]
     list_filter = [AuditActionFilter, "user", "at"]
     search_fields = ["=order__market_id", "action", "user__username"]

@@ -180,3 +180,38 @@ def correct_link(link: ProductBarcode, offer_id: str, user: object | None) -> No
         link.save()
         AuditEvent.objects.create(user=link.learnt_by, action="barcode.corrected", payload={
             "campaign": link.campaign.market_id, "gtin": link.gtin, "from": before, "to": link.offer_id})
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFacts:
+    """What the order screen shows beside an item: the picture kept here (the catalogue row's pk,
+    None when no copy is kept) and the product barcode (the catalogue's, else the shop's link)."""
+
+    picture: int | None
+    barcode: str
+    version: str = ""  # the kept file's name: a new picture is a new address for the browser's cache
+
+
+def product_facts(campaign_id: int, business_id: int, offer_ids: Iterable[str]) -> dict[str, ProductFacts]:
+    """Per SKU of an order: its picture and barcode, in two reads whatever the number of items."""
+    skus = set(offer_ids)
+    picture: dict[str, tuple[int, str]] = {}
+    barcode: dict[str, str] = {}
+    for pk, sku, barcodes, kept in (CatalogueOffer.objects.filter(business_id=business_id, offer_id__in=skus,
+                                                                  in_catalogue=True)
+                                    .values_list("pk", "offer_id", "barcodes", "picture_file")):
+        if kept:
+            picture[sku] = (pk, kept.rsplit("/", 1)[-1].split(".")[0])
+        found = sorted(gtins(barcodes or ()))
+        if found:
+            barcode[sku] = found[0].removeprefix("0")  # a GTIN-14 of an EAN-13, as printed on the goods
+    missing = skus - set(barcode)
+    if missing:
+        for sku, gtin in (ProductBarcode.objects.filter(campaign_id=campaign_id, offer_id__in=missing)
+                          .order_by("gtin").values_list("offer_id", "gtin")):
+            barcode.setdefault(sku, gtin.removeprefix("0"))
+    out = {}
+    for sku in skus:
+        pk, version = picture.get(sku, (None, ""))
+        out[sku] = ProductFacts(pk, barcode.get(sku, ""), version)
+    return out

@@ -14,10 +14,11 @@ from django.utils import timezone
 
 from fulfilment.market.errors import MarketError
 
-from . import catalogue, readiness, sync
+from . import catalogue, pictures, readiness, sync
 from .evidence import prune_photos_task
 from .models import Business
 from .outbox import deliver_action_task, sweep_outbox_task
+from .pictures import keep_picture_task
 from .returns_mirror import sync_all_returns_task, sync_returns_task
 from .shipment_reports import build_report_task
 from .shipments import refresh_shipment_task, sync_shipments_task
@@ -38,6 +39,7 @@ def sync_business_task(business_id: int) -> dict:
 def sync_catalogue_task(business_id: int) -> dict:
     """After an order sync: the barcodes of SKUs not read in the last day (nothing to do: no call)."""
     result = catalogue.sync_catalogue(business_id)
+    pictures.queue_pictures(business_id)  # the pictures of SKUs new or changed in the catalogue
     return {"asked": result.asked, "found": result.found, "linked": result.linked, "ambiguous": result.ambiguous}
 
 
@@ -65,6 +67,7 @@ __all__ = [
     "check_identifiers_task",
     "deliver_action_task",
     "heartbeat_task",
+    "keep_picture_task",
     "prune_photos_task",
     "refresh_shipment_task",
     "sweep_outbox_task",

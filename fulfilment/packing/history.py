@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _, gettext_lazy
 from fulfilment.orders.models import AuditEvent, OrderStatus, OrderSubstatus, OutboxAction, Problem
 from fulfilment.orders.models.vocabulary import InstanceType
 
+from .substatuses import SUBSTATUSES
+
 LABEL_FORMATS = {
     "A7": gettext_lazy("A7 sheet (74×105 mm)"),
     "A9": gettext_lazy("A9 label, upright (37×52 mm)"),
@@ -26,32 +28,6 @@ STATS_STATUSES = {
     "CANCELLED_IN_DELIVERY": gettext_lazy("Cancelled in delivery"),
     "PARTIALLY_DELIVERED": gettext_lazy("Partially delivered"),
     "LOST": gettext_lazy("Lost"),
-}
-
-# ``OrderSubstatusType`` beyond packing: why an order was cancelled, where a shipped one is. Lower
-# case: said after the status ("Cancelled: the buyer changed their mind").
-SUBSTATUSES = {
-    "USER_CHANGED_MIND": gettext_lazy("the buyer changed their mind"),
-    "USER_NOT_PAID": gettext_lazy("the buyer did not pay"),
-    "USER_UNREACHABLE": gettext_lazy("the buyer could not be reached"),
-    "USER_REFUSED_DELIVERY": gettext_lazy("the buyer did not accept the delivery terms"),
-    "USER_REFUSED_PRODUCT": gettext_lazy("the item did not suit the buyer"),
-    "USER_REFUSED_QUALITY": gettext_lazy("the buyer was not satisfied with the quality"),
-    "USER_WANTS_TO_CHANGE_DELIVERY_DATE": gettext_lazy("the buyer wants another delivery day"),
-    "REPLACING_ORDER": gettext_lazy("the buyer replaced the order"),
-    "RESERVATION_EXPIRED": gettext_lazy("the reservation expired"),
-    "RESERVATION_FAILED": gettext_lazy("the Market could not process it"),
-    "PROCESSING_EXPIRED": gettext_lazy("processing took too long"),
-    "PICKUP_EXPIRED": gettext_lazy("not collected from the pickup point in time"),
-    "DELIVERY_SERVICE_UNDELIVERED": gettext_lazy("the delivery service could not deliver it"),
-    "CANCELLED_COURIER_NOT_FOUND": gettext_lazy("no courier was found"),
-    "DELIVERY_SERVICE_RECEIVED": gettext_lazy("received by the delivery service"),
-    "DELIVERY_SERVICE_DELIVERED": gettext_lazy("brought by the delivery service"),
-    "PICKUP_SERVICE_RECEIVED": gettext_lazy("at the pickup point"),
-    "READY_FOR_PICKUP": gettext_lazy("ready for pickup"),
-    "USER_RECEIVED": gettext_lazy("received by the buyer"),
-    "DELIVERED_USER_RECEIVED": gettext_lazy("received by the buyer"),
-    "PICKUP_USER_RECEIVED": gettext_lazy("received by the buyer"),
 }
 
 # What a packer's button or command did (``kernel.attempt`` records it as ``pack.<action>``).
@@ -100,7 +76,7 @@ def status_text(value: str) -> str:
     label = _STATUS_WORDS.get(value)
     if label is not None:
         return str(label)
-    return str(STATS_STATUSES.get(value, value or "—"))
+    return str(SUBSTATUSES.get(value) or STATS_STATUSES.get(value, value or "—"))
 
 
 def substatus_text(value: str) -> str:

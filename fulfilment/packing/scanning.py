@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _, ngettext
 
-from fulfilment.codes.cis import GS, CodeError, digits, parse_cis
+from fulfilment.codes.cis import GS, CodeError, check_digit, digits, parse_cis
 from fulfilment.codes.classify import Kind, Scan, ScanTextError, classify, order_number, scanned_text, shown
 from fulfilment.codes.countries import is_country
 from fulfilment.orders.models import AuditEvent, Box, Instance, InstanceKind, Order
@@ -133,6 +133,13 @@ def _apply(op: Operation, s: Scan, teach: bool) -> Feedback:
         if other is not None and other.pk != op.order.pk:
             return Feedback(True, _("Opening order %(n)s.") % {"n": other.market_id},
                             redirect=reverse("order", args=[other.pk]))
+        if other is None and len(s.value) == 12 and digits(s.value):
+            # Not a valid UPC-A: most likely an EAN-13 whose check digit the scanner leaves out
+            # (a setting of many scanners), so the packer is told how to fix the scanner.
+            raise Refused(_("Code %(code)s has 12 digits: the scanner seems to leave out the last digit of "
+                            "EAN-13 barcodes (the whole barcode would be %(full)s). Switch on sending the "
+                            "EAN-13 check digit in the scanner's settings.")
+                          % {"code": s.value, "full": s.value + str(check_digit(s.value))})
         raise Refused(_("Unknown code %(code)s: not a product barcode, marking code or command.") % {"code": s.value})
     return _apply_to(op, s, None, teach)
 

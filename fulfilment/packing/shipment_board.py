@@ -4,9 +4,11 @@ and how far the dock hand-over is. Plain functions of the mirror, read in a few 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from fulfilment.market.shipments import CUTOFF_NOT_REACHED
@@ -290,11 +292,101 @@ def _board(shipment: Shipment, orders: list[Order], refused: dict[int, OutboxAct
     return b
 
 
-def day_boards(today: dt.date, days: int = 3) -> list[Board]:
-    """The shipments of today and the next ``days`` days (and yesterday's not yet confirmed), shop by
-    shop, with their boards."""
+def day_shipments(today: dt.date, days: int = 3) -> QuerySet[Shipment]:
+    """The shipments of today and the next ``days`` days (and yesterday's not yet confirmed), shop by shop."""
     unconfirmed = (ShipmentStatus.OUTBOUND_CREATED, ShipmentStatus.OUTBOUND_READY_FOR_CONFIRMATION)
     current = Q(shipment_date__gte=today) | Q(shipment_date=today - dt.timedelta(days=1), status__in=unconfirmed)
-    shipments = (Shipment.objects.filter(current, shipment_date__lte=today + dt.timedelta(days=days))
-                 .select_related("campaign").order_by("shipment_date", "campaign__name", "market_id"))
-    return boards(list(shipments))
+    return (Shipment.objects.filter(current, shipment_date__lte=today + dt.timedelta(days=days))
+            .select_related("campaign").order_by("shipment_date", "campaign__name", "market_id"))
+
+
+def day_boards(today: dt.date, days: int = 3) -> list[Board]:
+    """The day's shipments with their whole boards (blockers, boxes, scans)."""
+    return boards(list(day_shipments(today, days)))
+
+
+@dataclass
+class Counts:
+    """A shipment's counts for the Shipments screen, counted by the database (the same as its Board's:
+    tests/test_shipments_counts.py holds them together)."""
+
+    shipment: Shipment
+    planned: int = 0
+    packed: int = 0
+    ready: int = 0
+    labelled: int = 0
+    not_ready: int = 0
+    box_count: int = 0
+    scanned_count: int = 0
+
+    @property
+    def cutoff(self) -> dt.datetime:
+        return self.shipment.cutoff()
+
+
+# One row per shipment. An order of the list not in the dashboard yet counts as planned, not ready;
+# a ready order's boxes are the Market's labelled ones, else the labelled ones packed here (box_labels);
+# a scan counts unless its order is one of the shipment's cancelled ones (then it is to be taken off).
+# As the Board: a delivered order (before the Market takes the shipment in) is not counted, a ready one
+# without a labelled box is not ready (nothing to scan), a confirmed shipment counts its act only.
+_COUNTS = """
+WITH wanted AS (
+    SELECT DISTINCT s.id AS shipment_id, s.campaign_id, s.status AS shipment_status, e.value::bigint AS market_id,
+        NOT %(acts)s::jsonb ? s.id::text OR (%(acts)s::jsonb -> s.id::text) @> to_jsonb(e.value::bigint) AS in_act
+    FROM orders_shipment s CROSS JOIN LATERAL jsonb_array_elements_text(s.order_ids) e
+    WHERE s.id = ANY(%(ids)s)
+), o AS (
+    SELECT w.shipment_id, w.in_act, o.id, o.status, o.layout_sent_version IS NOT NULL AS sent,
+           o.labels_printed_version IS NOT NULL AND o.labels_printed_version = o.layout_version AS labelled,
+           o.status = ANY(%(after)s) OR (o.status = %(processing)s AND o.substatus = ANY(%(ready)s)) AS ready,
+           coalesce(o.status = %(delivered)s AND w.shipment_status <> ALL(%(taken_in)s), false) AS gone,
+           o.raw -> 'delivery' -> 'boxesLayout' AS market_boxes
+    FROM wanted w LEFT JOIN orders_order o ON o.campaign_id = w.campaign_id AND o.market_id = w.market_id
+), ob AS (
+    SELECT o.*, CASE WHEN o.status <> %(cancelled)s AND o.ready AND NOT o.gone THEN coalesce(nullif(
+            (SELECT count(*) FROM jsonb_array_elements(CASE jsonb_typeof(o.market_boxes) WHEN 'array'
+                     THEN o.market_boxes ELSE '[]' END) b WHERE coalesce(b ->> 'barcode', '') <> ''), 0),
+            (SELECT count(*) FROM orders_box x WHERE x.order_id = o.id AND x.barcode <> '')) ELSE 0 END AS boxes
+    FROM o
+), counted AS (
+    SELECT o.shipment_id,
+        count(*) FILTER (WHERE o.status IS DISTINCT FROM %(cancelled)s AND NOT o.gone) AS planned,
+        count(*) FILTER (WHERE o.status <> %(cancelled)s AND NOT o.gone AND (o.ready OR o.sent)) AS packed,
+        count(*) FILTER (WHERE o.status <> %(cancelled)s AND NOT o.gone AND o.ready) AS ready,
+        count(*) FILTER (WHERE o.status <> %(cancelled)s AND NOT o.gone AND o.labelled) AS labelled,
+        count(*) FILTER (WHERE o.status <> %(cancelled)s AND NOT o.gone AND o.ready AND o.boxes = 0) AS unboxed,
+        coalesce(sum(o.boxes), 0) AS boxes
+    FROM ob o WHERE o.in_act GROUP BY o.shipment_id
+), scanned AS (
+    SELECT h.shipment_id, count(*) AS n
+    FROM orders_handoverscan h LEFT JOIN o ON o.shipment_id = h.shipment_id AND o.id = h.order_id
+    WHERE h.shipment_id = ANY(%(ids)s) AND o.status IS DISTINCT FROM %(cancelled)s
+    GROUP BY h.shipment_id
+)
+SELECT s.id, coalesce(c.planned, 0), coalesce(c.packed, 0), coalesce(c.ready, 0), coalesce(c.labelled, 0),
+       coalesce(c.boxes, 0), coalesce(h.n, 0), coalesce(c.unboxed, 0)
+FROM orders_shipment s LEFT JOIN counted c ON c.shipment_id = s.id LEFT JOIN scanned h ON h.shipment_id = s.id
+WHERE s.id = ANY(%(ids)s)
+"""
+
+
+def day_counts(today: dt.date, days: int = 3) -> list[Counts]:
+    """The day's shipments with their counts, counted in one query: the screen shows no order, and
+    reading the day's 5 000 orders and their boxes as objects to count them was most of its time."""
+    # The lists of ids stay in the database: the query below reads them there.
+    shipments = list(day_shipments(today, days).defer("order_ids", "with_labels", "available_actions"))
+    if not shipments:
+        return []
+    with connection.cursor() as cur:
+        # A confirmed shipment counts the orders of its act only (act_orders), as its Board does.
+        acts = {str(pk): sorted(ids) for pk, ids in act_orders(shipments).items()}
+        cur.execute(_COUNTS, {"ids": [s.pk for s in shipments], "after": list(AFTER_READY),
+                              "processing": OrderStatus.PROCESSING, "ready": list(READY_SUBSTATUSES),
+                              "cancelled": OrderStatus.CANCELLED, "delivered": OrderStatus.DELIVERED,
+                              "taken_in": list(TAKEN_IN), "acts": json.dumps(acts)})
+        rows = {r[0]: r[1:] for r in cur.fetchall()}
+    out = []
+    for s in shipments:
+        planned, packed, ready, labelled, box_count, scanned, unboxed = rows[s.pk]
+        out.append(Counts(s, planned, packed, ready, labelled, planned - ready + unboxed, box_count, scanned))
+    return out

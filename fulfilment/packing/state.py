@@ -31,6 +31,8 @@ from fulfilment.orders.models import (
     Verification,
 )
 
+from .history import status_text
+
 # requiredInstanceTypes value → the kind of code that satisfies it.
 KIND_FOR_TYPE = {"CIS": InstanceKind.CIS, "CIS_OPTIONAL": InstanceKind.CIS, "UIN": InstanceKind.UIN,
                  "RNPT": InstanceKind.RNPT, "GTD": InstanceKind.GTD}
@@ -282,7 +284,7 @@ class PackState:
             out.append(_("A problem was reported: %(problem)s") % {"problem": o.get_problem_display()})
         if status and not o.is_packable and not cancelled:
             out.append(_("The order is %(status)s / %(substatus)s at the Market: it is not being packed.")
-                       % {"status": o.get_status_display(), "substatus": o.substatus or "—"})
+                       % {"status": o.get_status_display(), "substatus": status_text(o.substatus)})
         if o.cancel_requested:
             out.append(_("The buyer asked to cancel this order: wait for the supervisor's decision."))
         return out

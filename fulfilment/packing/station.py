@@ -156,6 +156,10 @@ def next_step(ctx: dict[str, Any]) -> str:
         return _("Everything is scanned: scan «Finish packing».")
     if ctx["waiting"] and not ctx["boxes_sent"]:
         return _("Wait: the Market is receiving the boxes.")
+    ready = ctx["ready_action"]
+    if ready is not None and ready.state in (OutboxAction.State.PENDING, OutboxAction.State.SENDING):
+        # Sent, not yet accepted: the labels step is behind the packer, not ahead.
+        return _("Wait: the Market is marking the order ready to ship.")
     if not ctx["ready_problems"]:
         return _("Stick the labels on the boxes, then scan «Ready to ship».")
     return str(ctx["ready_problems"][0])

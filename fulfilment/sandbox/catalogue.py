@@ -17,8 +17,13 @@ from .state import MarketState
 MAX_OFFER_IDS = 100
 
 
-def offer_mapping(offer: dict[str, Any]) -> dict[str, Any]:
-    """``GetOfferMappingDTO`` for a stored ``GetOfferDTO`` (the sandbox keeps no card of its own)."""
+def offer_mapping(offer: dict[str, Any], origin: str = "") -> dict[str, Any]:
+    """``GetOfferMappingDTO`` for a stored ``GetOfferDTO`` (the sandbox keeps no card of its own). The
+    sandbox's own pictures are stored as paths and answered as full addresses on this server, as the
+    Market's are on its image servers."""
+    pictures = [origin + p if p.startswith("/") else p for p in offer.get("pictures") or ()]
+    if pictures:
+        offer = {**offer, "pictures": pictures}
     return {"offer": offer, "mapping": {"marketSku": 100_000_000 + sum(map(ord, offer["offerId"]))}}
 
 
@@ -38,4 +43,5 @@ def get_offer_mappings(market: MarketState, req: Request) -> Response:
             or req.q("pageToken", "page_token"):
         raise bad("With offerIds, no other filter and no paging may be given")
     offers = market.store.offers(req.params["businessId"], [i.strip() for i in ids])
-    return Response(body={"status": "OK", "result": {"offerMappings": [offer_mapping(o) for o in offers]}})
+    origin = f"http://{req.headers['host']}" if req.headers.get("host") else ""
+    return Response(body={"status": "OK", "result": {"offerMappings": [offer_mapping(o, origin) for o in offers]}})

@@ -20,6 +20,7 @@ from .protocol import ApiError, Response
 from .render import to_v1
 from .reports import report_file
 from .return_control import return_control
+from .return_files import photo_png
 from .seed import CATALOG, DBS_CAMPAIGN_ID, EXPRESS_CAMPAIGN_ID, FBS_CAMPAIGN_ID, Seeder
 from .shipment_control import set_shipment_status
 from .shipments import to_json
@@ -34,6 +35,10 @@ def control(market: MarketState, gate: ChaosGate, method: str, path: str, raw: b
     answer = return_control(market, method, path, body)
     if answer is not None:
         return answer
+    m = re.match(r"^/_sandbox/pictures/([^/]+)\.png$", path)
+    if m and method == "GET":  # an offer's picture, as the Market's image servers give one: a real PNG
+        return Response(body=photo_png("picture:" + unquote(m.group(1)), 160, 120), content_type="image/png",
+                        headers={"Cache-Control": "public, max-age=86400"})
     if path == "/_sandbox/health":
         return Response(body={"status": "OK", "orders": store.order_count()})
     if path == "/_sandbox/received" and method == "GET":

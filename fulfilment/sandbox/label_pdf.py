@@ -1,4 +1,4 @@
-"""Box labels as a real PDF: one page per box with the order number, "box n of m" and the box's
+"""Box labels as a real PDF: one page per box with the order number, «Коробка n/m» and the box's
 barcode; with the seller's own order number, that number too (and its barcode, see
 ``shipment_rules.barcode_order_number``). Many orders' labels go into one PDF for the mass labels report.
 
@@ -15,6 +15,7 @@ from reportlab.lib.pagesizes import A4, A7
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
+from .doc_pdf import _font
 from .shipment_rules import barcode_order_number
 
 PAGE_FORMATS: dict[str, tuple[float, float]] = {
@@ -53,10 +54,14 @@ def _label(pdf: canvas.Canvas, order: dict[str, Any], box: dict[str, Any], n: in
     font = max(5.0, 7 * scale)
     pdf.setFont("Helvetica-Bold", font * 1.3)
     pdf.drawString(margin, height - margin - font * 1.3, f"{order['orderId']}")
-    pdf.setFont("Helvetica", font)
-    pdf.drawString(margin, height - margin - font * 2.6, f"{n}/{total}  box {box['boxId']}")
+    # In Russian, as the Market's own labels are; without a Cyrillic font, the numbers alone.
+    face = _font()
+    pdf.setFont(face, font)
+    word = "Коробка " if face != "Helvetica" else ""
+    pdf.drawString(margin, height - margin - font * 2.6, f"{word}{n}/{total} · {box['boxId']}")
     external = order.get("externalOrderId")
-    third = f"No. {external}" if external and external.isascii() else supplier
+    number_sign = "№" if face != "Helvetica" else "No."
+    third = f"{number_sign} {external}" if external and external.isascii() else supplier
     pdf.drawString(margin, height - margin - font * 3.8, third[:40])
     barcode = code128.Code128(box["barcode"], barHeight=min(height * 0.35, 30 * mm), barWidth=0.6 * scale)
     barcode.drawOn(pdf, max(margin, (width - barcode.width) / 2), margin + font)

@@ -93,7 +93,8 @@ def make_cis(product: Product, rng: random.Random, with_gs: bool = True) -> str:
 
 def catalogue_offer(product: Product) -> dict[str, Any]:
     """The product as the seller's catalogue lists it (``GetOfferDTO``): its EAN-13 is its barcode."""
-    offer: dict[str, Any] = {"offerId": product.offer_id, "name": product.name, "archived": False}
+    offer: dict[str, Any] = {"offerId": product.offer_id, "name": product.name, "archived": False,
+                             "pictures": [f"/_sandbox/pictures/{product.offer_id}.png"]}  # served by control.py
     if product.ean13:
         offer["barcodes"] = [product.ean13]
     return offer

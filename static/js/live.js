@@ -36,6 +36,14 @@
       const typed = new Map();
       el.querySelectorAll(fields).forEach((f) => { if (f.value !== f.defaultValue) typed.set(where(f), f.value); });
       el.innerHTML = html;
+      // Regions elsewhere on the page the answer brings along (the order's header, its next step),
+      // marked as htmx marks them: each replaces the element of its id.
+      el.querySelectorAll("[hx-swap-oob][id]").forEach((fresh) => {
+        const old = Array.from(document.querySelectorAll("#" + CSS.escape(fresh.id))).find((x) => !el.contains(x));
+        fresh.removeAttribute("hx-swap-oob");
+        if (old) old.replaceWith(fresh);
+        else fresh.remove();
+      });
       el.querySelectorAll("input[type=checkbox]").forEach((box) => {
         if (ticked.has(key(box))) box.checked = true;
       });

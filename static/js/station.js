@@ -103,13 +103,24 @@
     spoken.textContent = "";
     setTimeout(() => { spoken.textContent = text; }, 50); // a changed text is read even if the same
   }
+  function words(id) {
+    const el = document.getElementById(id);
+    return el ? el.innerText.replace(/\s+/g, " ").trim() : "";
+  }
+  let saidNext = words("next-step");
   function speakAnswer() {
-    const fb = document.getElementById("feedback");
-    const next = document.getElementById("next-step");
-    const words = [fb ? fb.innerText : "", next ? next.innerText : ""].join(" ").replace(/\s+/g, " ").trim();
-    if (words) say(words);
+    saidNext = words("next-step");
+    const text = [words("feedback"), saidNext].join(" ").trim();
+    if (text) say(text);
+  }
+  function speakNextIfChanged() {
+    // The panel's poll (the Market took the boxes, the order is ready to ship) or the live banner
+    // (the Market cancelled it) changed what comes next without a scan: say the new step.
+    const now = words("next-step");
+    if (now && now !== saidNext) { saidNext = now; say(now); }
   }
   root.addEventListener("pack:answer", () => { speakAnswer(); checkPrint(); });
-  document.body.addEventListener("htmx:afterSettle", checkPrint); // the panel's poll brings the labels' turn
+  document.body.addEventListener("htmx:afterSettle", () => { checkPrint(); speakNextIfChanged(); });
+  document.addEventListener("live:changed", speakNextIfChanged);
   checkPrint();
 })();

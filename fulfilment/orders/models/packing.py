@@ -143,6 +143,12 @@ class CatalogueOffer(models.Model):
     barcodes = models.JSONField(_("barcodes"), default=list, blank=True,
                                 help_text=_("As the seller gave them in the catalogue."))
     picture = models.URLField(_("picture"), max_length=2000, blank=True)
+    # A copy of the picture kept here (fetched by the worker, see orders/pictures.py): the station's
+    # pages show it from the dashboard itself, fast and whatever the handheld's network lets through.
+    picture_file = models.FileField(_("picture kept here"), upload_to="pictures/", blank=True)
+    picture_type = models.CharField(_("picture type"), max_length=40, blank=True)
+    picture_of = models.URLField(_("picture kept from"), max_length=2000, blank=True,
+                                 help_text=_("The address the kept copy was read from."))
     in_catalogue = models.BooleanField(_("in the catalogue"), default=True,
                                        help_text=_("Off when the Market did not know this SKU when last asked."))
     fetched_at = models.DateTimeField(_("read from the Market"))

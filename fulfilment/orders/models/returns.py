@@ -41,6 +41,9 @@ class ReturnShipment(models.TextChoices):
     FULFILMENT_RECEIVED = "FULFILMENT_RECEIVED", _("received at the Market's warehouse")
     PREPARED_FOR_UTILIZATION = "PREPARED_FOR_UTILIZATION", _("to be disposed of")
     UTILIZED = "UTILIZED", _("disposed of")
+    READY_FOR_EXPROPRIATION = "READY_FOR_EXPROPRIATION", _("to be taken over by the Market")
+    RECEIVED_FOR_EXPROPRIATION = "RECEIVED_FOR_EXPROPRIATION", _("taken over by the Market")
+    UNKNOWN = "UNKNOWN", _("not known")
 
 
 class Grade(models.TextChoices):

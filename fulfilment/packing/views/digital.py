@@ -12,6 +12,8 @@ from fulfilment.orders.models import Order
 from .. import dbs
 from ..access import packer_required
 from ..http import HtmxHttpRequest
+from ..live import items_stamp
+from .live import banner_context
 
 
 def digital_screen(request: HtmxHttpRequest, order: Order, form: dbs.DigitalKeysForm | None = None,
@@ -23,6 +25,8 @@ def digital_screen(request: HtmxHttpRequest, order: Order, form: dbs.DigitalKeys
         "deadline": order.digital_deadline(),
         "actions": order.outbox.order_by("-id")[:10],
         "events": order.audit_events.select_related("user")[:30],
+        # What the Market changes while the keys are being typed: the live banner, as on the order screen.
+        **banner_context(order, items_stamp((i.market_item_id, i.count) for i in items)),
     }, status=status)
 
 

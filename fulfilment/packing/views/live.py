@@ -80,8 +80,13 @@ def banner_context(order: Order, items_seen: str) -> dict[str, object]:
 def order_live(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     """The banner of the order screen: red when the Market cancelled the order or changed its items."""
     order = get_object_or_404(Order, pk=order_id)
-    return render(request, "packing/_market_banner.html#market-notices",
-                  banner_context(order, request.GET.get("items", "")))
+    ctx = banner_context(order, request.GET.get("items", ""))
+    if not order.is_digital:
+        # The header's status and the next step, which a cancellation at the Market makes stale.
+        from .order import panel_context  # the order screen's views use this module's banner_context
+
+        ctx |= {"follow": True, "next_step": panel_context(request, order, swapped=True)["next_step"]}
+    return render(request, "packing/_market_banner.html#market-notices", ctx)
 
 
 @require_GET
@@ -92,7 +97,7 @@ def order_live(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 def queue_live(request: HtmxHttpRequest) -> HttpResponse:
     """The queue's table, under the same filters and page as the screen that asks."""
     qs, _filters = queue_orders(request, say=False)
-    return render(request, "packing/queue.html#queue-table", queue_page(request, qs))
+    return render(request, "packing/queue.html#queue-table", queue_page(request, qs) | {"follow": True})
 
 
 @require_GET

@@ -20,6 +20,7 @@ from fulfilment.market.changes import StatusChange
 from fulfilment.market.errors import MarketError
 from fulfilment.market.types import PageFormat
 from fulfilment.orders import outbox
+from fulfilment.orders.catalogue import product_facts
 from fulfilment.orders.clients import client_for
 from fulfilment.orders.mirror import market_layout
 from fulfilment.orders.models import Order, OrderSubstatus, OutboxAction, Problem
@@ -114,6 +115,9 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
     ctx["autoprint"] = (boxes_sent and not state.is_dbs and ctx["sent_current"]
                         and order.labels_printed_version != order.layout_version)
     ctx["next_step"] = station.next_step(ctx)
+    # Beside each item: the catalogue's picture kept here and its barcode.
+    ctx["products"] = product_facts(order.campaign_id, order.campaign.business_id,
+                                    (st.item.offer_id for st in ctx["items"]))
     return ctx
 
 

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from fulfilment.codes.cis import GS
-from fulfilment.orders.models import Order, Problem
+from fulfilment.orders.catalogue import product_facts
+from fulfilment.orders.models import InstanceKind, Order, Problem
 
 from ..access import packer_required
 from ..http import HtmxHttpRequest, whole_number
@@ -81,10 +82,13 @@ def training_sheet(request: HtmxHttpRequest) -> HttpResponse:
     sheets = []
     for o in orders:
         items = training_codes(o)
+        products = product_facts(o.campaign_id, o.campaign.business_id, (i.offer_id for i in items))
         for item in items:
+            item.picture = products[item.offer_id]  # type: ignore[attr-defined]
             item.barcode = barcode_svg(item.ean13, 30) if item.ean13 else ""  # type: ignore[attr-defined]
             item.printed = [  # type: ignore[attr-defined]
-                (kind, code.replace(GS, "␝"), datamatrix_svg(code) if kind == "CIS" else barcode_svg(code, 30))
+                (InstanceKind(kind).label, code.replace(GS, "␝"),  # the kind in words, never the Market's name
+                 datamatrix_svg(code) if kind == InstanceKind.CIS else barcode_svg(code, 30))
                 for kind, code in item.codes]
         sheets.append((o, barcode_svg(str(o.market_id)), items))
     return render(request, "packing/training_sheet.html", {"sheets": sheets})

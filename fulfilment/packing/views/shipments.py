@@ -22,7 +22,7 @@ from .. import shipping
 from ..access import packer_required, supervisor_required
 from ..http import HtmxHttpRequest
 from ..kernel import Feedback
-from ..shipment_board import TAKEN_IN, board, box_labels, day_boards
+from ..shipment_board import TAKEN_IN, board, box_labels, day_counts
 
 
 def get_shipment(shipment_id: int) -> Shipment:
@@ -41,7 +41,7 @@ def shipments(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def list_context() -> dict:
-    return {"boards": day_boards(local_today()), "now": timezone.now(), "live_every": settings.LIVE_LIST_SECONDS}
+    return {"boards": day_counts(local_today()), "now": timezone.now(), "live_every": settings.LIVE_LIST_SECONDS}
 
 
 @require_POST
