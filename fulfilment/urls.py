@@ -114,6 +114,8 @@ urlpatterns = [
     path("shipments/<int:shipment_id>/refresh/", ship.shipment_refresh, name="shipment-refresh"),
     path("shipments/<int:shipment_id>/transfer/", ship.shipment_transfer, name="shipment-transfer"),
     path("shipments/<int:shipment_id>/pallets/", ship.shipment_pallets, name="shipment-pallets"),
+    path("shipments/live/", live.shipments_live, name="shipments-live"),
+    path("shipments/<int:shipment_id>/live/", live.shipment_live, name="shipment-live"),
     path("shipments/<int:shipment_id>/confirm/", ship.shipment_confirm, name="shipment-confirm"),
     path("shipments/<int:shipment_id>/orders/<int:order_id>/external-id/", ship.order_external_id,
          name="shipment-external-id"),

@@ -117,7 +117,7 @@ def test_a_shipment_day(page, live_server, market, packer, supervisor):
 
         # All labels of the shipment as one PDF, in the order the packers meet the orders; every
         # label carries its box's barcode, read as the printer prints it.
-        page.click("button:has-text('Все ярлыки отгрузки')")
+        page.click("button:has-text('Все ярлыки коробок отгрузки')")
         link = page.wait_for_selector("a.report-file", timeout=60_000)
         labels = page.request.get(live_server.url + link.get_attribute("href"))
         pages, _ = pdf_text(labels.body())
@@ -137,12 +137,19 @@ def test_a_shipment_day(page, live_server, market, packer, supervisor):
         page.click("#pallets-form button[type=submit]")
         wait_for(lambda: received(sandbox, "setShipmentPalletsCount"), 60, "the pallets count", worker)
         wait_for(lambda: late not in Shipment.objects.get(pk=shipment.pk).order_ids, 60, "moved here", worker)
+        # The page follows by itself: the moved order leaves the list, the count stays in its field.
+        page.wait_for_selector(f"#orders tr[data-order='{late}']", state="detached", timeout=30_000)
+        assert page.input_value("#pallets-form input[name=pallets]") == "2"
 
         # Before the cutoff a confirmation is refused here, in words, and nothing goes to the Market.
         page.goto(f"{live_server.url}/shipments/{shipment.pk}/")
+        page.fill("#confirm-form input[name=signatory]", "ivanov")
+        page.fill("#confirm-form input[name=external_id]", "SHIP-1")
         page.click("#confirm-form button[type=submit]")
         assert "Подтвердить отгрузку можно только после отсечки" in page.locator(".messages").inner_text()
         assert not received(sandbox, "confirmShipment")
+        assert page.input_value("#confirm-form input[name=signatory]") == "ivanov"  # kept as typed
+        assert page.input_value("#confirm-form input[name=external_id]") == "SHIP-1"
 
         # A packer at the dock: one box of tomorrow's shipment (refused), one scanned twice, one missing.
         login(page, live_server, "pavel")
@@ -168,7 +175,7 @@ def test_a_shipment_day(page, live_server, market, packer, supervisor):
         page.goto(f"{live_server.url}/shipments/{shipment.pk}/dock/")
         dock_scan(page, boxes[one_box][0])
         page.goto(f"{live_server.url}/shipments/{shipment.pk}/")
-        assert "Все 5 коробок отсканированы" in page.locator("#all-scanned").inner_text()
+        assert "Отсканированы 5 коробок из 5 — все." in page.locator("#all-scanned").inner_text()
 
         # The Market refuses (by its clock the cutoff has not come): said on the screen by itself.
         page.click("#confirm-form button[type=submit]")
@@ -186,6 +193,9 @@ def test_a_shipment_day(page, live_server, market, packer, supervisor):
         page.fill("#confirm-form input[name=signatory]", "ivanov")
         page.click("#confirm-form button[type=submit]")
         wait_for(lambda: Shipment.objects.get(pk=shipment.pk).status == "OUTBOUND_SIGNED", 60, "confirmed", worker)
+        # Confirmed: the forms and the orders holding it up leave the page by themselves.
+        page.wait_for_selector("#confirm-form", state="detached", timeout=30_000)
+        assert page.locator("#blockers").count() == 0 and page.locator("#confirmed-note").is_visible()
         page.goto(f"{live_server.url}/shipments/{shipment.pk}/")
         act = page.request.get(live_server.url + page.get_attribute("#act-link", "href"))
         assert act.headers["content-type"] == "application/pdf"

@@ -61,7 +61,7 @@ def test_all_boxes_scanned_is_said_and_a_box_cancelled_afterwards_is_called_out(
     for code in (f"{day['two']}-1", f"{day['two']}-2", f"{day['one']}-1"):
         assert dock.scan(s, code, supervisor).ok
     client.force_login(supervisor)
-    assert "Все 3 коробки отсканированы" in client.get(reverse("shipment", args=[s.pk])).content.decode()
+    assert "Отсканированы 3 коробки из 3 — все." in client.get(reverse("shipment", args=[s.pk])).content.decode()
     Order.objects.filter(market_id=day["one"]).update(status="CANCELLED")  # cancelled after READY_TO_SHIP
     page = client.get(reverse("dock", args=[s.pk])).content.decode()
     assert f"Коробка {day['one']}-1: заказ отменён — снимите её с паллеты" in page
@@ -74,7 +74,7 @@ def test_all_boxes_scanned_is_said_and_a_box_cancelled_afterwards_is_called_out(
     scan = HandoverScan.objects.get(barcode=f"{day['one']}-1")
     client.post(reverse("dock-take-off", args=[s.pk, scan.pk]))
     assert not HandoverScan.objects.filter(pk=scan.pk).exists()
-    assert "Все 2 коробки отсканированы" in client.get(reverse("shipment", args=[s.pk])).content.decode()
+    assert "Отсканированы 2 коробки из 2 — все." in client.get(reverse("shipment", args=[s.pk])).content.decode()
 
 
 def test_a_batch_of_scans_is_answered_with_the_panel_and_a_resent_batch_changes_nothing(client, day, packer):
@@ -86,7 +86,7 @@ def test_a_batch_of_scans_is_answered_with_the_panel_and_a_resent_batch_changes_
     resp = client.post(url, json.dumps(batch), content_type="application/json")
     assert resp["X-Dock-Update"] == "full"
     html = resp.content.decode()
-    assert 'id="dock-panel"' in html and "error loud" in html and "1 из 3" in html
+    assert 'id="dock-panel"' in html and "error loud" in html and "Отсканирована 1 коробка из 3." in html
     client.post(url, json.dumps(batch), content_type="application/json")
     assert HandoverScan.objects.count() == 1 and AuditEvent.objects.filter(action="handover.refused").count() == 1
 

@@ -103,13 +103,13 @@ def test_the_screen_is_for_staff_only_and_refuses_wrong_methods(client, market, 
     assert client.get(reverse("shipment-confirm", args=[shipment.pk])).status_code == 405
 
 
-def test_htmx_gets_the_live_part_only(client, market, supervisor):
+def test_the_live_address_gets_the_live_part_only(client, market, supervisor):
     set_cutoff(market, 120)
     market.place([("MUG-001", 1)])
     mirror(market, market.business)
     client.force_login(supervisor)
-    part = client.get(reverse("shipment", args=[shipment_today().pk]), HTTP_HX_REQUEST="true").content.decode()
-    assert part.lstrip().startswith('<div id="live"') and "<html" not in part
+    part = client.get(reverse("shipment-live", args=[shipment_today().pk])).content.decode()
+    assert part.lstrip().startswith('<div id="shipment-live"') and "<html" not in part
 
 
 def test_refresh_reads_the_shipment_again(market):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from fulfilment.orders.models import AuditEvent, Box, HandoverScan, Order, OrderStatus, Shipment
 
 from .kernel import User, known_user
-from .shipment_board import box_labels, is_ready, shipment_orders
+from .shipment_board import act_orders, box_labels, is_ready, shipment_orders
 
 NEARBY_DAYS = 3
 
@@ -40,6 +40,14 @@ class BoxIndex:
         self.shipment = shipment
         self._own: dict[str, Order] | None = None
         self._near: dict[str, Order] | None = None
+        self._act: tuple[frozenset[int] | None] | None = None
+
+    @property
+    def act(self) -> frozenset[int] | None:
+        """The orders the confirmed shipment's act covers (None: not confirmed, or not here)."""
+        if self._act is None:
+            self._act = (act_orders([self.shipment]).get(self.shipment.pk),)
+        return self._act[0]
 
     @staticmethod
     def _labels(shipments: list[Shipment]) -> dict[str, Order]:
@@ -66,7 +74,8 @@ def _judge(shipment: Shipment, code: str, index: BoxIndex) -> tuple[DockResult, 
         return DockResult(False, _("Empty scan."), code=code), None
     order = index.find(code)
     if order is None:
-        return DockResult(False, _("%(code)s is not a box label of any order here.") % {"code": code},
+        return DockResult(False, _("%(code)s is not the label of any box known here: put the box aside and show it "
+                                 "to the supervisor.") % {"code": code},
                           loud=True, code=code), None
     if order.status == OrderStatus.CANCELLED:
         return DockResult(False, _("Order %(order)s is cancelled: take box %(code)s off the pallet.")
@@ -79,6 +88,12 @@ def _judge(shipment: Shipment, code: str, index: BoxIndex) -> tuple[DockResult, 
                  if other else _("another shipment"))
         return DockResult(False, _("Box %(code)s of order %(order)s belongs to %(where)s, not to this one.")
                           % {"code": code, "order": order.market_id, "where": where}, loud=True, code=code), order
+    act = index.act
+    if act is not None and order.market_id not in act:
+        return DockResult(False, _(
+            "Shipment %(shipment)s is already confirmed and its act does not list order %(order)s: do not put "
+            "box %(code)s on this pallet. Keep it aside: it goes with the next shipment.")
+            % {"shipment": shipment.market_id, "order": order.market_id, "code": code}, loud=True, code=code), order
     if not is_ready(order):
         return DockResult(False, _("Order %(order)s is not ready to ship: box %(code)s cannot be handed over.")
                           % {"order": order.market_id, "code": code}, loud=True, code=code), order

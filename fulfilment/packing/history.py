@@ -79,6 +79,17 @@ def status_text(value: str) -> str:
     return str(SUBSTATUSES.get(value) or STATS_STATUSES.get(value, value or "—"))
 
 
+def substatus_text(value: str) -> str:
+    """A substatus in lower-case words, whatever the case it was stored in; "" for one the dashboard has
+    no words for (the status alone is said then, not a code)."""
+    key = (value or "").strip().upper()
+    label = SUBSTATUSES.get(key) or _STATUS_WORDS.get(key)
+    if label is None:
+        return ""
+    text = str(label)
+    return text[:1].lower() + text[1:]
+
+
 def kinds_text(values: Iterable[str]) -> str:
     """The codes an item needs, in words."""
     return ", ".join(str(InstanceType(v).label) if v in InstanceType.values else v for v in values)

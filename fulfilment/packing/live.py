@@ -10,15 +10,26 @@ stream, and a poll holds nothing between two asks (no thread, no transaction); R
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils.translation import get_language, gettext as _
 
 from fulfilment.orders import flags
-from fulfilment.orders.models import Order, OrderItem, OrderStatus, OutboxAction
+from fulfilment.orders.models import (
+    SHIPMENT_KINDS,
+    AuditEvent,
+    HandoverScan,
+    Order,
+    OrderItem,
+    OrderStatus,
+    OutboxAction,
+    Shipment,
+    ShipmentReport,
+)
 from fulfilment.orders.outbox import OPEN_STATES
 
 from .return_labels import market_refusal
@@ -98,3 +109,36 @@ def cancellations_stamp(requests: QuerySet[Order]) -> str:
     sending = (OutboxAction.objects.filter(kind=OutboxAction.Kind.CANCELLATION, state__in=OPEN_STATES)
                .aggregate(n=Count("pk"), top=Max("pk")))
     return list_stamp(requests, sending["n"], sending["top"])
+
+
+def shipment_stamp(shipment_id: int, *parts: object) -> str | None:
+    """The shipment page's region: the mirrored shipment, its orders' state here and at the Market, the
+    boxes scanned, its changes on their way or refused, its documents. A few indexed reads."""
+    s = Shipment.objects.filter(pk=shipment_id).first()
+    if s is None:
+        return None
+    orders = list(Order.objects.filter(campaign_id=s.campaign_id, market_id__in=s.order_ids).order_by("pk")
+                  .values_list("pk", "status", "substatus", "layout_version", "layout_sent_version",
+                               "labels_printed_version", "flag_reason", "problem", "external_order_id",
+                               "updated_at_market"))
+    scans = HandoverScan.objects.filter(shipment_id=s.pk).aggregate(n=Count("pk"), top=Max("pk"))
+    actions = list(OutboxAction.objects.filter(campaign_id=s.campaign_id, kind__in=SHIPMENT_KINDS,
+                                               payload__shipmentId=s.market_id).values_list("pk", "state"))
+    own = list(OutboxAction.objects.filter(order_id__in=[o[0] for o in orders], state__in=OPEN_STATES)
+               .values_list("pk", "state")) if orders else []
+    reports = list(ShipmentReport.objects.filter(shipment_id=s.pk).values_list("pk", "state"))
+    events = AuditEvent.objects.filter(action__in=("shipment.confirm", "handover.taken_off"),
+                                       payload__shipment=s.market_id).aggregate(top=Max("pk"))
+    return stamp(s.status, s.signed, s.pallets_planned, s.synced_at, s.order_ids, s.available_actions,
+                 digest(*orders), scans["n"], scans["top"], actions, own, reports, events["top"], *parts)
+
+
+def shipments_stamp(today: dt.date) -> str:
+    """The Shipments list: the shipments mirrored, the boxes scanned, and any change sent or refused for
+    any order (a packer's ready, a transfer), which is what moves its counts."""
+    rows = list(Shipment.objects.filter(shipment_date__gte=today - dt.timedelta(days=1))
+                .order_by("pk").values_list("pk", "status", "synced_at", "order_ids"))
+    scans = HandoverScan.objects.aggregate(n=Count("pk"), top=Max("pk"))
+    sent = OutboxAction.objects.aggregate(top=Max("pk"), open=Count("pk", filter=Q(state__in=OPEN_STATES)))
+    changed = Order.objects.aggregate(top=Max("updated_at_market"))
+    return stamp(digest(*rows), scans["n"], scans["top"], sent["top"], sent["open"], changed["top"], today)

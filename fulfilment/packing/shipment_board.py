@@ -4,6 +4,7 @@ and how far the dock hand-over is. Plain functions of the mirror, read in a few 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -28,6 +29,9 @@ from fulfilment.orders.models import (
 
 READY_SUBSTATUSES = (OrderSubstatus.READY_TO_SHIP, OrderSubstatus.SHIPPED)
 AFTER_READY = (OrderStatus.DELIVERY, OrderStatus.PICKUP, OrderStatus.DELIVERED)
+# The Market has taken the shipment in: its orders may be on their way or delivered since.
+TAKEN_IN = (ShipmentStatus.ACCEPTED, ShipmentStatus.ACCEPTED_WITH_DISCREPANCIES, ShipmentStatus.FINISHED)
+CONFIRM_ON_WAY = (OutboxAction.State.PENDING, OutboxAction.State.SENDING)
 TRANSFER_MARGIN = dt.timedelta(minutes=30)  # transferOrdersFromShipment: refused within 30 minutes
 
 
@@ -74,6 +78,14 @@ def refusal(action: OutboxAction) -> Refusal:
     if action.kind == OutboxAction.Kind.CONFIRM_SHIPMENT and any(CUTOFF_NOT_REACHED in q for q in quoted):
         words = _("The Market refused to confirm the shipment: by its clock the cutoff has not come yet. "
                   "Read the shipment from the Market again in a few minutes and confirm it then.")
+    elif action.kind == OutboxAction.Kind.TRANSFER:
+        words = _("The Market refused to move the orders to the next shipment: nothing was moved, they stay "
+                  "in this one.")
+        if any("30 minutes" in q for q in quoted):
+            words += " " + _("By its clock 30 minutes or less are left before the shipment is formed, when "
+                             "orders can no longer be moved.")
+    elif action.kind == OutboxAction.Kind.PALLETS:
+        words = _("The Market refused the pallets count: the count it had stays.")
     else:
         words = _("The Market refused: %(what)s.") % {"what": action.get_kind_display()}
     return Refusal(action, words, quoted)
@@ -104,6 +116,14 @@ class Board:
     taken_off: list[AuditEvent] = field(default_factory=list)  # and taken off the pallet: by whom, when
     failed: list[Refusal] = field(default_factory=list)  # the Market refused; shown as received
     sending: list[OutboxAction] = field(default_factory=list)
+    act: frozenset[int] | None = None  # confirmed: the orders the confirmation (the act) covers
+    left_out: list[Order] = field(default_factory=list)  # in the shipment, not in the act: the next one
+    delivered: list[Order] = field(default_factory=list)  # delivered already: nothing to hand over
+    unboxed: int = 0  # ready, but no box label known: nothing to print or scan for it
+
+    @property
+    def left_out_ids(self) -> list[int]:
+        return [o.market_id for o in self.left_out]
 
     @property
     def missing(self) -> list[HandBox]:
@@ -111,7 +131,8 @@ class Board:
 
     @property
     def all_scanned(self) -> bool:
-        return bool(self.boxes) and not self.missing
+        """Every box of every ready order scanned; never while a ready order has no box known."""
+        return bool(self.boxes) and not self.missing and not self.unboxed
 
     @property
     def cutoff(self) -> dt.datetime:
@@ -119,6 +140,30 @@ class Board:
 
     def transfer_closes(self) -> dt.datetime:
         return self.cutoff - TRANSFER_MARGIN
+
+
+def act_orders(shipments: list[Shipment], on_way: set[int] | None = None) -> dict[int, frozenset[int]]:
+    """Of the confirmed shipments (or with a confirmation on its way), by pk, the orders their
+    confirmation covered: what was ready when the supervisor confirmed here (the audit keeps it). A
+    shipment confirmed elsewhere has none. ``on_way``: the Market ids of the shipments whose
+    confirmation is on its way, when already read."""
+    others = [s for s in shipments if not s.is_confirmed]
+    if on_way is None and others:  # a confirmation on its way counts already: the act is signed with what was ready
+        wanted = Q()
+        for s in others:
+            wanted |= Q(campaign_id=s.campaign_id, payload__shipmentId=s.market_id)
+        on_way = {a.payload.get("shipmentId") for a in OutboxAction.objects.filter(wanted, kind__in=SHIPMENT_KINDS)
+                  if a.kind == OutboxAction.Kind.CONFIRM_SHIPMENT and a.state in CONFIRM_ON_WAY}
+    confirmed = {s.market_id: s for s in shipments if s.is_confirmed or s.market_id in (on_way or ())}
+    out: dict[int, frozenset[int]] = {}
+    for event in (AuditEvent.objects.filter(action="shipment.confirm", payload__shipment__in=list(confirmed))
+                  .order_by("at", "id") if confirmed else ()):
+        s = confirmed[event.payload["shipment"]]
+        if "orders" in event.payload:
+            out[s.pk] = frozenset(event.payload["orders"])
+        else:  # confirmed before the list was kept: all but the orders not ready then
+            out[s.pk] = frozenset(set(s.order_ids) - set(event.payload.get("not_ready") or ()))
+    return out
 
 
 def _reason(order: Order, refused: dict[int, OutboxAction]) -> str:
@@ -182,34 +227,53 @@ def boards(shipments: list[Shipment]) -> list[Board]:
     actions: dict[tuple[int, int], list[OutboxAction]] = {}
     for a in OutboxAction.objects.filter(wanted, kind__in=SHIPMENT_KINDS).order_by("id") if shipments else ():
         actions.setdefault((a.campaign_id, a.payload.get("shipmentId")), []).append(a)
+    acts = act_orders(shipments, {mid for (_, mid), sent in actions.items()
+                                  if any(a.kind == OutboxAction.Kind.CONFIRM_SHIPMENT and a.state in CONFIRM_ON_WAY
+                                         for a in sent)})
     taken_off: dict[int, list[AuditEvent]] = {}
     for event in (AuditEvent.objects.filter(action="handover.taken_off",
                                             payload__shipment__in=[s.market_id for s in shipments])
                   .select_related("user").order_by("at", "id") if shipments else ()):
         taken_off.setdefault(event.payload.get("shipment"), []).append(event)
     return [_board(s, _of(s, orders), refused, scans.get(s.pk, []), actions.get((s.campaign_id, s.market_id), []),
-                   taken_off.get(s.market_id, []))
+                   taken_off.get(s.market_id, []), acts.get(s.pk))
             for s in shipments]
 
 
 def _board(shipment: Shipment, orders: list[Order], refused: dict[int, OutboxAction], scans: list[HandoverScan],
-           actions: list[OutboxAction], taken_off: list[AuditEvent]) -> Board:
-    b = Board(shipment, orders)
+           actions: list[OutboxAction], taken_off: list[AuditEvent], act: frozenset[int] | None = None) -> Board:
+    b = Board(shipment, orders, act=act)
     known = {o.market_id for o in orders}
     for order in orders:
         if order.status == OrderStatus.CANCELLED:
+            continue
+        if act is not None and order.market_id not in act:
+            b.left_out.append(order)  # not on the signed act: it must not go on this pallet
+            continue
+        if order.status == OrderStatus.DELIVERED and shipment.status not in TAKEN_IN:
+            b.delivered.append(order)  # with the buyer already (the Market lists it): nothing to hand over
             continue
         b.planned += 1
         ready = is_ready(order)
         b.packed += ready or order.layout_sent_version is not None
         b.ready += ready
         b.labelled += labels_printed(order)
-        if ready:
-            b.boxes += box_labels(order)
+        labels = box_labels(order) if ready else []
+        if ready and not labels:
+            b.unboxed += 1
+            b.not_ready += 1
+            b.blockers.append(Blocker(order, order.market_id, _(
+                "Ready to ship at the Market, but no box of it is known here: no label to print or scan. "
+                "Read the shipment from the Market again; if it still has no boxes, lay them out on the "
+                "order's screen")))
+        elif ready:
+            b.boxes += labels
         else:
             b.not_ready += 1
             b.blockers.append(Blocker(order, order.market_id, _reason(order, refused)))
     for market_id in sorted(set(shipment.order_ids) - known):
+        if act is not None and market_id not in act:
+            continue
         b.planned += 1
         b.not_ready += 1
         b.blockers.append(Blocker(None, market_id, _("Not in the dashboard yet: refresh the orders")))
@@ -263,29 +327,36 @@ class Counts:
 # One row per shipment. An order of the list not in the dashboard yet counts as planned, not ready;
 # a ready order's boxes are the Market's labelled ones, else the labelled ones packed here (box_labels);
 # a scan counts unless its order is one of the shipment's cancelled ones (then it is to be taken off).
+# As the Board: a delivered order (before the Market takes the shipment in) is not counted, a ready one
+# without a labelled box is not ready (nothing to scan), a confirmed shipment counts its act only.
 _COUNTS = """
 WITH wanted AS (
-    SELECT DISTINCT s.id AS shipment_id, s.campaign_id, e.value::bigint AS market_id
+    SELECT DISTINCT s.id AS shipment_id, s.campaign_id, s.status AS shipment_status, e.value::bigint AS market_id,
+        NOT %(acts)s::jsonb ? s.id::text OR (%(acts)s::jsonb -> s.id::text) @> to_jsonb(e.value::bigint) AS in_act
     FROM orders_shipment s CROSS JOIN LATERAL jsonb_array_elements_text(s.order_ids) e
     WHERE s.id = ANY(%(ids)s)
 ), o AS (
-    SELECT w.shipment_id, o.id, o.status, o.layout_sent_version IS NOT NULL AS sent,
+    SELECT w.shipment_id, w.in_act, o.id, o.status, o.layout_sent_version IS NOT NULL AS sent,
            o.labels_printed_version IS NOT NULL AND o.labels_printed_version = o.layout_version AS labelled,
            o.status = ANY(%(after)s) OR (o.status = %(processing)s AND o.substatus = ANY(%(ready)s)) AS ready,
+           coalesce(o.status = %(delivered)s AND w.shipment_status <> ALL(%(taken_in)s), false) AS gone,
            o.raw -> 'delivery' -> 'boxesLayout' AS market_boxes
     FROM wanted w LEFT JOIN orders_order o ON o.campaign_id = w.campaign_id AND o.market_id = w.market_id
-), counted AS (
-    SELECT o.shipment_id,
-        count(*) FILTER (WHERE o.status IS DISTINCT FROM %(cancelled)s) AS planned,
-        count(*) FILTER (WHERE o.status <> %(cancelled)s AND (o.ready OR o.sent)) AS packed,
-        count(*) FILTER (WHERE o.status <> %(cancelled)s AND o.ready) AS ready,
-        count(*) FILTER (WHERE o.status <> %(cancelled)s AND o.labelled) AS labelled,
-        coalesce(sum(coalesce(nullif(
+), ob AS (
+    SELECT o.*, CASE WHEN o.status <> %(cancelled)s AND o.ready AND NOT o.gone THEN coalesce(nullif(
             (SELECT count(*) FROM jsonb_array_elements(CASE jsonb_typeof(o.market_boxes) WHEN 'array'
                      THEN o.market_boxes ELSE '[]' END) b WHERE coalesce(b ->> 'barcode', '') <> ''), 0),
-            (SELECT count(*) FROM orders_box x WHERE x.order_id = o.id AND x.barcode <> '')))
-            FILTER (WHERE o.status <> %(cancelled)s AND o.ready), 0) AS boxes
-    FROM o GROUP BY o.shipment_id
+            (SELECT count(*) FROM orders_box x WHERE x.order_id = o.id AND x.barcode <> '')) ELSE 0 END AS boxes
+    FROM o
+), counted AS (
+    SELECT o.shipment_id,
+        count(*) FILTER (WHERE o.status IS DISTINCT FROM %(cancelled)s AND NOT o.gone) AS planned,
+        count(*) FILTER (WHERE o.status <> %(cancelled)s AND NOT o.gone AND (o.ready OR o.sent)) AS packed,
+        count(*) FILTER (WHERE o.status <> %(cancelled)s AND NOT o.gone AND o.ready) AS ready,
+        count(*) FILTER (WHERE o.status <> %(cancelled)s AND NOT o.gone AND o.labelled) AS labelled,
+        count(*) FILTER (WHERE o.status <> %(cancelled)s AND NOT o.gone AND o.ready AND o.boxes = 0) AS unboxed,
+        coalesce(sum(o.boxes), 0) AS boxes
+    FROM ob o WHERE o.in_act GROUP BY o.shipment_id
 ), scanned AS (
     SELECT h.shipment_id, count(*) AS n
     FROM orders_handoverscan h LEFT JOIN o ON o.shipment_id = h.shipment_id AND o.id = h.order_id
@@ -293,7 +364,7 @@ WITH wanted AS (
     GROUP BY h.shipment_id
 )
 SELECT s.id, coalesce(c.planned, 0), coalesce(c.packed, 0), coalesce(c.ready, 0), coalesce(c.labelled, 0),
-       coalesce(c.boxes, 0), coalesce(h.n, 0)
+       coalesce(c.boxes, 0), coalesce(h.n, 0), coalesce(c.unboxed, 0)
 FROM orders_shipment s LEFT JOIN counted c ON c.shipment_id = s.id LEFT JOIN scanned h ON h.shipment_id = s.id
 WHERE s.id = ANY(%(ids)s)
 """
@@ -307,12 +378,15 @@ def day_counts(today: dt.date, days: int = 3) -> list[Counts]:
     if not shipments:
         return []
     with connection.cursor() as cur:
+        # A confirmed shipment counts the orders of its act only (act_orders), as its Board does.
+        acts = {str(pk): sorted(ids) for pk, ids in act_orders(shipments).items()}
         cur.execute(_COUNTS, {"ids": [s.pk for s in shipments], "after": list(AFTER_READY),
                               "processing": OrderStatus.PROCESSING, "ready": list(READY_SUBSTATUSES),
-                              "cancelled": OrderStatus.CANCELLED})
+                              "cancelled": OrderStatus.CANCELLED, "delivered": OrderStatus.DELIVERED,
+                              "taken_in": list(TAKEN_IN), "acts": json.dumps(acts)})
         rows = {r[0]: r[1:] for r in cur.fetchall()}
     out = []
     for s in shipments:
-        planned, packed, ready, labelled, box_count, scanned = rows[s.pk]
-        out.append(Counts(s, planned, packed, ready, labelled, planned - ready, box_count, scanned))
+        planned, packed, ready, labelled, box_count, scanned, unboxed = rows[s.pk]
+        out.append(Counts(s, planned, packed, ready, labelled, planned - ready + unboxed, box_count, scanned))
     return out

@@ -69,8 +69,10 @@ def transfer(shipment: Shipment, order_ids: Sequence[int], user: User, *, confir
     with transaction.atomic():
         outbox.enqueue(shipment.campaign, ShipmentTransfer(shipment.market_id, ids), user=user)
         _audit(shipment, user, "shipment.transfer", {"orders": list(ids)})
-    return Feedback(True, ngettext("%(n)s order will be moved to the next shipment.",
-                                   "%(n)s orders will be moved to the next shipment.", len(ids)) % {"n": len(ids)})
+    return Feedback(True, ngettext(
+        "The move of %(n)s order to the next shipment is being sent to the Market; its answer appears on this page.",
+        "The move of %(n)s orders to the next shipment is being sent to the Market; its answer appears on this page.",
+        len(ids)) % {"n": len(ids)})
 
 
 def set_pallets(shipment: Shipment, raw: str, user: User) -> Feedback:
@@ -79,14 +81,31 @@ def set_pallets(shipment: Shipment, raw: str, user: User) -> Feedback:
         count = int(raw.strip())
     except (AttributeError, ValueError):
         return Feedback(False, _("The pallets count is a whole number."))
+    # placesCount: an int32, minimum 0 (setShipmentPalletsCount); more than MAX_PALLETS is a slip here.
     if not 0 <= count <= MAX_PALLETS:
         return Feedback(False, _("The pallets count is from 0 to %(max)s.") % {"max": MAX_PALLETS})
     if not shipment.allows("CHANGE_PALLETS_COUNT"):
         return Feedback(False, _("The Market no longer lets the pallets count change for this shipment."))
+    b = board(shipment)
+    if count == 0 and b.ready:
+        # The Market takes 0, but its trusted acceptance would then expect nothing carried.
+        return Feedback(False, ngettext(
+            "%(n)s order of the shipment is ready to go: its boxes travel on at least 1 pallet. Nothing was sent.",
+            "%(n)s orders of the shipment are ready to go: their boxes travel on at least 1 pallet. Nothing was sent.",
+            b.ready) % {"n": b.ready})
     with transaction.atomic():
         outbox.enqueue(shipment.campaign, PalletsCount(shipment.market_id, count), user=user)
         _audit(shipment, user, "shipment.pallets", {"count": count})
-    return Feedback(True, _("Pallets: %(n)s — sent to the Market.") % {"n": count})
+    return Feedback(True, ngettext("%(n)s pallet: sent to the Market.", "%(n)s pallets: sent to the Market.",
+                                   count) % {"n": count})
+
+
+def pending_pallets(shipment: Shipment) -> int | None:
+    """The pallets count on its way to the Market, if any (the form shows it until the Market has it)."""
+    action = (OutboxAction.objects.filter(campaign_id=shipment.campaign_id, kind=OutboxAction.Kind.PALLETS,
+                                          payload__shipmentId=shipment.market_id, state__in=outbox.OPEN_STATES)
+              .exclude(state=OutboxAction.State.FAILED).order_by("-id").first())
+    return action.payload.get("placesCount") if action else None
 
 
 def _listed(ids: Sequence[int], most: int = 20) -> str:
@@ -137,8 +156,10 @@ def confirm(shipment: Shipment, user: User, *, signatory: str = "", external_id:
                         % {"n": len(b.missing)})
     with transaction.atomic():
         outbox.enqueue(shipment.campaign, ShipmentConfirm(shipment.market_id, external_id, signatory), user=user)
+        # What the act covers: the orders ready now. A box of any other goes with the next shipment (dock.py).
+        act = sorted(o.market_id for o in b.orders if is_ready(o) and o.status != OrderStatus.CANCELLED)
         _audit(shipment, user, "shipment.confirm", {
-            "signatory": signatory, "missing": len(b.missing), "missing_accepted": bool(b.missing),
+            "orders": act, "signatory": signatory, "missing": len(b.missing), "missing_accepted": bool(b.missing),
             "not_ready": not_ready, "not_ready_accepted": bool(not_ready)})
     return Feedback(True, _("The confirmation was sent to the Market."))
 

@@ -30,6 +30,11 @@
     function swap(html) {
       // What the person ticked stays ticked (the queue's checkboxes for a sheet, a confirmation).
       const ticked = new Set(Array.from(el.querySelectorAll("input[type=checkbox]:checked"), key));
+      // And what they typed and not yet sent (a signatory, a count) stays as typed.
+      const fields = "input:not([type=checkbox]):not([type=radio]):not([type=hidden]), textarea";
+      const where = (f) => (f.form ? f.form.action : "") + " " + f.name;
+      const typed = new Map();
+      el.querySelectorAll(fields).forEach((f) => { if (f.value !== f.defaultValue) typed.set(where(f), f.value); });
       el.innerHTML = html;
       // Regions elsewhere on the page the answer brings along (the order's header, its next step),
       // marked as htmx marks them: each replaces the element of its id.
@@ -42,6 +47,7 @@
       el.querySelectorAll("input[type=checkbox]").forEach((box) => {
         if (ticked.has(key(box))) box.checked = true;
       });
+      el.querySelectorAll(fields).forEach((f) => { if (typed.has(where(f))) f.value = typed.get(where(f)); });
       if (window.htmx) window.htmx.process(el);
       el.dispatchEvent(new CustomEvent("live:changed", { bubbles: true }));
     }

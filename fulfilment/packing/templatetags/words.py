@@ -36,6 +36,11 @@ def status_text(value: str) -> str:
 
 
 @register.filter
+def substatus_text(value: str) -> str:
+    return history.substatus_text(value)
+
+
+@register.filter
 def kinds_text(values: Iterable[str]) -> str:
     return history.kinds_text(values or ())
 

@@ -17,11 +17,13 @@ from django.views.decorators.http import condition, require_GET
 
 from fulfilment.accounts.roles import is_supervisor
 from fulfilment.orders.models import Order
+from fulfilment.orders.shipments import local_today
 
 from .. import live
 from ..access import packer_required, supervisor_required
 from ..http import HtmxHttpRequest
 from .queue import queue_orders, queue_page
+from .shipments import get_shipment, list_context, live_page
 from .supervisor import cancellation_requests, cancellations
 
 # The browser asks with If-None-Match itself (live.js): no cache of its own in between.
@@ -54,6 +56,14 @@ def _queue_etag(request: HtmxHttpRequest) -> str:
 
 def _cancellations_etag(request: HtmxHttpRequest) -> str:
     return live.cancellations_stamp(cancellation_requests())
+
+
+def _shipment_etag(request: HtmxHttpRequest, shipment_id: int) -> str | None:
+    return live.shipment_stamp(shipment_id, is_supervisor(request.user))
+
+
+def _shipments_etag(request: HtmxHttpRequest) -> str:
+    return live.shipments_stamp(local_today())
 
 
 def banner_context(order: Order, items_seen: str) -> dict[str, object]:
@@ -98,3 +108,23 @@ def queue_live(request: HtmxHttpRequest) -> HttpResponse:
 def cancellations_live(request: HtmxHttpRequest) -> HttpResponse:
     """The supervisor's cancellation requests, with their deadlines and decisions."""
     return render(request, "packing/supervisor.html#cancellations", cancellations())
+
+
+@require_GET
+@packer_required
+@fresh
+@as_sent
+@condition(etag_func=_shipment_etag)
+def shipment_live(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse:
+    """The shipment page below its heading: counts, refusals, documents, hand-over, orders, forms."""
+    return live_page(request, get_shipment(shipment_id))
+
+
+@require_GET
+@packer_required
+@fresh
+@as_sent
+@condition(etag_func=_shipments_etag)
+def shipments_live(request: HtmxHttpRequest) -> HttpResponse:
+    """The Shipments list's table: counts, statuses, boxes scanned."""
+    return render(request, "packing/shipments.html#list", list_context())

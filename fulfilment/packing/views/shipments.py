@@ -4,6 +4,7 @@ post and come back with a message; the Market's refusals are on the page as rece
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +22,7 @@ from .. import shipping
 from ..access import packer_required, supervisor_required
 from ..http import HtmxHttpRequest
 from ..kernel import Feedback
-from ..shipment_board import board, box_labels, day_counts
+from ..shipment_board import TAKEN_IN, board, box_labels, day_counts
 
 
 def get_shipment(shipment_id: int) -> Shipment:
@@ -36,7 +37,11 @@ def say(request: HtmxHttpRequest, fb: Feedback) -> None:
 @packer_required
 def shipments(request: HtmxHttpRequest) -> HttpResponse:
     """Today's and the next shipments, shop by shop."""
-    return render(request, "packing/shipments.html", {"boards": day_counts(local_today()), "now": timezone.now()})
+    return render(request, "packing/shipments.html", list_context())
+
+
+def list_context() -> dict:
+    return {"boards": day_counts(local_today()), "now": timezone.now(), "live_every": settings.LIVE_LIST_SECONDS}
 
 
 @require_POST
@@ -44,12 +49,21 @@ def shipments(request: HtmxHttpRequest) -> HttpResponse:
 def shipments_refresh(request: HtmxHttpRequest) -> HttpResponse:
     """Ask the Market for every shop's shipments again (in the background: they share a small budget)."""
     sync_shipments_task.delay()
-    messages.success(request, _("The shipments are being read from the Market; reload the page in a minute."))
+    messages.success(request, _("The shipments are being read from the Market; this page shows them by itself "
+                                "as they come, within a minute."))
     return redirect("shipments")
 
 
-def _page(request: HtmxHttpRequest, shipment: Shipment, template: str = "packing/shipment.html") -> HttpResponse:
+def _page(request: HtmxHttpRequest, shipment: Shipment, template: str = "packing/shipment.html",
+          kept: dict | None = None) -> HttpResponse:
+    """The shipment's page; ``kept``: what a refused form had, shown again as typed."""
     b = board(shipment)
+    kept = kept or {}
+    pallets = kept.get("pallets")
+    if pallets is None:
+        pallets = shipping.pending_pallets(shipment)
+    if pallets is None:
+        pallets = shipment.pallets_planned
     pending = shipping.pending_external_ids(b.orders)
     for o in b.orders:
         o.pending_external_id = pending.get(o.pk, "")  # type: ignore[attr-defined]
@@ -61,8 +75,9 @@ def _page(request: HtmxHttpRequest, shipment: Shipment, template: str = "packing
         "documents": _documents(shipment) if is_supervisor(request.user) else [],
         "waiting": any(r.state == ShipmentReport.State.WAITING for r in reports) or bool(b.sending),
         "can_transfer": shipment.status == "OUTBOUND_CREATED" and now < b.transfer_closes(),
-        "is_supervisor": is_supervisor(request.user),
-    })
+        "is_supervisor": is_supervisor(request.user), "kept": kept, "pallets_value": "" if pallets is None else pallets,
+        "live_every": settings.LIVE_LIST_SECONDS, "taken_in": TAKEN_IN,
+    }, status=400 if kept else 200)
 
 
 def _documents(shipment: Shipment) -> list[tuple[str, str, str]]:
@@ -84,10 +99,15 @@ def _documents(shipment: Shipment) -> list[tuple[str, str, str]]:
 @require_GET
 @packer_required
 def shipment_page(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse:
-    shipment = get_shipment(shipment_id)
-    if request.htmx:
-        return _page(request, shipment, "packing/shipment.html#live")
-    return _page(request, shipment)
+    return _page(request, get_shipment(shipment_id))
+
+
+def refused(request: HtmxHttpRequest, shipment: Shipment, fb: Feedback, kept: dict) -> HttpResponse:
+    """Done: back to the page with the message. Refused: the page again with everything as typed."""
+    say(request, fb)
+    if fb.ok:
+        return redirect("shipment", shipment_id=shipment.pk)
+    return _page(request, shipment, kept=kept)
 
 
 @require_POST
@@ -111,27 +131,32 @@ def shipment_transfer(request: HtmxHttpRequest, shipment_id: int) -> HttpRespons
         ids = [int(v) for v in request.POST.getlist("orders")]
     except ValueError:
         ids = []
-    say(request, shipping.transfer(shipment, ids, request.user, confirmed=request.POST.get("confirm") == "yes"))
-    return redirect("shipment", shipment_id=shipment.pk)
+    confirmed = request.POST.get("confirm") == "yes"
+    return refused(request, shipment, shipping.transfer(shipment, ids, request.user, confirmed=confirmed),
+                   {"orders": ids, "confirm": confirmed})
 
 
 @require_POST
 @supervisor_required
 def shipment_pallets(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse:
     shipment = get_shipment(shipment_id)
-    say(request, shipping.set_pallets(shipment, request.POST.get("pallets", ""), request.user))
-    return redirect("shipment", shipment_id=shipment.pk)
+    raw = request.POST.get("pallets", "")
+    return refused(request, shipment, shipping.set_pallets(shipment, raw, request.user), {"pallets": raw})
 
 
 @require_POST
 @supervisor_required
 def shipment_confirm(request: HtmxHttpRequest, shipment_id: int) -> HttpResponse:
     shipment = get_shipment(shipment_id)
-    say(request, shipping.confirm(shipment, request.user, signatory=request.POST.get("signatory", ""),
-                                  external_id=request.POST.get("external_id", ""),
-                                  missing_accepted=request.POST.get("missing_accepted") == "yes",
-                                  not_ready_accepted=request.POST.get("not_ready_accepted") == "yes"))
-    return redirect("shipment", shipment_id=shipment.pk)
+    kept = {"signatory": request.POST.get("signatory", ""), "external_id": request.POST.get("external_id", ""),
+            "missing_accepted": request.POST.get("missing_accepted") == "yes",
+            "not_ready_accepted": request.POST.get("not_ready_accepted") == "yes"}
+    return refused(request, shipment, shipping.confirm(shipment, request.user, **kept), kept)
+
+
+def live_page(request: HtmxHttpRequest, shipment: Shipment) -> HttpResponse:
+    """The page's live region alone (views/live.py asks it under its stamp)."""
+    return _page(request, shipment, "packing/shipment.html#live")
 
 
 @require_POST
