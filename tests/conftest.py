@@ -59,6 +59,19 @@ def _plain_static_files(settings: object, tmp_path_factory: pytest.TempPathFacto
     settings.WHITENOISE_USE_FINDERS = True  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: a test client's request leaves the language it chose
+    active in the thread (LocaleMiddleware does not reset it), so a test run after an English request
+    read English from code outside a request (test_i18n then test_shipments failed)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 # --- personas ------------------------------------------------------------------------------------
 def make_user(username: str, role: str | None = None, **extra: object) -> User:
     user = User.objects.create_user(username=username, password="pw-" + username, **extra)
