@@ -74,3 +74,29 @@ def test_a_button_on_an_order_that_does_not_exist_is_404_and_records_nothing(cli
     client.force_login(packer)
     assert client.post(reverse(name, args=[999999]), data, HTTP_HX_REQUEST="true").status_code == 404
     assert not AuditEvent.objects.exists()
+
+
+def test_the_compiled_locked_read_gives_what_the_orm_gives(packer):
+    from django.db import transaction
+    from django.forms.models import model_to_dict
+
+    from fulfilment.packing import kernel
+
+    order = make_linked_order(items=(("MUG-001", 2),))
+    seen = uuid.uuid4()
+    AuditEvent.objects.create(order=order, user=packer, action="pack.scan", payload={}, request_id=seen)
+    with transaction.atomic():
+        for request_id, was_seen in ((None, None), (uuid.uuid4(), False), (seen, True)):
+            fast = kernel._locked_order(order.pk, request_id)
+            orm = kernel._orders(order.pk, request_id).get()
+            assert model_to_dict(fast) == model_to_dict(orm) and fast._state.adding is False
+            assert getattr(fast, "seen", None) == was_seen
+            with CaptureQueriesContext(connection) as ctx:
+                assert model_to_dict(fast.campaign) == model_to_dict(orm.campaign)
+            assert not ctx.captured_queries  # the shop came in the same read
+        with pytest.raises(kernel.Order.DoesNotExist):
+            kernel._locked_order(999999, uuid.uuid4())
+    from fulfilment.packing.compiled import _CACHE
+
+    locked_reads = [c for (_db, key), c in _CACHE.items() if key.startswith("locked-order:")]
+    assert len(locked_reads) == 2 and all(c.ok for c in locked_reads)  # compiled, not the ORM's fallback
