@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from fulfilment.orders.models import AuditEvent, ProductBarcode
 from fulfilment.sandbox.seed import CATALOG
@@ -100,3 +101,17 @@ def test_the_compiled_locked_read_gives_what_the_orm_gives(packer):
 
     locked_reads = [c for (_db, key), c in _CACHE.items() if key.startswith("locked-order:")]
     assert len(locked_reads) == 2 and all(c.ok for c in locked_reads)  # compiled, not the ORM's fallback
+
+
+def test_the_barcode_facts_are_read_with_their_sql_compiled_once(packer):
+    from fulfilment.orders.catalogue import barcode_facts
+    from fulfilment.orders.compiled_sql import _SQL
+    from fulfilment.orders.models import CatalogueOffer
+
+    order = make_linked_order(items=(("MUG-001", 2),))
+    ProductBarcode.objects.get_or_create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
+    CatalogueOffer.objects.create(business=order.campaign.business, offer_id="MUG-002", in_catalogue=True,
+                                  barcodes=[MUG], fetched_at=timezone.now())
+    facts = barcode_facts(order.campaign_id, order.campaign.business_id, "0" + MUG)
+    assert facts.linked and facts.offer_id == "MUG-001" and facts.listed == {"MUG-002"}
+    assert all(c.ok for (_db, key), (_sql, c) in _SQL.items() if key == "barcode-facts") and _SQL

@@ -18,6 +18,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
+from fulfilment.orders.compiled_sql import CompiledParams
+
 
 class Compiled:
     """What one queryset compiles to, for one database connection's vendor."""
@@ -25,13 +27,8 @@ class Compiled:
     def __init__(self, queryset: QuerySet, placeholders: Sequence[Any], alias: str = DEFAULT_DB_ALIAS) -> None:
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        # Each parameter: a placeholder's (where the argument goes, and whether the backend wants it as
-        # hex: a UUID on SQLite) or a constant of the query's (the ``1`` of an ``Exists``), kept as compiled.
-        self.params: list[tuple[int | None, bool, Any]] = []
-        for p in params:
-            i = next((i for i, value in enumerate(placeholders) if _same(p, value)), None)
-            self.params.append((i, i is not None and isinstance(p, str) and not isinstance(placeholders[i], str), p))
-        self.ok = sorted(i for i, _hex, _p in self.params if i is not None) == list(range(len(placeholders)))
+        self.bound = CompiledParams(params, placeholders)
+        self.ok = self.bound.ok
         self.sql, self.alias = sql, alias
         select, klass_info = compiler.select, compiler.klass_info
         fields = klass_info["select_fields"]
@@ -45,7 +42,7 @@ class Compiled:
     def get(self, *args: Any) -> Model | None:
         """The one instance the query finds with these arguments (in the placeholders' order), or None."""
         conn = connections[self.alias]
-        params = [p if i is None else args[i].hex if hex_ else args[i] for i, hex_, p in self.params]
+        params = self.bound.bind(args)
         with conn.cursor() as cursor:
             cursor.execute(self.sql, params)
             row = cursor.fetchone()
@@ -61,10 +58,6 @@ class Compiled:
         for name, pos in self.annotations.items():
             setattr(obj, name, row[pos])
         return obj
-
-
-def _same(param: Any, value: Any) -> bool:
-    return param == value or (isinstance(param, str) and hasattr(value, "hex") and param == value.hex)
 
 
 _CACHE: dict[tuple[str, str], Compiled] = {}
