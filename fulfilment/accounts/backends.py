@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from redis.exceptions import RedisError
@@ -31,7 +32,6 @@ from redis.exceptions import RedisError
 from .roles import ROLES, remember_roles
 
 CACHE_SECONDS = 300
-_REDIS = "django.core.cache.backends.redis.RedisCache"
 
 
 @cache
@@ -43,7 +43,7 @@ def _users_with_roles() -> QuerySet:
 
 
 def _shared() -> bool:
-    return settings.CACHES["default"]["BACKEND"] == _REDIS
+    return isinstance(caches["default"], RedisCache)
 
 
 def _key(user_id: Any) -> str:
