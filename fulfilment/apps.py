@@ -23,6 +23,7 @@ class FulfilmentConfig(AppConfig):
         checks.register(check_secret_key, checks.Tags.security)
         checks.register(check_one_proxy_setting, checks.Tags.security)
         checks.register(check_storage_secret, checks.Tags.security)
+        connect_user_cache()
         if settings.SESSION_ENGINE == "fulfilment.accounts.sessions":
             from django.contrib.sessions.models import Session
             from django.db.models.signals import post_delete
@@ -31,6 +32,23 @@ class FulfilmentConfig(AppConfig):
             from fulfilment.accounts.sessions import forget_deleted
 
             post_delete.connect(forget_deleted, sender=Session, dispatch_uid="fulfilment.sessions.forget_deleted")
+
+
+def connect_user_cache() -> None:
+    """What changes a user or its roles drops its cached copy (``accounts/backends.py``)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+
+    # Here: models cannot be imported before the apps are ready.
+    from fulfilment.accounts.backends import forget_members, forget_membership, forget_user
+
+    user = get_user_model()
+    for signal in (post_save, post_delete):
+        signal.connect(forget_user, sender=user, dispatch_uid=f"fulfilment.user_cache.{signal is post_save}")
+    post_save.connect(forget_members, sender=Group, dispatch_uid="fulfilment.user_cache.group_saved")
+    pre_delete.connect(forget_members, sender=Group, dispatch_uid="fulfilment.user_cache.group_deleted")
+    m2m_changed.connect(forget_membership, sender=user.groups.through, dispatch_uid="fulfilment.user_cache.groups")
 
 
 def make_runtime_folders() -> None:

@@ -359,7 +359,7 @@ RATE_LIMIT_REDIS_URL = env.str(
 CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default=RATE_LIMIT_REDIS_URL)
 if CACHE_REDIS_URL:
     # Redis gone: answered from the database after half a second, not hung.
-    CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_REDIS_URL,
+    CACHES["default"] = {"BACKEND": "fulfilment.redis_cache.RedisCache", "LOCATION": CACHE_REDIS_URL,
                          "KEY_PREFIX": "fulfilment", "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}
     SESSION_ENGINE = "fulfilment.accounts.sessions"
 

@@ -72,6 +72,14 @@ def test_the_order_banner_answers_304_while_nothing_changed(client, screen):
     assert "no-cache" in again["Cache-Control"]
 
 
+def test_the_stamps_reads_are_compiled_once_not_the_orms_fallback(client, screen):
+    from fulfilment.orders.compiled_sql import _SQL
+
+    ask(client, screen)
+    compiled = [c for (_db, key), (_sql, c) in _SQL.items() if key.startswith("live-")]
+    assert len(compiled) == 2 and all(c.ok for c in compiled)
+
+
 def test_an_etag_a_compressing_proxy_marked_still_matches(client, screen):
     etag = ask(client, screen)["ETag"]
     assert ask(client, screen, etag[:-1] + '-zstd"').status_code == 304  # Caddy's encode

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from fulfilment.orders.models import AuditEvent, ProductBarcode
 from fulfilment.sandbox.seed import CATALOG
@@ -74,3 +75,43 @@ def test_a_button_on_an_order_that_does_not_exist_is_404_and_records_nothing(cli
     client.force_login(packer)
     assert client.post(reverse(name, args=[999999]), data, HTTP_HX_REQUEST="true").status_code == 404
     assert not AuditEvent.objects.exists()
+
+
+def test_the_compiled_locked_read_gives_what_the_orm_gives(packer):
+    from django.db import transaction
+    from django.forms.models import model_to_dict
+
+    from fulfilment.packing import kernel
+
+    order = make_linked_order(items=(("MUG-001", 2),))
+    seen = uuid.uuid4()
+    AuditEvent.objects.create(order=order, user=packer, action="pack.scan", payload={}, request_id=seen)
+    with transaction.atomic():
+        for request_id, was_seen in ((None, None), (uuid.uuid4(), False), (seen, True)):
+            fast = kernel._locked_order(order.pk, request_id)
+            orm = kernel._orders(order.pk, request_id).get()
+            assert model_to_dict(fast) == model_to_dict(orm) and fast._state.adding is False
+            assert getattr(fast, "seen", None) == was_seen
+            with CaptureQueriesContext(connection) as ctx:
+                assert model_to_dict(fast.campaign) == model_to_dict(orm.campaign)
+            assert not ctx.captured_queries  # the shop came in the same read
+        with pytest.raises(kernel.Order.DoesNotExist):
+            kernel._locked_order(999999, uuid.uuid4())
+    from fulfilment.packing.compiled import _CACHE
+
+    locked_reads = [c for (_db, key), c in _CACHE.items() if key.startswith("locked-order:")]
+    assert len(locked_reads) == 2 and all(c.ok for c in locked_reads)  # compiled, not the ORM's fallback
+
+
+def test_the_barcode_facts_are_read_with_their_sql_compiled_once(packer):
+    from fulfilment.orders.catalogue import barcode_facts
+    from fulfilment.orders.compiled_sql import _SQL
+    from fulfilment.orders.models import CatalogueOffer
+
+    order = make_linked_order(items=(("MUG-001", 2),))
+    ProductBarcode.objects.get_or_create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
+    CatalogueOffer.objects.create(business=order.campaign.business, offer_id="MUG-002", in_catalogue=True,
+                                  barcodes=[MUG], fetched_at=timezone.now())
+    facts = barcode_facts(order.campaign_id, order.campaign.business_id, "0" + MUG)
+    assert facts.linked and facts.offer_id == "MUG-001" and facts.listed == {"MUG-002"}
+    assert all(c.ok for (_db, key), (_sql, c) in _SQL.items() if key == "barcode-facts") and _SQL

@@ -11,13 +11,14 @@ person links it (the teach mode of the order screen, or a supervisor on the barc
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import IntegerField, JSONField, Value
+from django.db.models import IntegerField, JSONField, QuerySet, Value
 from django.utils import timezone
 
 from fulfilment.codes.formats import product_gtin, valid_gtin
@@ -25,6 +26,7 @@ from fulfilment.market.catalogue import CatalogueOffer as MarketOffer
 from fulfilment.market.client import MarketClient
 
 from .clients import client_for
+from .compiled_sql import rows
 from .locks import try_lock
 from .models import AuditEvent, Business, CatalogueOffer, OrderItem, OrderStatus, ProductBarcode
 
@@ -140,16 +142,27 @@ class BarcodeFacts:
     listed: frozenset[str]
 
 
-def barcode_facts(campaign_id: int, business_id: int, gtin: str) -> BarcodeFacts:
-    """The link and the catalogue for a GTIN in one statement, so both are as of one moment: read
-    apart, a catalogue sync committed in between gave a link from before and a catalogue from after."""
+# Stand-ins the facts' union is compiled with (``compiled_sql.py``): no shop, business or GTIN has them.
+_FACTS_PLACEHOLDERS = (-918_273_646, -918_273_647, "stand-in GTIN")
+
+
+def _facts_query(campaign_id: int, business_id: int, gtin: str) -> QuerySet:
     link = (ProductBarcode.objects.filter(campaign_id=campaign_id, gtin=gtin).order_by()
             .values_list(Value("link"), "offer_id", "serial_length", Value(None, output_field=JSONField())))
     listed = (CatalogueOffer.objects.filter(business_id=business_id, in_catalogue=True).order_by()
               .values_list(Value("offer"), "offer_id", Value(None, output_field=IntegerField()), "barcodes"))
+    return link.union(listed, all=True)
+
+
+def barcode_facts(campaign_id: int, business_id: int, gtin: str) -> BarcodeFacts:
+    """The link and the catalogue for a GTIN in one statement, so both are as of one moment: read
+    apart, a catalogue sync committed in between gave a link from before and a catalogue from after."""
+    found = rows("barcode-facts", _facts_query, _FACTS_PLACEHOLDERS, (campaign_id, business_id, gtin))
     facts = BarcodeFacts(False, "", None, frozenset())
     skus = set()
-    for kind, offer_id, serial_length, barcodes in link.union(listed, all=True):
+    for kind, offer_id, serial_length, barcodes in found:
+        if isinstance(barcodes, str):  # the driver's JSON text, not the ORM's list
+            barcodes = json.loads(barcodes)
         if kind == "link":
             facts = BarcodeFacts(True, offer_id, serial_length, frozenset())
         elif gtin in gtins(barcodes or ()):

@@ -6,9 +6,16 @@
 (function () {
   "use strict";
   const MIN_MS = 500;
+  // The order screen's scans (packing.js's "pack:answer", caught on its way down): an answer just
+  // came, and it carries the order's state (a cancelled order refuses the scan and says why).
+  let lastAnswer = 0;
+  document.addEventListener("pack:answer", () => { lastAnswer = Date.now(); }, true);
 
   function follow(el) {
     const every = Math.max(MIN_MS, parseFloat(el.dataset.liveEvery || "2") * 1000);
+    // data-live-quiet: while scans are answered, ask only this often (the answers say the rest).
+    const quiet = parseFloat(el.dataset.liveQuiet || "0") * 1000;
+    let lastAsked = Date.now();
     let etag = "";
     let timer = null;
     let busy = false;
@@ -55,6 +62,12 @@
     async function ask() {
       timer = null;
       if (busy || document.hidden) return;
+      const now = Date.now();
+      if (quiet && now - lastAnswer < every && now - lastAsked < quiet) {
+        schedule();
+        return;
+      }
+      lastAsked = now;
       busy = true;
       try {
         const headers = { "Accept": "text/html" };

@@ -1,0 +1,98 @@
+"""CPU a request, in process: the order screen's live poll (304), a scan, the order screen.
+
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_cpu CACHE_REDIS_URL=redis://127.0.0.1:6379/10 \
+        .venv/bin/python bench/cpu_bench.py [--rounds 300]
+
+Django's full request stack (middleware, session, auth, view, template) through the test client,
+DEBUG off, sessions from Redis as in production when CACHE_REDIS_URL is set. The figure is this
+thread's CPU time (``time.thread_time``), not the clock: on a shared machine the clock says more
+about the other sessions. The test client's own work is in every figure alike (compare runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchsetup import setup_django  # noqa: E402
+from scan_bench import gtin14  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=300)
+    ap.add_argument("--items", type=int, default=20)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        setup_django(Path(tmp))
+        from django.contrib.auth.models import Group, User
+        from django.db import transaction
+        from django.test import Client
+        from django.test.utils import override_settings
+
+        from fulfilment.orders.models import Business, Campaign, Order, OrderItem, ProductBarcode
+
+        with transaction.atomic():
+            for model in (ProductBarcode, OrderItem, Order, Campaign, Business):
+                model.objects.only("pk").delete()
+            User.objects.filter(username="bench").delete()
+            user = User.objects.create_user("bench", password=uuid.uuid4().hex)
+            user.groups.add(Group.objects.get_or_create(name="packer")[0])
+            business = Business.objects.create(market_id=1, name="Bench", api_token=uuid.uuid4().hex)
+            campaign = Campaign.objects.create(market_id=2, business=business, name="bench")
+            order = Order.objects.create(campaign=campaign, market_id=3, status="PROCESSING", substatus="STARTED")
+            per_item = args.rounds // args.items + 2
+            for n in range(args.items):
+                OrderItem.objects.create(order=order, market_item_id=100 + n, offer_id=f"SKU-{n:03d}",
+                                         name=f"Товар {n}", count=per_item)
+                ProductBarcode.objects.create(campaign=campaign, gtin=gtin14(n), offer_id=f"SKU-{n:03d}")
+        from django.conf import settings
+
+        # No collectstatic here: the plain storage (the manifest's lookup is not what is measured).
+        storages = {**settings.STORAGES, "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+        with override_settings(ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, STORAGES=storages):
+            client = Client()
+            client.force_login(user)
+            screen = client.get(f"/orders/{order.pk}/")
+            live_url = re.search(rb'data-live-url="([^"]+)"', screen.content).group(1).decode().replace("&amp;", "&")
+            etag = client.get(live_url)["ETag"]
+            cpu: dict[str, list[float]] = {"poll 304": [], "scan": [], "order screen": []}
+            version = None
+            for i in range(20 + args.rounds):
+                code = gtin14(i % args.items)[1:]
+                body = json.dumps({"scans": [{"id": str(uuid.uuid4()), "code": code}], "version": version})
+                t0 = time.thread_time()
+                poll = client.get(live_url, HTTP_IF_NONE_MATCH=etag)
+                t1 = time.thread_time()
+                resp = client.post(f"/orders/{order.pk}/scan/", body, content_type="application/json",
+                                   HTTP_HX_REQUEST="true")
+                t2 = time.thread_time()
+                if i % 10 == 0:
+                    client.get(f"/orders/{order.pk}/")
+                t3 = time.thread_time()
+                assert poll.status_code == 304, poll.status_code
+                assert resp.status_code == 200 and b'data-state="ok"' in resp.content, resp.content[:300]
+                version = int(re.search(rb'data-version="(\d+)"', resp.content).group(1))
+                if i >= 20:  # after the warm-up: templates, translations, connections
+                    cpu["poll 304"].append(t1 - t0)
+                    cpu["scan"].append(t2 - t1)
+                    if i % 10 == 0:
+                        cpu["order screen"].append(t3 - t2)
+        for name, values in cpu.items():
+            print(f"{name:13} CPU median {statistics.median(values) * 1000:6.2f} ms   "
+                  f"mean {statistics.mean(values) * 1000:6.2f} ms   ({len(values)} requests)")
+
+
+if __name__ == "__main__":
+    main()
