@@ -72,3 +72,42 @@ def test_the_order_screen_with_pictures_fits_a_handheld_even_when_one_does_not_l
         context.close()
     assert not [v for v in violations if "img-src" in str(v)], violations
     assert not violations
+
+
+# The placeholder's width in the field's own font against the room inside the field.
+PLACEHOLDER_FITS = """(sel) => { const i = document.querySelector(sel), s = getComputedStyle(i);
+    const c = document.createElement('canvas').getContext('2d'); c.font = s.font;
+    const room = i.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+    return [c.measureText(i.placeholder).width, room]; }"""
+BOX = "(sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return [r.width, r.height]; }"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [360, 320])
+def test_the_header_the_queue_and_the_scan_field_fit_a_handheld(chromium, live_server, packer, settings, width):
+    """Issue 16: the header menu in one row (it wrapped to three, ~130 px of 640), 44 px targets
+    (the language select, the queue's ticks), the scan field's placeholder whole, the no-date chip in words."""
+    from .builders import make_order
+
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    order = make_order()  # no shipment date
+    context, violations = checked_context(chromium, viewport={"width": width, "height": 640}, has_touch=True)
+    page = context.new_page()
+    try:
+        login(page, live_server, packer.username)
+        page.goto(f"{live_server.url}/queue/")
+        assert page.evaluate(BOX, ".topbar")[1] <= 60, f"the header takes more than one row at {width} px"
+        assert page.evaluate(OVERFLOW) <= 0, f"the queue scrolls sideways at {width} px"
+        assert page.evaluate(BOX, ".topbar select")[1] >= 44
+        hit = page.evaluate(BOX, "td.pick label.hit")
+        assert hit[0] >= 44 and hit[1] >= 44, hit
+        page.click("td.pick label.hit")  # the label takes the tap
+        assert page.is_checked("td.pick input")
+        assert "без даты: 1" in page.inner_text("#queue-groups")
+        page.goto(f"{live_server.url}/orders/{order.pk}/")
+        text, room = page.evaluate(PLACEHOLDER_FITS, "#scan")
+        assert text <= room, f"the scan field's placeholder is cut at {width} px ({text:.0f} > {room:.0f})"
+        assert page.evaluate(BOX, ".topbar")[1] <= 60
+    finally:
+        context.close()
+    assert not violations

@@ -286,10 +286,11 @@ def test_reporting_a_problem_takes_the_order_out_of_the_queue(client, packer):
                                                                           "item": order.items.get().pk,
                                                                           "note": "разбита"},
                        HTTP_HX_REQUEST="true")
-    assert resp.status_code == 200 and resp["HX-Redirect"] == reverse("queue")
+    assert resp.status_code == 200 and resp["HX-Redirect"] == f"{reverse('queue')}?reported={order.pk}"
     order.refresh_from_db()
     assert order.problem == "DEFECTIVE" and order.problem_by == packer
     assert str(order.market_id) not in client.get(reverse("queue")).content.decode()
+    assert "Товар с браком" in client.get(resp["HX-Redirect"]).content.decode()  # the queue confirms it
 
 
 def test_the_scan_endpoint_takes_a_batch_and_renders_the_panel(client, packer):

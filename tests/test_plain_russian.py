@@ -76,13 +76,18 @@ def test_the_history_is_in_words_never_event_names_or_data(client, packer):
 
 
 def test_the_queue_says_which_orders_need_codes_in_words(client, packer):
-    order = make_linked_order(items=(("SHOES-RUN-42", 1),))
+    # Честный ЗНАК is a must for a business buyer, optional for a person (as the order screen says).
+    order = make_linked_order(items=(("SHOES-RUN-42", 1),), buyer_type="BUSINESS")
     order.items.update(required_instance_types=["CIS"])
     client.force_login(packer)
     html = client.get(reverse("queue")).content.decode()
     assert "Нужны коды" in html and "placeholder=\"Заказ, SKU или название\"" in html
     assert "В обработке / Начат" in html and "/ STARTED<" not in html
     assert '<td data-label="Нужны коды">да</td>' in html
+    order.buyer_type = "PERSON"
+    order.save(update_fields=["buyer_type"])
+    html = client.get(reverse("queue")).content.decode()
+    assert '<td data-label="Нужны коды">необязательно</td>' in html
 
 
 def test_the_sandbox_has_one_name():

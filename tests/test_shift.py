@@ -59,7 +59,7 @@ def day_of_work(packer):
     for when in ("14:00", "14:00", "18:00"):
         make_order(shipment_date=DAY, shipment_time=when)
     make_order(shipment_date=DAY - dt.timedelta(days=2), shipment_time="14:00")  # overdue
-    make_order(shipment_date=DAY + dt.timedelta(days=1), shipment_time="14:00")  # tomorrow's: not waiting today
+    make_order(shipment_date=DAY + dt.timedelta(days=1), shipment_time="14:00")  # tomorrow's: waiting too (issue 16)
     make_order(shipment_date=DAY, shipment_time="12:00", status="PROCESSING", substatus="READY_TO_SHIP")
     return packer, ivan
 
@@ -77,7 +77,8 @@ def test_it_counts_refused_scans_by_reason_without_their_values(day_of_work):
 
 def test_it_counts_orders_waiting_by_shipment_and_the_cutoffs(day_of_work):
     s = shift.read(DAY)
-    assert s.waiting == [("просрочено (прошлые дни)", 1), ("14:00", 2), ("18:00", 1)]
+    assert s.waiting == [("просрочено (прошлые дни)", 1), ("сегодня в 14:00", 2), ("сегодня в 18:00", 1),
+                         ("завтра", 1)]
     assert s.cutoffs == {"12:00": 1, "14:00": 2, "18:00": 1}
     assert s.hours == list(range(8, 20))
 
@@ -126,7 +127,7 @@ def test_the_csv_has_the_same_numbers_in_russian_spreadsheet_form(client, day_of
     assert ["Упаковано", "10:00", "pavel", "1", ""] in rows
     assert ["Упаковано за смену", "", "pavel", "3", "1,5"] in rows
     assert ["Отказы при сканировании", "Empty scan.", "", "1", ""] in rows
-    assert ["Ждут сборки", "14:00", "", "2", ""] in rows
+    assert ["Ждут сборки", "сегодня в 14:00", "", "2", ""] in rows
 
 
 def test_a_bad_day_says_why_and_shows_today(client, supervisor):

@@ -104,7 +104,7 @@ def test_an_unknown_command_is_refused_and_says_where_the_commands_are(packer):
 def test_a_problem_command_hands_the_order_to_the_supervisor(packer):
     order = make_linked_order(items=(("MUG-001", 1),))
     fb = scan(order, "CMD-PROBLEM-MISSING", packer)
-    assert fb.ok and fb.redirect == reverse("queue")
+    assert fb.ok and fb.redirect == f"{reverse('queue')}?reported={order.pk}"  # the queue confirms it
     order.refresh_from_db()
     assert order.problem == Problem.MISSING and order.problem_by == packer
 

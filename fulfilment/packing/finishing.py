@@ -123,8 +123,10 @@ def report_problem(op: Operation, problem: str, item: int | None = None, note: s
     o.problem, o.problem_note, o.problem_item_id = problem, note[:2000], st.item.pk if st else None
     o.problem_by, o.problem_at = op.user, timezone.now()
     o.save(update_fields=["problem", "problem_note", "problem_item", "problem_by", "problem_at"])
+    # The queue says which order went where and why (?reported=): one mistaken scan must not
+    # take an order off packing without a word.
     return Feedback(True, _("The problem was reported; the order went to the supervisor."),
-                    redirect=reverse("queue"))
+                    redirect=f"{reverse('queue')}?reported={o.pk}")
 
 
 def labels_printed(order_id: int, user: User) -> None:

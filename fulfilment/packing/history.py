@@ -4,11 +4,13 @@ One place, so every screen says the same thing in the reader's language."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from django.utils.translation import gettext as _, gettext_lazy
 
+from fulfilment.codes.cis import DEFAULT_SUBSTITUTES, GS, normalise
 from fulfilment.orders.models import AuditEvent, OrderStatus, OrderSubstatus, OutboxAction, Problem
 from fulfilment.orders.models.vocabulary import InstanceType
 
@@ -64,6 +66,12 @@ EVENTS = {
     "order.update": gettext_lazy("Recipient or delivery interval changed"),
 }
 SENT = gettext_lazy("Sent to the Market: %(kind)s")
+# What the Market did or told (written by the sync and the outbox with no user): said to be the Market's.
+MARKET_EVENTS = frozenset({"flagged", "item.removed", "order.update", "codes.rejected", "outbox.delivered",
+                           "outbox.failed", "outbox.cancelled"})
+GS_SHOWN = "␝"  # the group separator as a visible symbol (the training sheet shows it so too)
+SHORT_CODE = 40
+_CIS = re.compile(r"^01(\d{14})21([^\x1d]{1,20})")
 
 
 # Value -> lazy label, built once: ``Choices.values`` lists every member (and its label) at each
@@ -112,10 +120,33 @@ class _Values(dict):
         return "—" if value in (None, "") else value
 
 
-def event_text(event: AuditEvent) -> str:
-    """One event of the history as a sentence, with the answer the packer saw where there was one."""
+def code_text(value: str, full: bool = False) -> str:
+    """A scanned code as read in a history: GS as a visible symbol; a long Честный ЗНАК code as its
+    GTIN and serial, the crypto tail elided (``full``: all of it, for the hover title)."""
+    text = normalise(value, DEFAULT_SUBSTITUTES) if value.startswith("01") else value
+    m = _CIS.match(text)
+    if not full and len(text) > SHORT_CODE:
+        text = f"01 {m.group(1)} 21 {m.group(2)} …" if m else text[:SHORT_CODE - 8] + "…"
+    return text.replace(GS, GS_SHOWN)
+
+
+def event_who(event: AuditEvent) -> str:
+    """Who did it: the user; the Market for what it did or told; else the dashboard by itself."""
+    if event.user_id is not None:
+        return event.user.get_username()
+    return _("Market") if event.action in MARKET_EVENTS else _("the dashboard")
+
+
+def event_text(event: AuditEvent, full: bool = False) -> str:
+    """One event of the history as a sentence, with the answer the packer saw where there was one;
+    codes shortened (``full``: in full, for the hover title)."""
     action, payload = event.action, event.payload if isinstance(event.payload, dict) else {}
     values = _Values(payload)
+    if isinstance(payload.get("code"), str) and payload["code"]:
+        values["code"] = code_text(payload["code"], full)
+    if action == "codes.rejected" and isinstance(payload.get("codes"), list):
+        values["codes"] = ", ".join(code_text(str(v.get("code", v) if isinstance(v, dict) else v), full)
+                                    for v in payload["codes"]) or "—"
     if action.startswith("pack."):
         text = str(PACK_ACTIONS.get(action[5:], _("Packing action")))
     elif action.startswith("outbox.") and action not in EVENTS:

@@ -31,6 +31,11 @@ class Refused(Exception):
     """The request cannot be done; the message says why and nothing was changed."""
 
 
+class OrderStateRefused(Refused):
+    """Refused for the order's state (cancelled, delivered, held, labels not yet there), not for a
+    packing mistake: the shift view counts these apart."""
+
+
 class AlreadyReceived(Exception):
     """The scan's id is already recorded: it was applied before (a resent request)."""
 
@@ -86,9 +91,9 @@ class Operation:
         """Refuse when the order may not be packed or changed now."""
         blockers = self.state.blockers()
         if blockers:
-            raise Refused(blockers[0])
+            raise OrderStateRefused(blockers[0])
         if self.order.layout_sent_version is not None and self.order.is_ready_to_ship:
-            raise Refused(_("The order is already ready to ship."))
+            raise OrderStateRefused(_("The order is already ready to ship."))
 
 
 def known_user(user: User) -> AbstractBaseUser | None:

@@ -21,7 +21,7 @@ from fulfilment.orders.models import AuditEvent, Box, Instance, InstanceKind, Or
 from fulfilment.orders.receiving import holding_instance
 
 from . import barcodes, boxes, finishing, station
-from .kernel import AlreadyReceived, Feedback, Operation, Refused, User, audit, known_user, locked
+from .kernel import AlreadyReceived, Feedback, Operation, OrderStateRefused, Refused, User, audit, known_user, locked
 from .messages import code_error_message, scan_text_message
 from .state import Code, ItemState
 
@@ -29,7 +29,7 @@ from .state import Code, ItemState
 COMMANDS = {"CMD-NEW-BOX": boxes.new_box, "CMD-FINISH": finishing.finish, "CMD-READY": finishing.ready,
             "CMD-LABELS": station.print_labels, "CMD-NEXT": station.open_next, "CMD-UNDO": station.undo_last,
             "CMD-PHOTO": boxes.photo,
-            **{f"CMD-SPLIT-{n}": station.split_last(n) for n in range(2, 7)}, **station.PROBLEM_COMMANDS}
+            **{f"CMD-SPLIT-{n}": station.split_last(n) for n in station.SPLIT_PARTS}, **station.PROBLEM_COMMANDS}
 
 
 def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = None, teach: bool = False) -> Feedback:
@@ -58,21 +58,24 @@ def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = Non
     except AlreadyReceived:
         return Feedback(True, _("Already received."), duplicate=True)
     except Refused as exc:
-        message = str(exc)
+        message, mistake = str(exc), not isinstance(exc, OrderStateRefused)
     except IntegrityError:
         # A concurrent request with the same id got there first.
         if request_id is not None and AuditEvent.objects.filter(request_id=request_id).exists():
             return Feedback(True, _("Already received."), duplicate=True)
         raise
-    return _refused(order_id, user, raw, message, request_id)
+    return _refused(order_id, user, raw, message, request_id, mistake)
 
 
-def _refused(order_id: int, user: User, code: str, message: str, request_id: uuid.UUID | None) -> Feedback:
-    """A refused scan, recorded (once per request id) outside the rolled-back operation."""
+def _refused(order_id: int, user: User, code: str, message: str, request_id: uuid.UUID | None,
+             mistake: bool = True) -> Feedback:
+    """A refused scan, recorded (once per request id) outside the rolled-back operation; ``mistake``:
+    False when the order's state refused it, not the scan (the shift view counts those apart)."""
+    payload = {"code": code, "result": message} | ({} if mistake else {"mistake": False})
     try:
         with transaction.atomic():
             AuditEvent.objects.create(order_id=order_id, user=known_user(user), action="scan.refused",
-                                      payload={"code": code, "result": message}, request_id=request_id)
+                                      payload=payload, request_id=request_id)
     except IntegrityError:
         pass  # the same refused scan sent again: recorded once, the packer is told why again
     return Feedback(False, message)

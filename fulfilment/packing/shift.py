@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Min
 from django.db.models.fields.json import KT
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from fulfilment.orders.models import AuditEvent, Order
@@ -49,6 +50,25 @@ def reason_of(message: str) -> str:
     return _VARIABLE.sub("…", message).strip()
 
 
+def _top(reasons: Counter[str]) -> list[tuple[str, int]]:
+    top = reasons.most_common(TOP_REASONS)
+    rest = sum(reasons.values()) - sum(n for _r, n in top)
+    return top + ([(_("other reasons"), rest)] if rest else [])
+
+
+def _waiting_group(date: dt.date | None, time: str, day: dt.date) -> tuple[int, str, str]:
+    """(order, sort key, words) of the shift view's group for a waiting order's shipment."""
+    if date is None:
+        return 4, "", _("no shipment date")
+    if date < day:
+        return 0, "", _("overdue (earlier days)")
+    if date == day:
+        return 1, time, (_("today at %(time)s") % {"time": time}) if time else _("today, no time given")
+    if date == day + dt.timedelta(days=1):
+        return 2, "", _("tomorrow")
+    return 3, date.isoformat(), _("later: %(date)s") % {"date": date_format(date, "j E")}
+
+
 def _cutoff_hour(value: str) -> float | None:
     m = _HHMM.match(value or "")
     return int(m.group(1)) + int(m.group(2)) / 60 if m and int(m.group(1)) < 24 else None
@@ -60,6 +80,7 @@ class Shift:
     hours: list[int] = field(default_factory=list)
     packed: dict[str, Counter[int]] = field(default_factory=dict)  # packer -> hour -> orders
     refused: list[tuple[str, int]] = field(default_factory=list)  # reason, scans; the most first
+    not_mistakes: list[tuple[str, int]] = field(default_factory=list)  # refused for the order's state
     waiting: list[tuple[str, int]] = field(default_factory=list)  # shipment, orders waiting
     cutoffs: dict[str, int] = field(default_factory=dict)  # "HH:MM" -> the day's orders shipped then
 
@@ -95,22 +116,21 @@ def read(day: dt.date) -> Shift:
         packed[name][timezone.localtime(at).hour] += 1
     shift.packed = dict(sorted(packed.items()))
 
-    reasons: Counter[str] = Counter()
+    # Refusals for the order's state (a cancelled or delivered order, labels before Finish) are
+    # no packing mistake: counted apart (recorded with "mistake": false since they are told apart).
+    reasons: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}
     for row in (AuditEvent.objects.filter(action=REFUSED_ACTION, at__gte=start, at__lt=end)
-                .values(message=KT("payload__result")).annotate(n=Count("id")).order_by()):
-        reasons[reason_of(row["message"] or "")] += row["n"]
-    top = reasons.most_common(TOP_REASONS)
-    rest = sum(reasons.values()) - sum(n for _r, n in top)
-    shift.refused = top + ([(_("other reasons"), rest)] if rest else [])
+                .values(message=KT("payload__result"), mistake=KT("payload__mistake"))
+                .annotate(n=Count("id")).order_by()):
+        reasons[row["mistake"] != "false"][reason_of(row["message"] or "")] += row["n"]
+    shift.refused, shift.not_mistakes = _top(reasons[True]), _top(reasons[False])
 
-    waiting: Counter[tuple[int, str]] = Counter()
-    for row in (Order.objects.to_pack().filter(shipment_date__lte=day)
-                .values("shipment_date", "shipment_time").annotate(n=Count("id")).order_by()):
-        if row["shipment_date"] < day:
-            waiting[(0, _("overdue (earlier days)"))] += row["n"]
-        else:
-            waiting[(1, row["shipment_time"] or _("today, no time given"))] += row["n"]
-    shift.waiting = [(label, n) for (_k, label), n in sorted(waiting.items())]
+    # Every order the queue holds, in words by its shipment (the queue's total is their sum).
+    waiting: Counter[tuple[int, str, str]] = Counter()
+    for row in (Order.objects.to_pack().values("shipment_date", "shipment_time").annotate(n=Count("id"))
+                .order_by()):
+        waiting[_waiting_group(row["shipment_date"], row["shipment_time"], day)] += row["n"]
+    shift.waiting = [(label, n) for (_k, _sort, label), n in sorted(waiting.items())]
 
     for row in (Order.objects.filter(shipment_date=day).exclude(shipment_time="")
                 .values("shipment_time").annotate(n=Count("id")).order_by("shipment_time")):
@@ -169,12 +189,10 @@ def packed_chart(shift: Shift) -> dict[str, object]:
 
 
 def hbar_chart(rows: list[tuple[str, int]], colour: str) -> dict[str, object]:
-    """Horizontal bars with their labels and counts, one row each."""
-    top, row_h, label_w = max([n for _l, n in rows] + [1]), 26, 300
-    bars = [Bar(label_w, 4 + i * row_h, (W - label_w - 48) * n / top, row_h - 8, colour, f"{label}: {n}")
-            for i, (label, n) in enumerate(rows)]
-    return {"w": W, "h": 8 + len(rows) * row_h, "label_x": label_w - 6,
-            "rows": [(b, label, n, b.y + b.h / 2 + 4, b.x + b.w + 6) for b, (label, n) in zip(bars, rows, strict=True)]}
+    """Horizontal bars, one table row each: the label is HTML text that wraps (an SVG label was cut
+    short), the bar an SVG rect of 0..100 units wide (no inline styles under the CSP)."""
+    top = max([n for _l, n in rows] + [1])
+    return {"colour": colour, "rows": [(label, n, max(100 * n / top, 0.5)) for label, n in rows]}
 
 
 class _Echo:
@@ -199,5 +217,7 @@ def csv_lines(shift: Shift) -> Iterator[str]:
         yield writer.writerow([_("Shipment cutoff"), t, "", n, ""])
     for reason, n in shift.refused:
         yield writer.writerow([_("Scans refused"), reason, "", n, ""])
+    for reason, n in shift.not_mistakes:
+        yield writer.writerow([_("Scans refused, not packing mistakes"), reason, "", n, ""])
     for label, n in shift.waiting:
         yield writer.writerow([_("Orders waiting"), label, "", n, ""])

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from fulfilment.orders.models import AuditEvent, Box, BoxLine, Instance, OutboxAction, Problem
 
 from . import boxes, finishing
-from .kernel import Feedback, Operation, Refused
+from .kernel import Feedback, Operation, OrderStateRefused, Refused
 from .state import PackState
 
 # What is scanned to change nothing on the order: never the "last scan" an undo takes back.
@@ -46,7 +46,7 @@ def print_labels(op: Operation) -> Feedback:
     """CMD-LABELS: the station prints the labels again (the browser loads the PDF and prints it)."""
     problem = labels_problem(op.order, op.state)
     if problem:
-        raise Refused(problem)
+        raise OrderStateRefused(problem)
     fb = op.ok(_("Printing the labels."))
     fb.print_labels = True
     return fb
@@ -58,6 +58,10 @@ def open_next(op: Operation) -> Feedback:
     if nxt is None:
         raise Refused(_("No more orders to pack."))
     return Feedback(True, _("Opening order %(n)s.") % {"n": nxt.market_id}, redirect=reverse("order", args=[nxt.pk]))
+
+
+# How many boxes one unit may travel in: the commands, the sheet and the order screen's choice.
+SPLIT_PARTS = range(2, 7)
 
 
 def split_last(parts: int):

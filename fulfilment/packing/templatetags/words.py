@@ -53,3 +53,14 @@ def label_format_text(value: str) -> str:
 @register.filter
 def event_text(event: AuditEvent) -> str:
     return history.event_text(event)
+
+
+@register.filter
+def event_title(event: AuditEvent) -> str:
+    """The event's sentence with its codes in full (the hover title of a shortened one)."""
+    return history.event_text(event, full=True)
+
+
+@register.filter
+def event_who(event: AuditEvent) -> str:
+    return history.event_who(event)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -146,7 +145,6 @@ def report_problem(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     item = whole_number(p.get("item", ""))
     fb = attempt(order_id, request.user, "problem", finishing.report_problem, problem=p.get("problem", ""),
                  item=item, note=p.get("note", "").strip())
-    if fb.ok and fb.redirect:
-        messages.success(request, fb.message)
+    if fb.ok and fb.redirect:  # the queue confirms it (?reported=), as after a scanned command
         return HttpResponseClientRedirect(fb.redirect) if request.htmx else redirect(fb.redirect)
     return answer(request, order_id, fb)

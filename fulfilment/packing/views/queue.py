@@ -81,12 +81,30 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         **queue_page(request, qs), "filters": filters,
         "campaigns": Campaign.objects.filter(is_active=True),
         "bulk_outcome": bulk_outcome(request) if is_supervisor(request.user) else None,
+        "reported": _reported(request),
         # The sandbox's training codes are offered where a sandbox business exists (the demo).
         "training": Business.objects.exclude(api_base_url__icontains="market.yandex.ru").exists(),
         "statuses": [(f"{OrderStatus.PROCESSING}/{OrderSubstatus.STARTED}", _("Processing: started")),
                      (f"{OrderStatus.PROCESSING}/{OrderSubstatus.READY_TO_SHIP}", _("Processing: ready to ship")),
                      (f"{OrderStatus.PROCESSING}/{OrderSubstatus.SHIPPED}", _("Processing: shipped"))],
     })
+
+
+def codes_needed(counts: dict[str, Any], business: bool) -> str:
+    """"required", "optional" or "" for an order's items as counted by ``queue_page``."""
+    if counts.get("must") or (business and counts.get("cis")):
+        return "required"
+    return "optional" if counts.get("codes") else ""
+
+
+def _reported(request: HtmxHttpRequest) -> Order | None:
+    """The order this packer just sent to the supervisor (?reported=, after a problem report by button
+    or by scan), told on the queue; nothing once it is back in packing or was someone else's."""
+    pk = whole_number(request.GET.get("reported", ""))
+    if pk is None:
+        return None
+    return (Order.objects.filter(pk=pk, problem_by=request.user).exclude(problem="")
+            .only("pk", "market_id", "problem").first())
 
 
 def queue_page(request: HtmxHttpRequest, qs: QuerySet[Order]) -> dict[str, Any]:
@@ -104,15 +122,24 @@ def queue_page(request: HtmxHttpRequest, qs: QuerySet[Order]) -> dict[str, Any]:
     # rows was planned as a hashed subplan, a Seq Scan of every item ever sold.
     rows = list(Order.objects.filter(pk__in=ids).select_related("campaign").defer("raw")
                 .order_by("shipment_date", "market_id"))
+    # Which codes are a must is the order screen's rule (state._kinds): UIN, RNPT, GTD always, CIS for a
+    # business buyer; CIS_OPTIONAL never. Counted in the same query, the buyer read from the row.
+    def has(t: str) -> Q:
+        return Q(required_instance_types__contains=[t])
+
     counts = {c["order_id"]: c for c in OrderItem.objects.filter(order_id__in=ids).order_by().values("order_id")
               .annotate(lines=Count("id"), units=Sum("count"),
-                        codes=Count("id", filter=~Q(required_instance_types=[])))}
+                        codes=Count("id", filter=~Q(required_instance_types=[])),
+                        must=Count("id", filter=has("UIN") | has("RNPT") | has("GTD")),
+                        cis=Count("id", filter=has("CIS")))}
     for o in rows:
         c = counts.get(o.pk, {})
-        o.lines, o.units, o.needs_codes = c.get("lines", 0), c.get("units"), bool(c.get("codes"))  # type: ignore[attr-defined]
+        o.lines, o.units = c.get("lines", 0), c.get("units")  # type: ignore[attr-defined]
+        o.needs_codes = codes_needed(c, o.buyer_type == "BUSINESS")  # type: ignore[attr-defined]
     page.object_list = rows
     params = request.GET.copy()
     params.pop("page", None)
+    params.pop("reported", None)  # the confirmation is said once, not on every page after
     return {"page": page, "groups": groups, "total": sum(g["n"] for g in groups), "params": params.urlencode(),
             "live_every": settings.LIVE_LIST_SECONDS}
 

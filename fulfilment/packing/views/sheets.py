@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 from django.views.decorators.http import require_GET
 
 from fulfilment.codes.cis import GS
@@ -20,6 +20,7 @@ from fulfilment.orders.models import InstanceKind, Order, Problem
 
 from ..access import packer_required
 from ..http import HtmxHttpRequest, whole_number
+from ..station import SPLIT_PARTS
 from ..training import is_sandbox, training_codes
 
 
@@ -99,8 +100,11 @@ def training_sheet(request: HtmxHttpRequest) -> HttpResponse:
 def scanner_sheet(request: HtmxHttpRequest) -> HttpResponse:
     """Command barcodes to print beside the table: every step of the station by scan, in the order
     of the work (a barcode scanned on the order screen does what its button does)."""
-    steps = [("CMD-NEW-BOX", _("New box")), ("CMD-SPLIT-2", _("Split the unit just scanned in 2 boxes")),
-             ("CMD-SPLIT-3", _("Split the unit just scanned in 3 boxes")), ("CMD-UNDO", _("Undo the last scan")),
+    # Every split the station knows (scanning.COMMANDS, the order screen's 2–6), not only 2 and 3.
+    splits = [(f"CMD-SPLIT-{n}", ngettext("Split the unit just scanned in %(n)s box",
+                                          "Split the unit just scanned in %(n)s boxes", n) % {"n": n})
+              for n in SPLIT_PARTS]
+    steps = [("CMD-NEW-BOX", _("New box")), *splits, ("CMD-UNDO", _("Undo the last scan")),
              ("CMD-FINISH", _("Finish packing (send the boxes)")), ("CMD-LABELS", _("Print the labels again")),
              ("CMD-PHOTO", _("Photograph the open box (camera on)")),
              ("CMD-READY", _("Ready to ship")), ("CMD-NEXT", _("Next order"))]

@@ -40,6 +40,7 @@ def shift_view(request: HtmxHttpRequest) -> HttpResponse:
     data = shift.read(day)
     ctx = {"form": form, "shift": data, "today": day == timezone.localdate(),
            "packed_chart": shift.packed_chart(data), "refused_chart": shift.hbar_chart(data.refused, "#dc2626"),
+           "not_mistakes_chart": shift.hbar_chart(data.not_mistakes, "#6b7280"),
            "waiting_chart": shift.hbar_chart(data.waiting, "#d97706")}
     return render(request, f"{PAGE}#charts" if request.htmx else PAGE, ctx)
 
