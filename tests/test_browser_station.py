@@ -30,6 +30,7 @@ from fulfilment.packing.state import PackState
 from fulfilment.sandbox import seed
 from fulfilment.sandbox.seed import CATALOG, make_cis
 
+from .builders import make_linked_order
 from .conftest import checked_context
 from .worker import Worker
 
@@ -281,7 +282,13 @@ def test_a_terminal_whose_scanner_sends_enter_as_text_is_set_once_and_typing_by_
     assert page.evaluate("document.activeElement.id") == "scan"
 
 
-@pytest.mark.parametrize("station", [HANDHELD], indirect=True, ids=["360x640"])
+def in_view(page, selector: str) -> bool:
+    """The element's first lines are on the visible screen (not above or below it)."""
+    box = page.locator(selector).bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 40) <= page.viewport_size["height"]
+
+
+@pytest.mark.parametrize("station", [DESKTOP, HANDHELD], indirect=True, ids=["1366x768", "360x640"])
 def test_labels_the_printer_could_not_read_are_not_printed_and_the_packer_sees_why(station, live_server, sandbox,
                                                                                    business, packer):
     page = station
@@ -289,8 +296,6 @@ def test_labels_the_printer_could_not_read_are_not_printed_and_the_packer_sees_w
     sync_business(business.pk, client=sandbox.client())
     sync_catalogue(business.pk, client=sandbox.client())
     order = Order.objects.get(market_id=this["orderId"])
-    # This station prints A9: at 203 dpi its bars are too fine to read (orders/label_check.py).
-    page.context.add_cookies([{"name": "label_format", "value": "A9", "url": live_server.url}])
     with Worker(concurrency=2):
         login(page, live_server)
         page.goto(f"{live_server.url}/orders/{order.pk}/")
@@ -298,9 +303,65 @@ def test_labels_the_printer_could_not_read_are_not_printed_and_the_packer_sees_w
         scan(page, CATALOG["MUG-001"].ean13)
         answered(page, "MUG-001")
         scan(page, "CMD-FINISH")
-        page.wait_for_selector("#pack[data-print-failed*='/labels/']", state="attached", timeout=60_000)
-    problem = page.locator("#print-problem")
-    assert problem.is_visible() and "203 dpi" in problem.inner_text() and "не печатаются" in problem.inner_text()
-    assert page.get_attribute("#print-frame", "src") in (None, "")
+        page.wait_for_selector("#pack[data-printed*='/labels/']", state="attached", timeout=60_000)
+        # As the packer does: A9 chosen below, «Print labels» pressed there. At 203 dpi its bars are
+        # too fine to read (orders/label_check.py).
+        page.select_option("#labels-form select[name=format]", "A9")
+        page.click("#labels")
+        page.wait_for_selector("#pack[data-print-failed*='format=A9']", state="attached", timeout=60_000)
+    # Said where the packer looks: the answer panel, red, in view, sounded and read out.
+    feedback = page.locator("#feedback")
+    page.wait_for_function("() => document.getElementById('announce').textContent.includes('203 dpi')")
+    assert feedback.get_attribute("data-state") == "error"
+    assert "203 dpi" in feedback.inner_text() and "не печатаются" in feedback.inner_text()
+    assert in_view(page, "#feedback")
+    assert page.get_attribute("#pack", "data-sounds").split()[-1] == "error"
+    assert page.locator("#print-frame").get_attribute("src").startswith("blob:")  # the first labels, not these
     order.refresh_from_db()
-    assert order.labels_printed_version != order.layout_version
+    assert order.labels_printed_version == order.layout_version  # the A7 ones printed by themselves
+
+
+@pytest.mark.parametrize("station", [HANDHELD], indirect=True, ids=["360x640"])
+def test_a_button_far_down_that_is_refused_brings_the_answer_into_view(station, live_server, business, packer):
+    page = station
+    order = make_linked_order(business.campaigns.get(), items=(("MUG-001", 1),))
+    login(page, live_server)
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    page.locator("#split-form button").scroll_into_view_if_needed()
+    assert not in_view(page, "#feedback")
+    page.click("#split-form button")
+    page.wait_for_selector("#feedback[data-state=error]:has-text('MUG-001')")
+    page.wait_for_function("() => { const r = document.getElementById('feedback').getBoundingClientRect();"
+                           " return r.top >= 0 && r.top < window.innerHeight - 40; }")
+    assert page.get_attribute("#pack", "data-sounds").split()[-1] == "error"
+
+
+@pytest.mark.parametrize("station", [DESKTOP, HANDHELD], indirect=True, ids=["1366x768", "360x640"])
+def test_ready_pressed_while_the_market_takes_the_boxes_leaves_one_answer(station, live_server, sandbox,
+                                                                          business, packer):
+    page = station
+    this = sandbox.place([("MUG-001", 1)])
+    sync_business(business.pk, client=sandbox.client())
+    sync_catalogue(business.pk, client=sandbox.client())
+    order = Order.objects.get(market_id=this["orderId"])
+    login(page, live_server)
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    page.focus("#scan")
+    scan(page, CATALOG["MUG-001"].ean13)
+    answered(page, "MUG-001")
+    with Worker(concurrency=2) as worker:
+        # The buttons while nothing is delivered: the layout waits to be sent and the panel's body polls.
+        worker.kill()
+        page.click("#finish button.primary:not(.ready)")
+        page.wait_for_selector("#feedback[data-state=ok]:has-text('Упаковано')")
+        page.click("#finish button.ready")
+        page.wait_for_selector("#feedback[data-state=ok]:has-text('готовый к отгрузке')")
+        assert page.locator("#feedback").count() == 1 and page.locator("#teach").count() == 1
+        worker.start()
+        page.wait_for_selector("#done", timeout=60_000)
+    assert page.locator("#feedback").count() == 1 and page.locator("#panel").count() == 1
+    assert page.locator("#teach").count() == 1
+    assert "Упаковано" not in page.locator("#feedback").inner_text()
+    # Once ready, what comes next is not the labels step behind the packer.
+    next_step = page.locator("#next-step").inner_text()
+    assert "Готово" in next_step and "Наклейте" not in next_step

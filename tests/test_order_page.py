@@ -1,5 +1,6 @@
 """The order page: what was sent to the Market, what it refused, retry and refresh; sync now."""
 
+import datetime as dt
 import json
 import uuid
 
@@ -10,7 +11,7 @@ from django.urls import reverse
 
 from fulfilment.market.changes import BoxLayout
 from fulfilment.orders import outbox
-from fulfilment.orders.models import OutboxAction
+from fulfilment.orders.models import OutboxAction, Shipment
 from fulfilment.sandbox.seed import CATALOG
 
 from .builders import make_linked_order, make_order
@@ -145,3 +146,41 @@ def test_a_scan_renders_its_answer_after_its_transaction(client, packer):
     assert in_transaction and not any(in_transaction)
     order.refresh_from_db()
     assert order.version == 2
+
+
+@pytest.mark.parametrize("status, substatus", [("DELIVERED", ""), ("CANCELLED", "SHOP_FAILED"),
+                                               ("PROCESSING", "SHIPPED")])
+def test_an_order_not_being_packed_is_shown_read_only_with_why(client, packer, status, substatus):
+    order = make_linked_order(items=(("MUG-001", 1),), status=status, substatus=substatus)
+    client.force_login(packer)
+    html = client.get(reverse("order", args=[order.pk])).content.decode()
+    # Why, in words, and no field or button inviting a scan or a change.
+    assert 'id="read-only"' in html and "ничего изменить в нём нельзя" in html
+    assert 'id="scan"' not in html and "Коробок ещё нет" not in html
+    for url in ("order-finish", "order-new-box", "order-teach", "order-split-unit", "order-ready"):
+        assert reverse(url, args=[order.pk]) not in html, url
+
+
+def test_an_order_being_packed_has_its_scan_field_and_buttons(client, packer):
+    order = make_linked_order(items=(("MUG-001", 1),))
+    client.force_login(packer)
+    html = client.get(reverse("order", args=[order.pk])).content.decode()
+    assert 'id="scan"' in html and 'id="read-only"' not in html
+    assert reverse("order-finish", args=[order.pk]) in html and "Коробок ещё нет" in html
+
+
+@pytest.mark.parametrize("listed, status, later", [(False, "OUTBOUND_CONFIRMED", True),
+                                                   (True, "OUTBOUND_CONFIRMED", False),
+                                                   (False, "OUTBOUND_CREATED", False)])
+def test_an_order_made_ready_after_its_shipment_was_confirmed_goes_with_the_next_one(client, packer, listed,
+                                                                                     status, later):
+    order = make_linked_order(items=(("MUG-001", 1),), substatus="READY_TO_SHIP", layout_sent_version=1,
+                              layout_version=1, shipment_id=77_000_001)
+    Shipment.objects.create(campaign=order.campaign, market_id=77_000_001, shipment_date=dt.date(2026, 12, 1),
+                            status=status, order_ids=[order.market_id] if listed else [])
+    client.force_login(packer)
+    html = client.get(reverse("order", args=[order.pk])).content.decode()
+    assert 'id="done"' in html
+    assert ('id="later-shipment"' in html) is later
+    if later:
+        assert "77000001" in html and "следующей отгрузкой" in html

@@ -28,6 +28,7 @@ from fulfilment.orders.models import (
     OrderSubstatus,
     OutboxAction,
     Problem,
+    Shipment,
     Verification,
 )
 
@@ -99,6 +100,23 @@ def ready(op: Operation) -> Feedback:
 def done_here(order: Order) -> bool:
     """Packed here and READY_TO_SHIP at the Market: the packer's work on the order is done."""
     return order.layout_sent_version is not None and order.is_ready_to_ship
+
+
+def read_only(order: Order, done: bool) -> bool:
+    """Not being packed (cancelled, delivered, in the Market's hands): the screen shows it, nothing more."""
+    return not done and (order.status == OrderStatus.CANCELLED or not order.is_packable)
+
+
+def later_shipment(order: Order) -> Shipment | None:
+    """The shipment the order was planned for, when the Market confirmed it without this order (it
+    became ready too late): the order then goes with the next one. One query, and only for a done order."""
+    if not order.shipment_id:
+        return None
+    shipment = Shipment.objects.filter(market_id=order.shipment_id).only("market_id", "status", "order_ids",
+                                                                         "shipment_date").first()
+    if shipment is None or not shipment.is_confirmed or order.market_id in shipment.order_ids:
+        return None
+    return shipment
 
 
 def next_order(order: Order, user: User = None) -> Order | None:

@@ -71,6 +71,19 @@
       }
     } catch (e) { /* no audio device */ }
   }
+  // The answer panel out of sight (a button far down the page, a refusal after printing): brought into view.
+  function showFeedback() {
+    const fb = document.getElementById("feedback");
+    if (!fb) return;
+    const r = fb.getBoundingClientRect();
+    if (r.top < 0 || r.bottom > window.innerHeight) fb.scrollIntoView({ block: "center" });
+  }
+  function flash(state) {
+    document.body.classList.remove("flash-ok", "flash-error", "flash-prompt");
+    void document.body.offsetWidth; // restart the animation
+    document.body.classList.add("flash-" + state);
+  }
+  root.addEventListener("pack:refused", () => { beep("error"); flash("error"); showFeedback(); });
   function announce() {
     const fb = document.getElementById("feedback");
     if (!fb || !fb.dataset.state) return;
@@ -79,9 +92,8 @@
     for (let n = 0; n < refusals; n++) setTimeout(() => beep("error"), n * 700);
     if (!refusals) beep(fb.dataset.state);
     root.dispatchEvent(new CustomEvent("pack:answer"));
-    document.body.classList.remove("flash-ok", "flash-error", "flash-prompt");
-    void document.body.offsetWidth; // restart the animation
-    document.body.classList.add("flash-" + fb.dataset.state);
+    flash(fb.dataset.state);
+    if (fb.dataset.state !== "ok") showFeedback();
     if (fb.dataset.redirect && queue.length === 0) window.location.assign(fb.dataset.redirect);
   }
 

@@ -51,13 +51,23 @@
     } catch (e) { /* offline: said below */ }
     if (!pdf) {
       root.dataset.printFailed = src;
-      const problem = document.getElementById("print-problem");
-      problem.textContent = reason || root.dataset.msgPrintFailed; // seen, not only spoken
-      problem.hidden = false;
-      say(problem.textContent);
+      // Said in the answer panel, where the packer looks after pressing or scanning: red, sounded,
+      // read out and scrolled into view (packing.js's pack:refused).
+      const text = reason || root.dataset.msgPrintFailed;
+      const fb = document.getElementById("feedback");
+      if (fb) {
+        const line = document.createElement("p");
+        line.className = "error print-problem-line";
+        line.textContent = text;
+        fb.replaceChildren(line);
+        fb.className = "feedback error";
+        fb.dataset.state = "error";
+        fb.dataset.printProblem = "1";
+      }
+      root.dispatchEvent(new CustomEvent("pack:refused"));
+      say(text);
       return;
     }
-    document.getElementById("print-problem").hidden = true;
     if (blobUrl) URL.revokeObjectURL(blobUrl);
     blobUrl = URL.createObjectURL(pdf);
     frame.onload = () => {

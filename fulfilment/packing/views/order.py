@@ -94,6 +94,8 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
         "order": order, "state": state, "items": list(state.items.values()), "boxes": list(state.boxes.values()),
         "blockers": state.blockers(status=not done), "problems": state.layout_problems(),
         "done": done, "next_order": finishing.next_order(order, request.user) if done else None,
+        "read_only": finishing.read_only(order, done),
+        "later_shipment": finishing.later_shipment(order) if done else None,
         "ready_problems": finishing.ready_problems(state), "actions": actions, "layout_action": layout_action,
         "ready_action": ready_action, "boxes_sent": boxes_sent, "waiting": waiting,
         "labels_stale": order.labels_printed_version not in (None, order.layout_version),
