@@ -349,3 +349,15 @@ def test_a_later_cutoff_moves_the_formation_and_the_hand_over(sandbox, client):
         "18:00", "20:00")
     with pytest.raises(MarketBadRequest, match="Cutoff time"):
         client.confirm_shipment(FBS, shipment.id)
+
+
+@pytest.mark.parametrize(("cutoff", "hand_over"), [("10:00", ("12:00", "14:00")), ("22:30", ("22:30", "23:59")),
+                                                   ("23:50", ("23:50", "23:59"))])
+def test_the_hand_over_is_on_the_shipments_own_day_however_late_its_cutoff(cutoff, hand_over):
+    """A late cutoff put the hand-over after midnight, so the shipment's interval named the next day while
+    its orders shipped on this one (the shipment day's browser test failed after 19:30 in Moscow)."""
+    from fulfilment.sandbox.shipment_rules import plan_interval
+
+    start, end = plan_interval({"date": "2026-12-01", "cutoff": cutoff})
+    assert (start.date(), end.date()) == (dt.date(2026, 12, 1),) * 2
+    assert (start.strftime("%H:%M"), end.strftime("%H:%M")) == hand_over

@@ -79,8 +79,11 @@ def plan_interval(shipment: dict[str, Any]) -> tuple[dt.datetime, dt.datetime]:
     if shipment.get("interval"):
         date = dt.date.fromisoformat(shipment["date"])
         return at(date, shipment["interval"][0]), at(date, shipment["interval"][1])
-    start = cutoff(shipment) + HANDOVER_DELAY
-    return start, start + HANDOVER_LENGTH
+    # On the shipment's own day, however late its cutoff: a hand-over after midnight would make the
+    # shipment's interval name the next day while its orders ship on this one.
+    formed, day_end = cutoff(shipment), at(dt.date.fromisoformat(shipment["date"]), "23:59")
+    start = min(formed + HANDOVER_DELAY, max(formed, day_end - HANDOVER_LENGTH))
+    return start, min(start + HANDOVER_LENGTH, day_end)
 
 
 def current_status(shipment: dict[str, Any], now: dt.datetime) -> tuple[str, dt.datetime]:
