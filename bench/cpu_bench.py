@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from benchsetup import setup_django  # noqa: E402
-from scan_bench import gtin14  # noqa: E402
+from scan_bench import gtin14, seed_order  # noqa: E402
 
 
 def main() -> None:
@@ -35,27 +35,11 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(Path(tmp))
-        from django.contrib.auth.models import Group, User
-        from django.db import transaction
         from django.test import Client
         from django.test.utils import override_settings
 
-        from fulfilment.orders.models import Business, Campaign, Order, OrderItem, ProductBarcode
 
-        with transaction.atomic():
-            for model in (ProductBarcode, OrderItem, Order, Campaign, Business):
-                model.objects.only("pk").delete()
-            User.objects.filter(username="bench").delete()
-            user = User.objects.create_user("bench", password=uuid.uuid4().hex)
-            user.groups.add(Group.objects.get_or_create(name="packer")[0])
-            business = Business.objects.create(market_id=1, name="Bench", api_token=uuid.uuid4().hex)
-            campaign = Campaign.objects.create(market_id=2, business=business, name="bench")
-            order = Order.objects.create(campaign=campaign, market_id=3, status="PROCESSING", substatus="STARTED")
-            per_item = args.rounds // args.items + 2
-            for n in range(args.items):
-                OrderItem.objects.create(order=order, market_item_id=100 + n, offer_id=f"SKU-{n:03d}",
-                                         name=f"Товар {n}", count=per_item)
-                ProductBarcode.objects.create(campaign=campaign, gtin=gtin14(n), offer_id=f"SKU-{n:03d}")
+        user, order = seed_order(args.items, args.rounds // args.items + 2)
         from django.conf import settings
 
         # No collectstatic here: the plain storage (the manifest's lookup is not what is measured).

@@ -42,6 +42,32 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
+
+def seed_order(items: int, per_item: int):  # -> (User, Order); Django is set up by then
+    """The bench packer and one order of ``items`` products, ``per_item`` units each, their barcodes known;
+    what an earlier run left is removed first."""
+    from django.contrib.auth.models import Group, User
+    from django.db import transaction
+
+    from fulfilment.orders.models import Business, Campaign, Order, OrderItem, ProductBarcode
+
+    with transaction.atomic():
+        # Only the pks: a business left by an earlier run holds a token encrypted with that run's key.
+        for model in (ProductBarcode, OrderItem, Order, Campaign, Business):
+            model.objects.only("pk").delete()
+        User.objects.filter(username="bench").delete()
+        user = User.objects.create_user("bench", password=uuid.uuid4().hex)
+        user.groups.add(Group.objects.get_or_create(name="packer")[0])
+        business = Business.objects.create(market_id=1, name="Bench", api_token=uuid.uuid4().hex)
+        campaign = Campaign.objects.create(market_id=2, business=business, name="bench")
+        order = Order.objects.create(campaign=campaign, market_id=3, status="PROCESSING", substatus="STARTED")
+        for n in range(items):
+            OrderItem.objects.create(order=order, market_item_id=100 + n, offer_id=f"SKU-{n:03d}",
+                                     name=f"Товар {n}", count=per_item)
+            ProductBarcode.objects.create(campaign=campaign, gtin=gtin14(n), offer_id=f"SKU-{n:03d}")
+    return user, order
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=100)
@@ -49,28 +75,12 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(Path(tmp))
-        from django.contrib.auth.models import Group, User
-        from django.db import connection, transaction
+        from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext, override_settings
 
-        from fulfilment.orders.models import Business, Campaign, Order, OrderItem, ProductBarcode
 
-        with transaction.atomic():
-            # Only the pks: a business left by an earlier run holds a token encrypted with that run's key.
-            for model in (ProductBarcode, OrderItem, Order, Campaign, Business):
-                model.objects.only("pk").delete()
-            User.objects.filter(username="bench").delete()
-            user = User.objects.create_user("bench", password=uuid.uuid4().hex)
-            user.groups.add(Group.objects.get_or_create(name="packer")[0])
-            business = Business.objects.create(market_id=1, name="Bench", api_token=uuid.uuid4().hex)
-            campaign = Campaign.objects.create(market_id=2, business=business, name="bench")
-            order = Order.objects.create(campaign=campaign, market_id=3, status="PROCESSING", substatus="STARTED")
-            per_item = args.scans // args.items + 2
-            for n in range(args.items):
-                OrderItem.objects.create(order=order, market_item_id=100 + n, offer_id=f"SKU-{n:03d}",
-                                         name=f"Товар {n}", count=per_item)
-                ProductBarcode.objects.create(campaign=campaign, gtin=gtin14(n), offer_id=f"SKU-{n:03d}")
+        user, order = seed_order(args.items, args.scans // args.items + 2)
         with override_settings(ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False):
             client = Client()
             client.force_login(user)
