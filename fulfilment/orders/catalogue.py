@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import IntegerField, JSONField, QuerySet, Value
+from django.db.models import IntegerField, JSONField, QuerySet, TextField, Value
+from django.db.models.functions import Cast, StrIndex
 from django.utils import timezone
 
 from fulfilment.codes.formats import product_gtin, valid_gtin
@@ -142,14 +143,19 @@ class BarcodeFacts:
     listed: frozenset[str]
 
 
-# Stand-ins the facts' union is compiled with (``compiled_sql.py``): no shop, business or GTIN has them.
-_FACTS_PLACEHOLDERS = (-918_273_646, -918_273_647, "stand-in GTIN")
+# Stand-ins the facts' union is compiled with (``compiled_sql.py``): no shop, business, GTIN or text has them.
+_FACTS_PLACEHOLDERS = (-918_273_646, -918_273_647, "stand-in GTIN", "stand-in digits")
 
 
-def _facts_query(campaign_id: int, business_id: int, gtin: str) -> QuerySet:
+def _facts_query(campaign_id: int, business_id: int, gtin: str, significant: str) -> QuerySet:
     link = (ProductBarcode.objects.filter(campaign_id=campaign_id, gtin=gtin).order_by()
             .values_list(Value("link"), "offer_id", "serial_length", Value(None, output_field=JSONField())))
+    # Only the catalogue rows whose barcodes' text holds the GTIN's digits after its leading zeros:
+    # any barcode that is this GTIN does (an EAN-13 or UPC-A is the GTIN-14 less leading zeros), so
+    # no row that lists it is left out, and the other SKUs of a large catalogue are not decoded on
+    # every scan (issue 20). ``gtins`` still decides exactly which rows list it.
     listed = (CatalogueOffer.objects.filter(business_id=business_id, in_catalogue=True).order_by()
+              .alias(at=StrIndex(Cast("barcodes", output_field=TextField()), Value(significant))).filter(at__gt=0)
               .values_list(Value("offer"), "offer_id", Value(None, output_field=IntegerField()), "barcodes"))
     return link.union(listed, all=True)
 
@@ -157,7 +163,7 @@ def _facts_query(campaign_id: int, business_id: int, gtin: str) -> QuerySet:
 def barcode_facts(campaign_id: int, business_id: int, gtin: str) -> BarcodeFacts:
     """The link and the catalogue for a GTIN in one statement, so both are as of one moment: read
     apart, a catalogue sync committed in between gave a link from before and a catalogue from after."""
-    found = rows("barcode-facts", _facts_query, _FACTS_PLACEHOLDERS, (campaign_id, business_id, gtin))
+    found = rows("barcode-facts", _facts_query, _FACTS_PLACEHOLDERS, (campaign_id, business_id, gtin, gtin.lstrip("0")))
     facts = BarcodeFacts(False, "", None, frozenset())
     skus = set()
     for kind, offer_id, serial_length, barcodes in found:
@@ -210,8 +216,9 @@ def product_facts(campaign_id: int, business_id: int, offer_ids: Iterable[str]) 
     skus = set(offer_ids)
     picture: dict[str, tuple[int, str]] = {}
     barcode: dict[str, str] = {}
+    # No ordering: the default one (by business) joined the business table and sorted for nothing.
     for pk, sku, barcodes, kept in (CatalogueOffer.objects.filter(business_id=business_id, offer_id__in=skus,
-                                                                  in_catalogue=True)
+                                                                  in_catalogue=True).order_by()
                                     .values_list("pk", "offer_id", "barcodes", "picture_file")):
         if kept:
             picture[sku] = (pk, kept.rsplit("/", 1)[-1].split(".")[0])
