@@ -41,13 +41,14 @@ class Compiled:
 
     def get(self, *args: Any) -> Model | None:
         """The one instance the query finds with these arguments (in the placeholders' order), or None."""
-        conn = connections[self.alias]
-        params = self.bound.bind(args)
-        with conn.cursor() as cursor:
-            cursor.execute(self.sql, params)
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self.sql, self.bound.bind(args))
             row = cursor.fetchone()
-        if row is None:
-            return None
+        return None if row is None else self.instance(row)
+
+    def instance(self, row: Sequence[Any]) -> Model:
+        """The model instance (with its related objects and annotations) one row of ``sql`` makes."""
+        conn = connections[self.alias]
         row = list(row)
         for pos, (convs, expression) in self.converters:
             for converter in convs:

@@ -176,24 +176,45 @@ class BoxState:
 
 
 BOX_COLUMNS = ("id", "order_id", "number", "market_box_id", "barcode")
-# SQL of the per-scan reads, compiled by the ORM once per database: their shape never changes and
-# the order's id is their only parameter. Compiling and iterating through the ORM cost three times
-# what the database takes to answer them.
-_SQL: dict[tuple[str, str], str] = {}
+# The per-scan reads of an order's state, by the order's id. Their SQL is compiled by the ORM once per
+# database: their shape never changes and the order's id is their only parameter. Compiling and
+# iterating through the ORM cost three times what the database takes to answer them.
+READS: dict[str, Callable[[int], QuerySet]] = {
+    "items": lambda pk: OrderItem.objects.filter(order_id=pk).order_by("id").values_list(*Item.COLUMNS),
+    # Boxes with their lines in one read (an empty box comes with a row of NULLs).
+    "boxes": lambda pk: Box.objects.filter(order_id=pk).order_by("number", "lines__id")
+    .values_list(*BOX_COLUMNS, *(f"lines__{c}" for c in Line.COLUMNS)),
+    "codes": lambda pk: Instance.objects.filter(order_id=pk).order_by("item_id", "unit", "kind")
+    .values_list(*Code.COLUMNS),
+}
+_STAND_IN = -918_273_648  # the order id the reads are compiled with: no order has it
+_SQL: dict[str, list[str] | None] = {}
+StateRows = tuple[list[tuple[Any, ...]], ...]  # the rows of ``READS``, in its order
 
 
-def _rows(key: str, order: Order, queryset: Callable[[], QuerySet]) -> list[tuple[Any, ...]]:
-    conn = connections[DEFAULT_DB_ALIAS]
-    cache_key = (conn.alias + conn.vendor, key)
-    sql = _SQL.get(cache_key)
-    if sql is None:
-        sql, params = queryset().query.sql_with_params()
-        if tuple(params) != (order.pk,):  # not the shape this cache is for: no shortcut
-            return list(queryset())
-        _SQL[cache_key] = sql
-    with conn.cursor() as cursor:
-        cursor.execute(sql, (order.pk,))
-        return cursor.fetchall()
+def state_sql(alias: str = DEFAULT_DB_ALIAS) -> list[str] | None:
+    """The SQL of ``READS`` (each with the order's id as its one parameter), or None when a read's
+    compiled shape is not that (then only the ORM runs them)."""
+    conn = connections[alias]
+    key = alias + conn.vendor
+    if key not in _SQL:
+        compiled = [build(_STAND_IN).query.sql_with_params() for build in READS.values()]
+        _SQL[key] = [sql for sql, _params in compiled] if all(
+            tuple(params) == (_STAND_IN,) for _sql, params in compiled) else None
+    return _SQL[key]
+
+
+def read_state(order_id: int) -> StateRows:
+    """The rows of ``READS`` for one order, one statement each."""
+    sqls = state_sql()
+    if sqls is None:
+        return tuple(list(build(order_id)) for build in READS.values())
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        out = []
+        for sql in sqls:
+            cursor.execute(sql, (order_id,))
+            out.append(cursor.fetchall())
+    return tuple(out)
 
 
 def _json_list(value: Any) -> list[Any]:
@@ -221,15 +242,13 @@ def cancelled_message() -> str:
 
 
 class PackState:
-    def __init__(self, order: Order) -> None:
+    def __init__(self, order: Order, rows: StateRows | None = None) -> None:
+        """``rows``: the order's ``READS``, when read already (with the order's lock, ``kernel.locked``)."""
         self.order = order
+        item_rows, box_rows, code_rows = rows if rows is not None else read_state(order.pk)
         # Plain records of only the columns packing uses: this runs on every scan, and model
         # objects for a 100-item order cost more than the rest of the scan.
-        items = [Item(*row[:-1], _json_list(row[-1])) for row in _rows(
-            "items", order, lambda: OrderItem.objects.filter(order=order).order_by("id").values_list(*Item.COLUMNS))]
-        # Boxes with their lines in one read (an empty box comes with a row of NULLs).
-        box_rows = _rows("boxes", order, lambda: Box.objects.filter(order=order).order_by("number", "lines__id")
-                         .values_list(*BOX_COLUMNS, *(f"lines__{c}" for c in Line.COLUMNS)))
+        items = [Item(*row[:-1], _json_list(row[-1])) for row in item_rows]
         boxes: list[Box] = []
         lines: list[Line] = []
         for row in box_rows:
@@ -237,8 +256,7 @@ class PackState:
                 boxes.append(Box.from_db(None, BOX_COLUMNS, row[:len(BOX_COLUMNS)]))
             if row[len(BOX_COLUMNS)] is not None:
                 lines.append(Line(*row[len(BOX_COLUMNS):]))
-        codes = [Code(*row) for row in _rows("codes", order, lambda: Instance.objects.filter(order=order)
-                                             .order_by("item_id", "unit", "kind").values_list(*Code.COLUMNS))]
+        codes = [Code(*row) for row in code_rows]
         self.items: dict[int, ItemState] = {}
         person = (order.buyer_type or "PERSON") != "BUSINESS"
         for item in items:
