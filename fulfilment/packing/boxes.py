@@ -8,13 +8,16 @@ the current layout breaks before finishing.
 
 from __future__ import annotations
 
-from django.db.models import F
+from typing import Any
+
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 
 from fulfilment.orders.models import Box, BoxLine, Instance
 
 from .kernel import Feedback, Operation, Refused
 from .state import BoxState, ItemState, Line
+from .writes import update
 
 MAX_PARTS = 20
 
@@ -51,7 +54,8 @@ def place_unit(op: Operation, st: ItemState) -> int:
         box.lines.append(line)
         op.lines.append((number, line.pk, True))
     else:
-        BoxLine.objects.filter(pk=line.pk).update(full_count=F("full_count") + 1)
+        # Sent with the operation's version bump (nothing needs its answer first).
+        op.writes.later(update("line-unit-in", _one_more, (_LINE,), (line.pk,)))
         line.full_count = (line.full_count or 0) + 1
         op.lines.append((number, line.pk, False))
     op.items.add(st.item.pk)
@@ -64,6 +68,13 @@ def place_unit(op: Operation, st: ItemState) -> int:
             loose.box_id, loose.box_number = box.box.pk, number
     op.layout_changed = True
     return number
+
+
+_LINE = -918_273_650  # the stand-in line id ``_one_more`` is compiled with
+
+
+def _one_more(line_id: int) -> tuple[QuerySet[BoxLine], dict[str, Any]]:
+    return BoxLine.objects.filter(pk=line_id), {"full_count": F("full_count") + 1}
 
 
 def _take_unit(line: Line) -> None:

@@ -16,14 +16,15 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.backends.postgresql.psycopg_any import is_psycopg3
-from django.db.models import Exists, QuerySet
+from django.db.models import Exists, F, QuerySet
 from django.utils.translation import gettext as _
 
+from fulfilment.orders.catalogue import BarcodeFacts, facts_of, order_facts_statement
 from fulfilment.orders.models import AuditEvent, Order
 
 from .compiled import Compiled, compiled
 from .state import PackState, StateRows, state_sql
+from .writes import Statement, Writes, insert, together, update
 
 User = AbstractBaseUser | AnonymousUser | None
 
@@ -83,6 +84,8 @@ class Operation:
     structure: bool = False
     taught: bool = False  # a barcode was linked by the person doing this
     undid: int | None = None  # the audit event of the scan this operation took back (CMD-UNDO)
+    writes: Writes = field(default_factory=Writes)  # sent with the version bump, or before the next statement
+    facts: dict[str, BarcodeFacts] = field(default_factory=dict)  # GTINs' facts read with the lock
 
     def ok(self, message: str) -> Feedback:
         """Success, with what the operation noted on the way (a box opened, a barcode linked)."""
@@ -104,6 +107,7 @@ def known_user(user: User) -> AbstractBaseUser | None:
 
 # Stand-ins the locked read is compiled with (``compiled.py``): no order or request has them.
 _ORDER_ID, _REQUEST_ID = -918_273_645, uuid.UUID("00000000-0000-4000-8000-00000000b00c")
+_CURRENT_BOX = -918_273_649
 
 
 def _orders(order_id: int, request_id: uuid.UUID | None) -> QuerySet[Order]:
@@ -131,43 +135,72 @@ def _locked_read(with_id: bool) -> Compiled:
                     (_ORDER_ID, _REQUEST_ID) if with_id else (_ORDER_ID,))
 
 
-def _locked_state(order_id: int, request_id: uuid.UUID | None) -> tuple[Order, StateRows | None]:
-    """The locked read and then the order's packing state (``state.READS``) in one round trip, on
-    PostgreSQL: statements sent together still run one after the other, each seeing what was
-    committed before it started, so the state is read once the lock is held, as apart (issue 20:
-    every round trip under the order's lock costs CPU in the driver and the ORM, and time)."""
+def _locked_state(order_id: int, request_id: uuid.UUID | None, gtin: str | None
+                  ) -> tuple[Order, StateRows | None, BarcodeFacts | None]:
+    """The locked read, then the order's packing state (``state.READS``) and the facts of ``gtin``, in
+    one round trip on PostgreSQL: statements sent together still run one after the other, each
+    seeing what was committed before it started, so what follows the lock is read once it is held,
+    as apart (issue 20: every round trip under the order's lock costs CPU in the driver and the
+    ORM, and time). The facts stay one statement (the link and the catalogue as of one moment)."""
     query, conn = _locked_read(request_id is not None), connections[DEFAULT_DB_ALIAS]
-    reads = state_sql() if query.ok and conn.vendor == "postgresql" and is_psycopg3 else None
+    reads = state_sql() if query.ok and together() else None
     if reads is None:
-        return _locked_order(order_id, request_id), None
+        return _locked_order(order_id, request_id), None, None
+    facts = order_facts_statement(order_id, gtin) if gtin is not None else None
     args = (order_id,) if request_id is None else (order_id, request_id)
+    statements = [(query.sql, query.bound.bind(args)), *((sql, [order_id]) for sql in reads),
+                  *([facts] if facts is not None else [])]
     with conn.cursor() as cursor:
-        cursor.execute(";\n".join([query.sql, *reads]), [*query.bound.bind(args), *(order_id for _ in reads)])
+        cursor.execute(";\n".join(sql for sql, _params in statements), [p for _sql, ps in statements for p in ps])
         row = cursor.fetchone()
         rows = []
-        for _read in reads:
+        for _statement in statements[1:]:
             cursor.nextset()
             rows.append(cursor.fetchall())
     if row is None:
         raise Order.DoesNotExist
-    return query.instance(row), tuple(rows)  # type: ignore[return-value]
+    found = facts_of(gtin, rows.pop()) if facts is not None and gtin is not None else None
+    return query.instance(row), tuple(rows), found  # type: ignore[return-value]
 
 
 @contextmanager
-def locked(order_id: int, user: User, request_id: uuid.UUID | None = None) -> Iterator[Operation]:
+def locked(order_id: int, user: User, request_id: uuid.UUID | None = None,
+           gtin: str | None = None) -> Iterator[Operation]:
     """The order locked for this transaction, with its packing state; raises ``AlreadyReceived``
-    (checked under the lock, in the same read) when ``request_id`` was seen before."""
+    (checked under the lock, in the same read) when ``request_id`` was seen before. ``gtin``: a
+    product's GTIN the operation will look up (``Operation.facts``), read with the state."""
     with transaction.atomic():
-        order, rows = _locked_state(order_id, request_id)
+        order, rows, facts = _locked_state(order_id, request_id, gtin)
         if getattr(order, "seen", False):
             raise AlreadyReceived
         op = Operation(order, PackState(order, rows), known_user(user))
-        yield op
-        order.bump_version(layout=op.layout_changed, save=("current_box",))
+        if facts is not None and gtin is not None:
+            op.facts[gtin] = facts
+        with connections[DEFAULT_DB_ALIAS].execute_wrapper(op.writes):
+            yield op
+            op.writes.send(_bump(order, op.layout_changed))
+        # As ``Order.bump_version``: with the row locked the new values are known without reading them.
+        order.version += 1
+        if op.layout_changed:
+            order.layout_version += 1
+
+
+def _bump(order: Order, layout: bool) -> Statement:
+    """``order.bump_version(layout=layout, save=("current_box",))`` as a statement (``writes.update``)."""
+    def build(pk: int, current_box: int) -> tuple[QuerySet[Order], dict[str, Any]]:
+        values: dict[str, Any] = {"version": F("version") + 1, "current_box": current_box}
+        if layout:
+            values["layout_version"] = F("layout_version") + 1
+        return Order.objects.filter(pk=pk), values
+
+    return update(f"bump:{layout}", build, (_ORDER_ID, _CURRENT_BOX), (order.pk, order.current_box))
 
 
 def audit(op: Operation, action: str, payload: dict[str, Any], request_id: uuid.UUID | None = None) -> None:
-    AuditEvent.objects.create(order=op.order, user=op.user, action=action, payload=payload, request_id=request_id)
+    """The operation's audit event: written with its version bump (``writes``), once it has succeeded;
+    a second event with the same ``request_id`` fails the whole operation (IntegrityError)."""
+    op.writes.later(insert(AuditEvent(order=op.order, user=op.user, action=action, payload=payload,
+                                      request_id=request_id)))
 
 
 def attempt(order_id: int, user: User, action: str, do: Callable[..., Feedback], **params: Any) -> Feedback:
