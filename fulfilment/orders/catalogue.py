@@ -14,11 +14,12 @@ import datetime as dt
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
-from django.db.models import IntegerField, JSONField, QuerySet, TextField, Value
+from django.db.models import IntegerField, JSONField, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Cast, StrIndex
 from django.utils import timezone
 
@@ -27,9 +28,9 @@ from fulfilment.market.catalogue import CatalogueOffer as MarketOffer
 from fulfilment.market.client import MarketClient
 
 from .clients import client_for
-from .compiled_sql import rows
+from .compiled_sql import rows, statement
 from .locks import try_lock
-from .models import AuditEvent, Business, CatalogueOffer, OrderItem, OrderStatus, ProductBarcode
+from .models import AuditEvent, Business, CatalogueOffer, Order, OrderItem, OrderStatus, ProductBarcode
 
 log = logging.getLogger("fulfilment.catalogue")
 TTL = dt.timedelta(days=1)
@@ -145,9 +146,10 @@ class BarcodeFacts:
 
 # Stand-ins the facts' union is compiled with (``compiled_sql.py``): no shop, business, GTIN or text has them.
 _FACTS_PLACEHOLDERS = (-918_273_646, -918_273_647, "stand-in GTIN", "stand-in digits")
+_ORDER_FACTS_PLACEHOLDERS = (-918_273_651, -918_273_652, "stand-in GTIN", "stand-in digits")
 
 
-def _facts_query(campaign_id: int, business_id: int, gtin: str, significant: str) -> QuerySet:
+def _facts_query(campaign_id: int | Subquery, business_id: int | Subquery, gtin: str, significant: str) -> QuerySet:
     link = (ProductBarcode.objects.filter(campaign_id=campaign_id, gtin=gtin).order_by()
             .values_list(Value("link"), "offer_id", "serial_length", Value(None, output_field=JSONField())))
     # Only the catalogue rows whose barcodes' text holds the GTIN's digits after its leading zeros:
@@ -163,7 +165,26 @@ def _facts_query(campaign_id: int, business_id: int, gtin: str, significant: str
 def barcode_facts(campaign_id: int, business_id: int, gtin: str) -> BarcodeFacts:
     """The link and the catalogue for a GTIN in one statement, so both are as of one moment: read
     apart, a catalogue sync committed in between gave a link from before and a catalogue from after."""
-    found = rows("barcode-facts", _facts_query, _FACTS_PLACEHOLDERS, (campaign_id, business_id, gtin, gtin.lstrip("0")))
+    return facts_of(gtin, rows("barcode-facts", _facts_query, _FACTS_PLACEHOLDERS,
+                               (campaign_id, business_id, gtin, gtin.lstrip("0"))))
+
+
+def _order_facts_query(order_id: int, order_again: int, gtin: str, significant: str) -> QuerySet:
+    """``_facts_query`` for the shop and business of an order (its id twice: one placeholder each)."""
+    return _facts_query(Subquery(Order.objects.filter(pk=order_id).values("campaign_id")),
+                        Subquery(Order.objects.filter(pk=order_again).values("campaign__business_id")),
+                        gtin, significant)
+
+
+def order_facts_statement(order_id: int, gtin: str) -> tuple[str, list[Any]] | None:
+    """``barcode_facts`` for an order's shop as one statement to send with others (``facts_of`` its
+    rows), or None where it cannot be compiled once."""
+    return statement("order-barcode-facts", _order_facts_query, _ORDER_FACTS_PLACEHOLDERS,
+                     (order_id, order_id, gtin, gtin.lstrip("0")))
+
+
+def facts_of(gtin: str, found: Iterable[Sequence[Any]]) -> BarcodeFacts:
+    """The facts the rows of a facts statement give."""
     facts = BarcodeFacts(False, "", None, frozenset())
     skus = set()
     for kind, offer_id, serial_length, barcodes in found:

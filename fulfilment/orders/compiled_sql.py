@@ -37,9 +37,10 @@ class CompiledParams:
 _SQL: dict[tuple[str, str], tuple[str, CompiledParams]] = {}
 
 
-def rows(key: str, build: Callable[..., QuerySet], placeholders: Sequence[Any], args: Sequence[Any],
-         alias: str = DEFAULT_DB_ALIAS) -> list[tuple[Any, ...]]:
-    """The rows of ``build(*args)``, its SQL compiled once per database from ``build(*placeholders)``."""
+def statement(key: str, build: Callable[..., QuerySet], placeholders: Sequence[Any], args: Sequence[Any],
+              alias: str = DEFAULT_DB_ALIAS) -> tuple[str, list[Any]] | None:
+    """The SQL and parameters of ``build(*args)``, compiled once per database from ``build(*placeholders)``;
+    None when the compiled shape is not one this knows (then only the ORM runs it)."""
     conn = connections[alias]
     cache_key = (alias + conn.vendor, key)
     found = _SQL.get(cache_key)
@@ -47,8 +48,15 @@ def rows(key: str, build: Callable[..., QuerySet], placeholders: Sequence[Any], 
         sql, params = build(*placeholders).query.sql_with_params()
         found = _SQL[cache_key] = (sql, CompiledParams(params, placeholders))
     sql, compiled = found
-    if not compiled.ok:
+    return (sql, compiled.bind(args)) if compiled.ok else None
+
+
+def rows(key: str, build: Callable[..., QuerySet], placeholders: Sequence[Any], args: Sequence[Any],
+         alias: str = DEFAULT_DB_ALIAS) -> list[tuple[Any, ...]]:
+    """The rows of ``build(*args)``, its SQL compiled once per database from ``build(*placeholders)``."""
+    found = statement(key, build, placeholders, args, alias)
+    if found is None:
         return [tuple(row) for row in build(*args)]
-    with conn.cursor() as cursor:
-        cursor.execute(sql, compiled.bind(args))
+    with connections[alias].cursor() as cursor:
+        cursor.execute(*found)
         return cursor.fetchall()

@@ -21,8 +21,10 @@ from .state import ItemState
 
 
 def facts(op: Operation, gtin: str) -> BarcodeFacts:
-    """The shop's link and catalogue for this GTIN, as of one moment (one statement)."""
-    return barcode_facts(op.order.campaign_id, op.order.campaign.business_id, gtin)
+    """The shop's link and catalogue for this GTIN, as of one moment (one statement): read with the
+    order's lock when the scan named it (``kernel.locked``), else now."""
+    found = op.facts.get(gtin)
+    return found if found is not None else barcode_facts(op.order.campaign_id, op.order.campaign.business_id, gtin)
 
 
 def resolve(op: Operation, gtin: str, raw: str, kind: str | None = None, forced: int | None = None,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _, ngettext
 from fulfilment.codes.cis import GS, CodeError, check_digit, digits, parse_cis
 from fulfilment.codes.classify import Kind, Scan, ScanTextError, classify, order_number, scanned_text, shown
 from fulfilment.codes.countries import is_country
+from fulfilment.codes.formats import valid_gtin
 from fulfilment.orders.models import AuditEvent, Box, Instance, InstanceKind, Order
 from fulfilment.orders.receiving import holding_instance
 
@@ -44,9 +45,10 @@ def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = Non
             raise Order.DoesNotExist from None
         return _refused(order_id, user, shown(raw), scan_text_message(exc), request_id)
     try:
-        with locked(order_id, user, request_id) as op:
+        s = classify(raw, settings.SCANNER_GS_SUBSTITUTES)
+        with locked(order_id, user, request_id, gtin=_looked_up(s)) as op:
             boxes_before = set(op.state.boxes)
-            fb = _apply(op, classify(raw, settings.SCANNER_GS_SUBSTITUTES), teach)
+            fb = _apply(op, s, teach)
             audit(op, "scan", _record(op, raw, fb, boxes_before), request_id)
             fb.items, fb.boxes, fb.codes, fb.lines = op.items, op.boxes, op.codes, op.lines
             fb.structure = fb.structure or op.structure
@@ -65,6 +67,14 @@ def scan(order_id: int, user: User, raw: str, request_id: uuid.UUID | None = Non
             return Feedback(True, _("Already received."), duplicate=True)
         raise
     return _refused(order_id, user, raw, message, request_id, mistake)
+
+
+def _looked_up(s: Scan) -> str | None:
+    """The GTIN whose facts the scan will read (``barcodes.facts``), read with the order's lock."""
+    if s.kind == Kind.PRODUCT:
+        return s.gtin if valid_gtin(s.gtin) else None
+    gtin = s.value[2:16]  # a Честный ЗНАК code's, as ``_scan_cis`` reads it
+    return gtin if s.kind == Kind.CIS and digits(gtin) else None
 
 
 def _refused(order_id: int, user: User, code: str, message: str, request_id: uuid.UUID | None,
