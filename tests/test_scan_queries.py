@@ -9,7 +9,7 @@ import re
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +42,13 @@ def test_a_scan_reads_the_order_once_under_its_lock_and_no_session(client, packe
     order_reads = [q for q in sql if q.startswith("SELECT") and 'FROM "orders_order"' in q]
     assert len(order_reads) == 1 and "FOR UPDATE" in order_reads[0]
     assert not [q for q in sql if "django_session" in q]
+    # Under the order's lock (the scan's own transaction, a savepoint here): two round trips, the
+    # locked read with the state and the barcode's facts, then the writes (was eight).
+    begin = next(i for i, q in enumerate(sql) if q.startswith("SAVEPOINT"))
+    end = next(i for i, q in enumerate(sql) if q.startswith("RELEASE SAVEPOINT"))
+    if connection.vendor == "postgresql":
+        assert end - begin - 1 == 2, sql[begin:end]
+        assert "orders_productbarcode" in sql[begin + 1] and "orders_auditevent" in sql[begin + 2]
 
 
 @pytest.mark.parametrize("send", [
@@ -115,3 +122,51 @@ def test_the_barcode_facts_are_read_with_their_sql_compiled_once(packer):
     facts = barcode_facts(order.campaign_id, order.campaign.business_id, "0" + MUG)
     assert facts.linked and facts.offer_id == "MUG-001" and facts.listed == {"MUG-002"}
     assert all(c.ok for (_db, key), (_sql, c) in _SQL.items() if key == "barcode-facts") and _SQL
+
+
+def test_writes_waiting_for_the_bump_are_sent_before_anything_else_reads(packer):
+    """A unit added to an existing line waits to go with the version bump; a read in between sees it."""
+    from django.db import transaction
+
+    from fulfilment.orders.models import BoxLine
+    from fulfilment.packing import boxes, kernel
+
+    order = make_linked_order(items=(("MUG-001", 3),))
+    with kernel.locked(order.pk, packer) as op:
+        boxes.place_unit(op, next(iter(op.state.items.values())))
+    with kernel.locked(order.pk, packer) as op:
+        boxes.place_unit(op, next(iter(op.state.items.values())))
+        if connection.vendor == "postgresql":
+            assert op.writes.pending  # not sent yet
+        assert BoxLine.objects.get(box__order=order).full_count == 2  # sent before this read
+        assert not op.writes.pending
+    order.refresh_from_db()
+    assert order.version == 2 and order.layout_version == 2
+    # An audit event whose request id is taken fails the whole operation, version and unit with it.
+    taken = uuid.uuid4()
+    AuditEvent.objects.create(order=order, action="scan", payload={}, request_id=taken)
+    with pytest.raises(IntegrityError), transaction.atomic(), kernel.locked(order.pk, packer) as op:
+        boxes.place_unit(op, next(iter(op.state.items.values())))
+        kernel.audit(op, "scan", {}, taken)
+    order.refresh_from_db()
+    assert order.version == 2 and BoxLine.objects.get(box__order=order).full_count == 2
+
+
+def test_the_facts_read_with_the_lock_are_what_barcode_facts_gives(packer):
+    """The scan's facts come with its locked read, for the order's shop; and the catalogue rows read
+    are only those whose barcodes can be the GTIN, which still finds it however the catalogue wrote it."""
+    from fulfilment.orders.catalogue import barcode_facts
+    from fulfilment.orders.models import CatalogueOffer
+    from fulfilment.packing import kernel
+
+    order = make_linked_order(items=(("MUG-001", 2),))
+    business = order.campaign.business
+    ProductBarcode.objects.get_or_create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
+    for sku, codes in (("EAN", [MUG]), ("GTIN14", ["0" + MUG]), ("SPACED", [f" {MUG} "]), ("MORE", ["X1", MUG]),
+                       ("OTHER", ["4607086560011"]), ("LONGER", [MUG + "5"])):
+        CatalogueOffer.objects.create(business=business, offer_id=sku, barcodes=codes, fetched_at=timezone.now())
+    facts = barcode_facts(order.campaign_id, business.pk, "0" + MUG)
+    assert facts.listed == {"EAN", "GTIN14", "SPACED", "MORE"} and facts.offer_id == "MUG-001"
+    with kernel.locked(order.pk, packer, gtin="0" + MUG) as op:
+        if connection.vendor == "postgresql":
+            assert op.facts == {"0" + MUG: facts}

@@ -70,7 +70,7 @@ def place_unit(op: Operation, st: ItemState) -> int:
     return number
 
 
-_LINE = -918_273_650  # the stand-in line id ``_one_more`` is compiled with
+_LINE = -918_273_653  # the stand-in line id ``_one_more`` is compiled with
 
 
 def _one_more(line_id: int) -> tuple[QuerySet[BoxLine], dict[str, Any]]:
