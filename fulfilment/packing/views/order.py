@@ -108,6 +108,7 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
         "redirect": next((f.redirect for f in feedback if f.redirect), ""),
         "label_formats": settings.LABEL_FORMATS, "label_format": _label_format(request),
         "problem_choices": Problem.choices, "part_choices": station.SPLIT_PARTS,
+        "item_choices": repr([(st.item.pk, st.item.offer_id) for st in state.items.values()]),  # their cache key
         "sent_current": order.layout_sent_version is not None and order.layout_sent_version == order.layout_version,
         # A layout the Market holds that was not sent from here: shown as the Market's, never as packed.
         "market_boxes": len(market_layout(order)) if order.layout_sent_version is None else 0,
