@@ -96,3 +96,9 @@ def photos(order: Order) -> list[PackingPhoto]:
     """The order's packing photos, oldest first, with who took them."""
     return _with_order(_read("screen-photos", lambda pk: PackingPhoto.objects.filter(order_id=pk)
                              .select_related("taken_by"), order.pk), order)
+
+
+def refused_actions(order: Order) -> list[OutboxAction]:
+    """The order's actions the Market refused, oldest first."""
+    return _with_order(_read("refused-actions", lambda pk: OutboxAction.objects.filter(
+        order_id=pk, state=OutboxAction.State.FAILED).order_by("pk"), order.pk), order)
