@@ -1,4 +1,5 @@
-"""CPU a request, in process: the order screen's live poll (304), a scan, the order screen.
+"""CPU a request, in process: the order screen's live poll (304), a scan, the order screen, and on a
+fresh small order per round (as the load test's packers): its order screen, finish and ready (htmx).
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_cpu CACHE_REDIS_URL=redis://127.0.0.1:6379/10 \
         .venv/bin/python bench/cpu_bench.py [--rounds 300]
@@ -73,9 +74,52 @@ def main() -> None:
                     cpu["scan"].append(t2 - t1)
                     if i % 10 == 0:
                         cpu["order screen"].append(t3 - t2)
+            cpu |= finish_rounds(client, order, max(args.rounds // 10, 10))
         for name, values in cpu.items():
             print(f"{name:13} CPU median {statistics.median(values) * 1000:6.2f} ms   "
                   f"mean {statistics.mean(values) * 1000:6.2f} ms   ({len(values)} requests)")
+
+
+def finish_rounds(client, first, rounds: int) -> dict[str, list[float]]:
+    """Per round a new order of 3 items (5 units) in the bench shop, every unit scanned (not measured),
+    with a few more orders in the queue for "the next order": its order screen, then finish and ready
+    as htmx posts the buttons, the answers being the panel."""
+    from fulfilment.orders.models import Order, OrderItem
+
+    cpu: dict[str, list[float]] = {"screen (new)": [], "finish": [], "ready": []}
+    for n in range(5 + rounds):
+        order = Order.objects.create(campaign_id=first.campaign_id, market_id=1000 + n, status="PROCESSING",
+                                     substatus="STARTED")
+        codes = []
+        for k, count in enumerate((2, 2, 1)):
+            OrderItem.objects.create(order=order, market_item_id=10_000 + 10 * n + k, offer_id=f"SKU-{k:03d}",
+                                     name=f"Товар {k}", count=count)
+            codes += [gtin14(k)[1:]] * count
+        for _ in range(3):  # the queue behind it
+            Order.objects.create(campaign_id=first.campaign_id, market_id=100_000 + 10 * n + _,
+                                 status="PROCESSING", substatus="STARTED")
+        t0 = time.thread_time()
+        screen = client.get(f"/orders/{order.pk}/")
+        t1 = time.thread_time()
+        assert screen.status_code == 200
+        version = int(re.search(rb'data-version="(\d+)"', screen.content).group(1))
+        for code in codes:
+            body = json.dumps({"scans": [{"id": str(uuid.uuid4()), "code": code}], "version": version})
+            resp = client.post(f"/orders/{order.pk}/scan/", body, content_type="application/json",
+                               HTTP_HX_REQUEST="true")
+            version = int(re.search(rb'data-version="(\d+)"', resp.content).group(1))
+        t2 = time.thread_time()
+        fin = client.post(f"/orders/{order.pk}/finish/", HTTP_HX_REQUEST="true")
+        t3 = time.thread_time()
+        rdy = client.post(f"/orders/{order.pk}/ready/", HTTP_HX_REQUEST="true")
+        t4 = time.thread_time()
+        assert fin.status_code == 200 and b'data-state="ok"' in fin.content, fin.content[:300]
+        assert rdy.status_code == 200 and b'data-state="ok"' in rdy.content, rdy.content[:300]
+        if n >= 5:
+            cpu["screen (new)"].append(t1 - t0)
+            cpu["finish"].append(t3 - t2)
+            cpu["ready"].append(t4 - t3)
+    return cpu
 
 
 if __name__ == "__main__":

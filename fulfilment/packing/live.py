@@ -33,6 +33,7 @@ from fulfilment.orders.models import (
 )
 from fulfilment.orders.outbox import OPEN_STATES
 
+from . import panel_reads
 from .return_labels import market_refusal
 from .state import cancelled_message
 
@@ -79,6 +80,10 @@ def _order_row(order_id: int) -> QuerySet:
             .values_list("status", "substatus", "flag_reason", "cancel_requested", "updated_at_market"))
 
 
+def _items(order_id: int) -> QuerySet:
+    return OrderItem.objects.filter(order_id=order_id).order_by().values_list("market_item_id", "count")
+
+
 def _refused(order_id: int) -> QuerySet:
     return (OutboxAction.objects.filter(order_id=order_id, state=OutboxAction.State.FAILED)
             .order_by("pk").values_list("pk"))
@@ -93,11 +98,12 @@ def market_notices(order: Order, items_seen: str) -> list[Notice]:
     for line in order.flag_reason.splitlines():
         if line.strip() and not (cancelled and flags.CANCELLED_WHILE_PACKING in line):
             out.append(Notice(_("Changed at the Market: %(reason)s") % {"reason": flags.text(line)}))
-    now = items_stamp(OrderItem.objects.filter(order=order).values_list("market_item_id", "count"))
+    # Both reads compiled once: the order screen draws this banner every time it opens.
+    now = items_stamp(rows("notices-items", _items, _ORDER_ID, (order.pk,)))
     if items_seen and now != items_seen:
         out.append(Notice(_("The Market changed the items of this order after this screen was opened."), reload=True))
     # A refusal that came back after the packer's green answer: said at the top, not only in the list below.
-    for action in OutboxAction.objects.filter(order=order, state=OutboxAction.State.FAILED).order_by("pk"):
+    for action in panel_reads.refused_actions(order):
         if action.kind == OutboxAction.Kind.RETURN_DECISION:  # plain words first, the Market's quoted after
             out.append(Notice(market_refusal(action.market_errors, action.last_error)))
             continue

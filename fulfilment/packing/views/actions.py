@@ -4,6 +4,7 @@ page with the result as a message otherwise)."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
@@ -17,8 +18,14 @@ from fulfilment.orders.models import Order
 from .. import boxes, finishing, scanning
 from ..access import packer_required
 from ..http import HtmxHttpRequest, whole_number
-from ..kernel import Feedback, attempt
+from ..kernel import Feedback, Operation, attempt
 from .order import after_teaching, answer, get_order, teaching
+
+
+class Reuse(enum.Enum):
+    NOTHING = 0
+    ORDER = 1  # the order row: ``do`` changed it in memory as in the database
+    STATE = 2  # the order and its packing state: ``do`` changed neither items, boxes nor codes
 
 
 class BadValue(Exception):
@@ -33,19 +40,32 @@ def _number(request: HtmxHttpRequest, name: str) -> int:
 
 
 def _run(request: HtmxHttpRequest, order_id: int, action: str, do: Callable[..., Feedback],
-         *numbers: str) -> HttpResponse:
+         *numbers: str, reuse: Reuse = Reuse.NOTHING) -> HttpResponse:
     """``do`` with the form's whole-number fields ``numbers``; 400 when one is missing or bad. The
-    order is read once, under the action's lock (an order that does not exist: 404 from there)."""
+    order is read once, under the action's lock (an order that does not exist: 404 from there).
+    ``reuse``: what of the locked read still holds once ``do`` succeeded, for the answer to draw
+    from instead of reading it again (what ``do`` changed by a query is read again)."""
     try:
         values = {name: _number(request, name) for name in numbers}
     except BadValue as exc:
         get_order(order_id)  # 404 first, as for any request about an order that does not exist
         return HttpResponseBadRequest(_("Missing or bad value: %(name)s") % {"name": exc.args[0]})
+    ops: list[Operation] = []
+
+    def run(op: Operation, **params: int) -> Feedback:
+        ops.append(op)
+        return do(op, **params)
+
     try:
-        fb = attempt(order_id, request.user, action, do, **values)
+        fb = attempt(order_id, request.user, action, run, **values)
     except Order.DoesNotExist:
         raise Http404 from None
-    return answer(request, order_id, fb)
+    if not (fb.ok and ops and reuse is not Reuse.NOTHING):
+        return answer(request, order_id, fb)
+    # Committed under the lock with the version bumped: the order as the operation left it is the
+    # one a read now finds (a refusal rolled back, and its objects may hold what was undone).
+    op = ops[0]
+    return answer(request, order_id, fb, order=op.order, state=op.state if reuse is Reuse.STATE else None)
 
 
 @require_POST
@@ -112,13 +132,14 @@ def set_country(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 @packer_required
 def finish(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
-    return _run(request, order_id, "finish", finishing.finish)
+    # Finishing resets the codes' checks by a query: the packing state is read again.
+    return _run(request, order_id, "finish", finishing.finish, reuse=Reuse.ORDER)
 
 
 @require_POST
 @packer_required
 def ready(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
-    return _run(request, order_id, "ready", finishing.ready)
+    return _run(request, order_id, "ready", finishing.ready, reuse=Reuse.STATE)
 
 
 @require_POST

@@ -27,8 +27,9 @@ from fulfilment.orders.models import MarketReturn, Order, OrderSubstatus, Outbox
 from fulfilment.orders.sync import refresh_order
 from fulfilment.orders.verification import check_identifiers
 
-from .. import finishing, scanning, station
+from .. import finishing, panel_reads, scanning, station
 from ..access import packer_required
+from ..addresses import OrderUrls
 from ..http import HtmxHttpRequest
 from ..kernel import Feedback
 from ..live import items_stamp
@@ -56,7 +57,8 @@ def after_teaching(request: HtmxHttpRequest, fb: Feedback) -> None:
 
 
 def get_order(order_id: int) -> Order:
-    return get_object_or_404(Order.objects.select_related("campaign__business"), pk=order_id)
+    """The order with its shop and business (compiled once: ``panel_reads``); 404 when there is none."""
+    return panel_reads.screen_order(order_id)
 
 
 def _label_format(request: HtmxHttpRequest) -> str:
@@ -74,7 +76,7 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
     """Everything the order's panel shows: items, boxes, codes, what blocks finishing, the actions sent.
     ``swapped``: the answer is swapped into the page by JavaScript (htmx, or the scan queue)."""
     state = state if state is not None else PackState(order)
-    actions = list(order.outbox.order_by("-id")[:20])
+    actions = panel_reads.recent_actions(order)
     # A removal sends boxes (FBS/Express) or items (DBS) too: finishing waits for it like for a layout.
     layout_action = next((a for a in actions if a.kind in (OutboxAction.Kind.LAYOUT, OutboxAction.Kind.REMOVAL,
                                                            OutboxAction.Kind.CARGO_PLACES)), None)
@@ -106,10 +108,11 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
         "redirect": next((f.redirect for f in feedback if f.redirect), ""),
         "label_formats": settings.LABEL_FORMATS, "label_format": _label_format(request),
         "problem_choices": Problem.choices, "part_choices": station.SPLIT_PARTS,
+        "item_choices": repr([(st.item.pk, st.item.offer_id) for st in state.items.values()]),  # their cache key
         "sent_current": order.layout_sent_version is not None and order.layout_sent_version == order.layout_version,
         # A layout the Market holds that was not sent from here: shown as the Market's, never as packed.
         "market_boxes": len(market_layout(order)) if order.layout_sent_version is None else 0,
-        "swapped": swapped, "teaching": teaching(request, order.pk),
+        "swapped": swapped, "teaching": teaching(request, order.pk), "urls": OrderUrls(order.pk),
         "print_labels": any(f.print_labels for f in feedback),
     }
     # Labels print by themselves once the Market has the boxes and these boxes' labels were never
@@ -124,14 +127,17 @@ def panel_context(request: HtmxHttpRequest, order: Order, feedback: list[Feedbac
 
 
 def render_panel(request: HtmxHttpRequest, order_id: int, feedback: list[Feedback] | None = None,
-                 partial: str = "panel") -> HttpResponse:
-    """The order page's panel (or its body) alone, as JavaScript swaps it."""
-    return render(request, f"{PAGE}#{partial}", panel_context(request, get_order(order_id), feedback, swapped=True))
+                 partial: str = "panel", order: Order | None = None, state: PackState | None = None) -> HttpResponse:
+    """The order page's panel (or its body) alone, as JavaScript swaps it; from ``order`` and ``state``
+    when the caller holds them as they are now."""
+    order = order if order is not None else get_order(order_id)
+    return render(request, f"{PAGE}#{partial}", panel_context(request, order, feedback, state, swapped=True))
 
 
 def _page(request: HtmxHttpRequest, order: Order, feedback: list[Feedback] | None = None) -> HttpResponse:
     ctx = panel_context(request, order, feedback)
-    ctx["events"] = order.audit_events.select_related("user")[:30]
+    ctx["events"] = panel_reads.history(order)
+    ctx["photos"] = panel_reads.photos(order)
     ctx["sandbox"] = is_sandbox(order)
     # The id of a scan sent by the plain form (no JavaScript): the same page sent twice counts once.
     ctx["scan_id"] = uuid.uuid4()
@@ -284,11 +290,13 @@ def _scan_form(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     return _page(request, get_order(order_id), [fb])
 
 
-def answer(request: HtmxHttpRequest, order_id: int, fb: Feedback) -> HttpResponse:
+def answer(request: HtmxHttpRequest, order_id: int, fb: Feedback, order: Order | None = None,
+           state: PackState | None = None) -> HttpResponse:
     """After a button on the order screen: htmx swaps the panel with the result in it; a plain
-    form post goes back to the page, which shows the result as a message."""
+    form post goes back to the page, which shows the result as a message. ``order`` and ``state``:
+    as the operation committed them, when the caller knows they still hold."""
     if request.htmx:
-        return render_panel(request, order_id, [fb])
+        return render_panel(request, order_id, [fb], order=order, state=state)
     (messages.success if fb.ok else messages.error)(request, fb.message)
     return redirect("order", order_id=order_id)
 
