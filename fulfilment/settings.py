@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "fulfilment.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "fulfilment.headers.PolicyMiddleware",  # django-csp's header, built once (headers.py, as the two below)
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -75,12 +75,12 @@ MIDDLEWARE = [
     "fulfilment.packing.middleware.UserLanguageMiddleware",
     # After the language is known (the refusal is translated), before any view reads a parameter.
     "fulfilment.parameters.RefuseNulMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "fulfilment.headers.LazyMessageMiddleware",  # Django's, the storage made only when used
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as axes asks: turns its lockout into our login page answered with 429.
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "fulfilment.headers.RequestMetricsMiddleware",  # django-prometheus's, the figures an operator reads
 ]
 
 ROOT_URLCONF = "fulfilment.urls"

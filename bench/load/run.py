@@ -105,6 +105,10 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=0, help="sandbox orders (default: 45 per packer + 300)")
     ap.add_argument("--web-port", type=int, default=8000)
     ap.add_argument("--sandbox-port", type=int, default=8001)
+    ap.add_argument("--logins-per-second", type=float, default=1.5,
+                    help="users started (each logs in) a second, as a shift starts: a login costs ~0.5 s of CPU")
+    ap.add_argument("--workers", type=int, help="gunicorn workers (WEB_CONCURRENCY; default: the production 3)")
+    ap.add_argument("--threads", type=int, help="gunicorn threads a worker (WEB_THREADS; default: the production 4)")
     ap.add_argument("--profile", action="store_true", help="py-spy record of one web worker for 30 s mid-run")
     ap.add_argument("--keep", action="store_true", help="keep the runtime folder (logs, Locust's CSV)")
     args = ap.parse_args()
@@ -126,6 +130,10 @@ def main() -> None:
         "SYNC_INTERVAL_SECONDS": "20", "LOG_LEVEL": "WARNING", "LOGIN_FAILURE_LIMIT": "1000",
         "DJANGO_SETTINGS_MODULE": "fulfilment.settings", "PYTHONUNBUFFERED": "1",
     })
+    if args.workers:
+        env["WEB_CONCURRENCY"] = str(args.workers)
+    if args.threads:
+        env["WEB_THREADS"] = str(args.threads)
     os.environ.update(env)
     fresh_database(db_url)
     import redis
@@ -162,10 +170,11 @@ def main() -> None:
         lenv = {**env, "LOAD_PLAN": str(var / "plan.json"), "LOAD_OUT": str(var), "LOAD_PACKERS": str(args.packers)}
         locust = subprocess.Popen(
             [str(VENV / "locust"), "-f", str(ROOT / "bench/load/locustfile.py"), "--headless", "-u", str(users),
-             "-r", str(max(5, users // 4)), "-t", f"{int(args.minutes * 60)}s", "--host", web,
+             "-r", f"{args.logins_per_second:g}", "-t", f"{int(args.minutes * 60)}s", "--host", web,
              "--csv", str(var / "locust"), "--csv-full-history", "--only-summary", "--stop-timeout", "30"],
             cwd=ROOT, env=lenv, stdout=(var / "locust.log").open("w"), stderr=subprocess.STDOUT)
-        pids = {name: procs.procs[name].pid for name in ("web", "worker")}
+        # Locust runs on the same cores: its own CPU is what the server could not have.
+        pids = {**{name: procs.procs[name].pid for name in ("web", "worker")}, "locust": locust.pid}
         samples = CpuSamples(pids)
         samples.start()
         if args.profile:
@@ -173,7 +182,8 @@ def main() -> None:
             profile(var, procs.procs["web"].pid)
         locust.wait()
         samples.stop()
-        ok = report(var, samples, args.packers, users)
+        layout = f"{env.get('WEB_CONCURRENCY', '3')} workers x {env.get('WEB_THREADS', '4')} threads"
+        ok = report(var, samples, args.packers, users, layout)
         ok &= check(sandbox, var, business.pk)
     finally:
         procs.stop()
@@ -304,19 +314,29 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def steady_window(var: Path, users: int) -> tuple[float, float, int]:
-    """(start, end, requests) of the run after every user logged in: the production password hasher is
-    slow on purpose, and at 60 packers the logins alone would be most of the CPU of a 3-minute run."""
-    totals: dict[str, dict[str, int]] = collections.defaultdict(dict)
-    for r in csv.DictReader((var / "locust_stats_history.csv").open()):
-        totals[r["Timestamp"]][f"{r['Type']} {r['Name']}"] = int(r["Total Request Count"] or 0)
-    stamps = sorted(totals, key=int)
-    start = next((t for t in stamps if totals[t].get("POST login", 0) >= users), stamps[0])
-    end = stamps[-1]
-    return float(start), float(end), totals[end].get(" Aggregated", 0) - totals[start].get(" Aggregated", 0)
+def steady_state(var: Path, users: int) -> dict:
+    """The run after every user logged in (requests.csv, one line a request, written by the locustfile):
+    the production password hasher is slow on purpose, so the logins are figures of their own."""
+    rows = [(float(t), name, float(ms), fail == "1") for t, name, ms, fail in
+            csv.reader((var / "requests.csv").open())]
+    logins = sorted(t for t, name, _, fail in rows if name == "POST login" and not fail)
+    if not rows or len(logins) < users:
+        return {}
+    start, end = logins[-1], max(t for t, *_ in rows)
+    after = [(name, ms, fail) for t, name, ms, fail in rows if t > start]
+    times: dict[str, list[float]] = collections.defaultdict(list)
+    for name, ms, _ in after:
+        times[name.split(" ", 1)[1]].append(ms)
+
+    def pct(name: str, q: float) -> str:
+        v = sorted(times.get(name, []))
+        return f"{v[min(len(v) - 1, int(q * len(v)))]:.0f}" if v else "-"
+
+    return {"start": start, "end": end, "requests": len(after), "failures": sum(f for *_, f in after),
+            "first": rows[0][0] if rows else start, "pct": pct}
 
 
-def report(var: Path, samples: CpuSamples, packers: int, users: int) -> bool:
+def report(var: Path, samples: CpuSamples, packers: int, users: int, layout: str) -> bool:
     """Locust's figures per request name, then the line the issue asks for: requests a second, scan
     p50/p95, queue p95, order screen p95, failures, and the server's CPU per request (the figure that
     does not depend on what else the machine runs as much as wall-clock times do)."""
@@ -335,19 +355,30 @@ def report(var: Path, samples: CpuSamples, packers: int, users: int) -> bool:
         return by_name[name][q] if name in by_name else "-"
 
     cpu = {k: v - samples.rows[0][1][k] for k, v in samples.rows[-1][1].items()}
-    start, end, steady = steady_window(var, users)
-    steady_cpu = {k: samples.at(end)[k] - samples.at(start)[k] for k in cpu}
     web_ms = cpu["web"] / requests * 1000 if requests else 0.0
     print(f"\nsummary: {packers} packers, {float(total.get('Requests/s', 0) or 0):.1f} requests/s, "
           f"scan p50 {p('scan', '50%')} ms p95 {p('scan', '95%')} ms, queue p95 {p('queue', '95%')} ms, "
           f"order screen p95 {p('order screen', '95%')} ms, failures {total.get('Failure Count', '-')} "
-          f"of {requests}")
-    print(f"server CPU: web (gunicorn, all workers) {cpu['web']:.1f} s = {web_ms:.1f} ms a request; "
-          f"Celery worker {cpu['worker']:.1f} s; load average {os.getloadavg()[0]:.1f}")
-    if steady:
-        print(f"after the logins ({end - start:.0f} s, {steady} requests, {steady / (end - start):.1f}/s): "
-              f"web {steady_cpu['web'] / steady * 1000:.1f} ms of CPU a request, "
-              f"Celery worker {steady_cpu['worker'] / steady * 1000:.1f} ms a request")
+          f"of {requests} (the whole run, logins included)")
+    print(f"server CPU: web (gunicorn {layout}) {cpu['web']:.1f} s = {web_ms:.1f} ms a request; "
+          f"Celery worker {cpu['worker']:.1f} s; Locust {cpu['locust']:.1f} s = "
+          f"{cpu['locust'] / requests * 1000 if requests else 0:.1f} ms a request; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    steady = steady_state(var, users)
+    if steady and steady["requests"]:
+        start, end, n, pct = steady["start"], steady["end"], steady["requests"], steady["pct"]
+        steady_cpu = {k: samples.at(end)[k] - samples.at(start)[k] for k in cpu}
+        print(f"steady state, after the last login ({start - steady['first']:.0f} s in; {end - start:.0f} s, "
+              f"{n} requests): {n / (end - start):.1f} requests/s, scan p50 {pct('scan', 0.5)} ms "
+              f"p95 {pct('scan', 0.95)} ms, queue p95 {pct('queue', 0.95)} ms, order screen p95 "
+              f"{pct('order screen', 0.95)} ms, failures {steady['failures']}")
+        print(f"after the logins: web {steady_cpu['web'] / n * 1000:.1f} ms of CPU a request, "
+              f"Celery worker {steady_cpu['worker'] / n * 1000:.1f} ms, "
+              f"Locust {steady_cpu['locust'] / n * 1000:.1f} ms "
+              f"({(steady_cpu['web'] + steady_cpu['worker'] + steady_cpu['locust']) / (end - start):.2f} cores "
+              "for the three)")
+    else:
+        print("steady state: not every user logged in before the end (a longer run or more --logins-per-second)")
     failures = var / "locust_failures.csv"
     if failures.exists():
         for r in list(csv.DictReader(failures.open()))[:10]:
