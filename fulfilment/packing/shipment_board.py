@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from fulfilment.market.shipments import CUTOFF_NOT_REACHED
@@ -58,7 +58,9 @@ def box_labels(order: Order) -> list[HandBox]:
     """The order's boxes as the Market knows them (their label barcodes), else the boxes packed here."""
     remote = [b.barcode for b in market_layout(order) if b.barcode]
     if not remote:
-        remote = [b.barcode for b in order.boxes.all() if b.barcode]
+        # The page's orders come with their boxes' barcodes, read in one query for all (_orders).
+        packed = order.__dict__.get("box_barcodes")
+        remote = packed if packed is not None else [b.barcode for b in order.boxes.all() if b.barcode]
     return [HandBox(code, order, n) for n, code in enumerate(remote, start=1)]
 
 
@@ -183,7 +185,7 @@ def _reason(order: Order, refused: dict[int, OutboxAction]) -> str:
 
 
 def _orders(shipments: list[Shipment]) -> dict[tuple[int, int], Order]:
-    """The shipments' orders by (shop, Market id), their boxes with them, in one query each."""
+    """The shipments' orders by (shop, Market id), with their boxes' barcodes, in one query each."""
     wanted = Q()
     for s in shipments:
         wanted |= Q(campaign_id=s.campaign_id, market_id__in=s.order_ids)
@@ -191,8 +193,15 @@ def _orders(shipments: list[Shipment]) -> dict[tuple[int, int], Order]:
         return {}
     # Of the stored payload only the Market's boxes (decoding every order's payload was most of the
     # screen's time: 5 000 orders of the day).
-    orders = (Order.objects.filter(wanted).defer("raw").annotate(market_boxes=market_boxes())
-              .prefetch_related(Prefetch("boxes", queryset=Box.objects.order_by("number"))).order_by("market_id"))
+    orders = list(Order.objects.filter(wanted).defer("raw").annotate(market_boxes=market_boxes())
+                  .order_by("market_id"))
+    # The barcodes only, not a Box object (and a queryset) per order: box_labels reads nothing else.
+    barcodes: dict[int, list[str]] = {o.pk: [] for o in orders}
+    for order_id, barcode in (Box.objects.filter(order_id__in=list(barcodes)).exclude(barcode="")
+                              .order_by("order_id", "number").values_list("order_id", "barcode")):
+        barcodes[order_id].append(barcode)
+    for o in orders:
+        o.box_barcodes = barcodes[o.pk]  # type: ignore[attr-defined]
     return {(o.campaign_id, o.market_id): o for o in orders}
 
 
