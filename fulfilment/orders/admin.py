@@ -200,7 +200,10 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[:self.CAP + 1].count()
+        # Without the list's ORDER BY: how many rows there are does not depend on it, and with it the
+        # status filter sorted all of the day's 5 000 PROCESSING orders before counting them (a Seq
+        # Scan and a Sort, 46 ms at 10 000 orders) instead of an Index Only Scan of order_queue_idx (1.7 ms).
+        return self.object_list.order_by()[:self.CAP + 1].count()
 
 
 def _changelist(request) -> bool:

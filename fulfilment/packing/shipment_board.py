@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from fulfilment.market.shipments import CUTOFF_NOT_REACHED
@@ -58,7 +58,9 @@ def box_labels(order: Order) -> list[HandBox]:
     """The order's boxes as the Market knows them (their label barcodes), else the boxes packed here."""
     remote = [b.barcode for b in market_layout(order) if b.barcode]
     if not remote:
-        remote = [b.barcode for b in order.boxes.all() if b.barcode]
+        # The page's orders come with their boxes' barcodes, read in one query for all (_orders).
+        packed = order.__dict__.get("box_barcodes")
+        remote = packed if packed is not None else [b.barcode for b in order.boxes.all() if b.barcode]
     return [HandBox(code, order, n) for n, code in enumerate(remote, start=1)]
 
 
@@ -142,6 +144,19 @@ class Board:
         return self.cutoff - TRANSFER_MARGIN
 
 
+def shipment_actions(shipments: list[Shipment]) -> list[OutboxAction]:
+    """The changes sent for these shipments, oldest first: by outbox_shipment_idx (the kinds that name a
+    shipment), not every action of the shop ever sent. One ``IN`` of their ids, each action then kept
+    only for its own shop: an ``OR`` of a (shop, id) pair per shipment cost the ORM a filter each to
+    build (60 shipments on the screen)."""
+    if not shipments:
+        return []
+    pairs = {(s.campaign_id, s.market_id) for s in shipments}
+    found = OutboxAction.objects.filter(kind__in=SHIPMENT_KINDS,
+                                        payload__shipmentId__in=sorted({m for _, m in pairs})).order_by("id")
+    return [a for a in found if (a.campaign_id, a.payload.get("shipmentId")) in pairs]
+
+
 def act_orders(shipments: list[Shipment], on_way: set[int] | None = None) -> dict[int, frozenset[int]]:
     """Of the confirmed shipments (or with a confirmation on its way), by pk, the orders their
     confirmation covered: what was ready when the supervisor confirmed here (the audit keeps it). A
@@ -149,10 +164,7 @@ def act_orders(shipments: list[Shipment], on_way: set[int] | None = None) -> dic
     confirmation is on its way, when already read."""
     others = [s for s in shipments if not s.is_confirmed]
     if on_way is None and others:  # a confirmation on its way counts already: the act is signed with what was ready
-        wanted = Q()
-        for s in others:
-            wanted |= Q(campaign_id=s.campaign_id, payload__shipmentId=s.market_id)
-        on_way = {a.payload.get("shipmentId") for a in OutboxAction.objects.filter(wanted, kind__in=SHIPMENT_KINDS)
+        on_way = {a.payload.get("shipmentId") for a in shipment_actions(others)
                   if a.kind == OutboxAction.Kind.CONFIRM_SHIPMENT and a.state in CONFIRM_ON_WAY}
     confirmed = {s.market_id: s for s in shipments if s.is_confirmed or s.market_id in (on_way or ())}
     out: dict[int, frozenset[int]] = {}
@@ -183,7 +195,7 @@ def _reason(order: Order, refused: dict[int, OutboxAction]) -> str:
 
 
 def _orders(shipments: list[Shipment]) -> dict[tuple[int, int], Order]:
-    """The shipments' orders by (shop, Market id), their boxes with them, in one query each."""
+    """The shipments' orders by (shop, Market id), with their boxes' barcodes, in one query each."""
     wanted = Q()
     for s in shipments:
         wanted |= Q(campaign_id=s.campaign_id, market_id__in=s.order_ids)
@@ -191,8 +203,15 @@ def _orders(shipments: list[Shipment]) -> dict[tuple[int, int], Order]:
         return {}
     # Of the stored payload only the Market's boxes (decoding every order's payload was most of the
     # screen's time: 5 000 orders of the day).
-    orders = (Order.objects.filter(wanted).defer("raw").annotate(market_boxes=market_boxes())
-              .prefetch_related(Prefetch("boxes", queryset=Box.objects.order_by("number"))).order_by("market_id"))
+    orders = list(Order.objects.filter(wanted).defer("raw").annotate(market_boxes=market_boxes())
+                  .order_by("market_id"))
+    # The barcodes only, not a Box object (and a queryset) per order: box_labels reads nothing else.
+    barcodes: dict[int, list[str]] = {o.pk: [] for o in orders}
+    for order_id, barcode in (Box.objects.filter(order_id__in=list(barcodes)).exclude(barcode="")
+                              .order_by("order_id", "number").values_list("order_id", "barcode")):
+        barcodes[order_id].append(barcode)
+    for o in orders:
+        o.box_barcodes = barcodes[o.pk]  # type: ignore[attr-defined]
     return {(o.campaign_id, o.market_id): o for o in orders}
 
 
@@ -216,16 +235,12 @@ def boards(shipments: list[Shipment]) -> list[Board]:
     orders = _orders(shipments)
     every = list(orders.values())
     refused = {a.order_id: a for a in OutboxAction.objects.filter(
-        order__in=every, state=OutboxAction.State.FAILED).order_by("id")} if every else {}
+        order_id__in=[o.pk for o in every], state=OutboxAction.State.FAILED).order_by("id")} if every else {}
     scans: dict[int, list[HandoverScan]] = {}
     for scan in HandoverScan.objects.filter(shipment__in=shipments).select_related("user"):
         scans.setdefault(scan.shipment_id, []).append(scan)
-    wanted = Q()
-    for s in shipments:
-        wanted |= Q(payload__shipmentId=s.market_id, campaign_id=s.campaign_id)
-    # Among the kinds that name a shipment, by outbox_shipment_idx: not every action of the shop ever sent.
     actions: dict[tuple[int, int], list[OutboxAction]] = {}
-    for a in OutboxAction.objects.filter(wanted, kind__in=SHIPMENT_KINDS).order_by("id") if shipments else ():
+    for a in shipment_actions(shipments):
         actions.setdefault((a.campaign_id, a.payload.get("shipmentId")), []).append(a)
     acts = act_orders(shipments, {mid for (_, mid), sent in actions.items()
                                   if any(a.kind == OutboxAction.Kind.CONFIRM_SHIPMENT and a.state in CONFIRM_ON_WAY

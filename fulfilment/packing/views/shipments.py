@@ -70,12 +70,14 @@ def _page(request: HtmxHttpRequest, shipment: Shipment, template: str = "packing
         o.hand_boxes = box_labels(o)  # type: ignore[attr-defined]
     reports = list(shipment.reports.defer("file").select_related("requested_by")[:6])
     now = timezone.now()
+    supervisor = is_supervisor(request.user)
+    can_transfer = shipment.status == "OUTBOUND_CREATED" and now < b.transfer_closes()
     return render(request, template, {
         "b": b, "shipment": shipment, "now": now, "reports": reports,
-        "documents": _documents(shipment) if is_supervisor(request.user) else [],
+        "documents": _documents(shipment) if supervisor else [],
         "waiting": any(r.state == ShipmentReport.State.WAITING for r in reports) or bool(b.sending),
-        "can_transfer": shipment.status == "OUTBOUND_CREATED" and now < b.transfer_closes(),
-        "is_supervisor": is_supervisor(request.user), "kept": kept, "pallets_value": "" if pallets is None else pallets,
+        "can_transfer": can_transfer, "ticks": supervisor and can_transfer,
+        "is_supervisor": supervisor, "kept": kept, "pallets_value": "" if pallets is None else pallets,
         "live_every": settings.LIVE_LIST_SECONDS, "taken_in": TAKEN_IN,
     }, status=400 if kept else 200)
 
