@@ -1,6 +1,6 @@
-"""Middleware doing what the libraries' do, with less work a request (the live poll's CPU, issue 20).
-
-The Content-Security-Policy header, built once per process instead of once per response.
+"""Middleware doing what the libraries' do, with less work a request (the live poll's CPU, issue 20): the
+Content-Security-Policy header built once per process, the message storage made when first used, and
+django-prometheus's request figures without the ones nobody reads (each class says why).
 
 django-csp's middleware builds the policy string from ``settings.CONTENT_SECURITY_POLICY`` twice on
 every response (the policy and the report-only one) and hangs a lazy nonce on every request: about a

@@ -54,6 +54,10 @@ class Staff(FastHttpUser):
 
     abstract = True
     username = ""
+    # requests waited for an answer as long as it took; geventhttpclient gives up after 60 s, which a
+    # saturated shared machine exceeds while the logins run (a timed-out login page, then a 403 without
+    # its CSRF cookie). The wait is what is measured, not a failure.
+    connection_timeout = network_timeout = 600.0
 
     def cookie(self, name: str) -> str:
         return next((c.value for c in self.client.cookiejar if c.name == name), "") or ""
