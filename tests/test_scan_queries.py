@@ -40,7 +40,8 @@ def test_a_scan_reads_the_order_once_under_its_lock_and_no_session(client, packe
     assert response.status_code == 200 and response["X-Pack-Update"] == "partial"
     sql = [q["sql"] for q in ctx.captured_queries]
     order_reads = [q for q in sql if q.startswith("SELECT") and 'FROM "orders_order"' in q]
-    assert len(order_reads) == 1 and "FOR UPDATE" in order_reads[0]
+    # SQLite has no row locks (a write takes the database): Django sends no FOR UPDATE there.
+    assert len(order_reads) == 1 and ("FOR UPDATE" in order_reads[0] or connection.vendor == "sqlite")
     assert not [q for q in sql if "django_session" in q]
     # Under the order's lock (the scan's own transaction, a savepoint here): two round trips, the
     # locked read with the state and the barcode's facts, then the writes (was eight).
@@ -73,7 +74,7 @@ def test_a_button_reads_the_order_under_its_lock_then_for_the_answer_only(client
     assert response.status_code == 200
     order_reads = [q["sql"] for q in ctx.captured_queries
                    if q["sql"].startswith("SELECT") and 'FROM "orders_order"' in q["sql"]]
-    assert len(order_reads) == 2 and "FOR UPDATE" in order_reads[0], order_reads
+    assert len(order_reads) == 2 and ("FOR UPDATE" in order_reads[0] or connection.vendor == "sqlite"), order_reads
 
 
 @pytest.mark.parametrize("name,data", [("order-new-box", {}), ("order-finish", {}), ("order-ready", {}),

@@ -71,9 +71,9 @@ class Processes:
     def __init__(self, env: dict[str, str], logs: Path) -> None:
         self.env, self.logs, self.procs = env, logs, {}
 
-    def start(self, name: str, cmd: list[str]) -> subprocess.Popen:
+    def start(self, name: str, cmd: list[str], extra: dict[str, str] | None = None) -> subprocess.Popen:
         log = (self.logs / f"{name}.log").open("w")
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=ROOT, env={**self.env, **(extra or {})}, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         self.procs[name] = proc
         return proc
@@ -127,7 +127,8 @@ def main() -> None:
         # Plain HTTP on localhost: the TLS proxy's part (secure cookies, HSTS) is not under test here.
         "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false", "SECURE_HSTS_SECONDS": "0",
         "FULFILMENT_VAR_DIR": str(var), "STATIC_ROOT": str(var / "static"), "WEB_BIND": f"127.0.0.1:{args.web_port}",
-        "SYNC_INTERVAL_SECONDS": "20", "LOG_LEVEL": "WARNING", "LOGIN_FAILURE_LIMIT": "1000",
+        # As compose runs the apps: one JSON object a log line.
+        "LOG_FORMAT": "json", "SYNC_INTERVAL_SECONDS": "20", "LOG_LEVEL": "WARNING", "LOGIN_FAILURE_LIMIT": "1000",
         "DJANGO_SETTINGS_MODULE": "fulfilment.settings", "PYTHONUNBUFFERED": "1",
     })
     if args.workers:
@@ -154,7 +155,9 @@ def main() -> None:
     try:
         procs.start("sandbox", [py, "manage.py", "sandbox", "--port", str(args.sandbox_port),
                                 "--db", str(var / "sandbox.sqlite3"), "--check-delay", "1"])
-        procs.start("web", [py, "-m", "gunicorn", "-c", "docker/gunicorn.conf.py", "fulfilment.wsgi"])
+        # compose's web sums its workers' metrics through this folder (shared-file writes on every request).
+        procs.start("web", [py, "-m", "gunicorn", "-c", "docker/gunicorn.conf.py", "fulfilment.wsgi"],
+                    {"PROMETHEUS_MULTIPROC_DIR": str(var / "prometheus")})
         procs.start("worker", [py, "-m", "celery", "-A", "fulfilment", "worker", "--loglevel", "WARNING",
                                "--concurrency", "4"])
         procs.start("beat", [py, "-m", "celery", "-A", "fulfilment", "beat", "--loglevel", "WARNING",
