@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db import close_old_connections, connections
 
+from fulfilment.orders import locks
+
 
 def _eager(sender: Any) -> bool:
     # An eager task runs inside its caller (a test's transaction): its connection is not the task's.
@@ -30,7 +32,6 @@ def task_finished(sender: Any = None, **_: Any) -> None:
     """celery's task_postrun."""
     if _eager(sender):
         return
-    from fulfilment.orders import locks
 
     if locks.forget_held():
         for conn in connections.all(initialized_only=True):
