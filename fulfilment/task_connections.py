@@ -2,7 +2,8 @@
 
 Celery's Django fixup closes every connection before and after each task unless ``CELERY_DB_REUSE_MAX``
 is set: a new PostgreSQL connection (and a new server process) for each outbox action, about a tenth
-of the worker's CPU under the packing load (bench/worker_bench.py). With it set (settings), these
+of the worker's py-spy samples (bench/worker_bench.py --spy; the saving did not show beyond that
+benchmark's noise, and the server process's CPU is PostgreSQL's). With it set (settings), these
 handlers do what Django does around a request instead: a connection is closed when it is unusable or
 older than CONN_MAX_AGE, and whenever a task ends still holding a session lock (``orders.locks``), so
 that a lock never outlives its task.
@@ -32,7 +33,6 @@ def task_finished(sender: Any = None, **_: Any) -> None:
     """celery's task_postrun."""
     if _eager(sender):
         return
-
     if locks.forget_held():
         for conn in connections.all(initialized_only=True):
             conn.close()
