@@ -295,8 +295,7 @@ LIVE_LIST_SECONDS = env.float("LIVE_LIST_SECONDS", default=2.0)
 # (fulfilment/broker.py): a real worker and beat, no server.
 _CELERY_FS = VAR_DIR / "celery"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-# Redeliver an unacknowledged task (acks_late) taken by a worker that is still alive but stuck.
-_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=600)  # acks_late: a stuck worker's task redelivered
 CELERY_VISIBILITY_TIMEOUT = _VISIBILITY_TIMEOUT  # orders/scheduling.py keeps countdowns below it
 # A task that runs past these is stopped before the broker would give it to another worker.
 CELERY_TASK_SOFT_TIME_LIMIT = max(1, _VISIBILITY_TIMEOUT - 100)
@@ -321,6 +320,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_DB_REUSE_MAX = 1000  # the connection kept between tasks: fulfilment/task_connections.py
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -110,3 +110,49 @@ def test_the_lookup_finds_each_pair_and_only_those(db):
     assert set(found) == {(a.pk, 100), (a.pk, 101), (b.pk, 100)}
     assert found[(b.pk, 100)] == Order.objects.get(campaign=b, market_id=100).pk
     assert bulk.order_pks([b.pk], [101]) == {}
+
+
+def test_changed_orders_and_items_are_written_as_the_orm_writes_them(sandbox):
+    sandbox.seeder.demo()
+    business = Business.objects.create(market_id=seed.DEMO_BUSINESS_ID, name="Demo", api_base_url=sandbox.url,
+                                       api_token=seed.DEMO_API_KEY)
+    remote = [o for page in sandbox.client().iter_business_orders(seed.DEMO_BUSINESS_ID) for o in page.orders
+              if o.campaign_id == seed.FBS_CAMPAIGN_ID]
+    assert len(remote) > 3
+    # Two copies of the same orders, one changed by the writer and one by the ORM's bulk_update.
+    ours, orms = ({seed.FBS_CAMPAIGN_ID: Campaign.objects.create(market_id=seed.FBS_CAMPAIGN_ID + n, business=business,
+                                                                 name=str(n))} for n in (0, 10**9))
+    for campaigns in (ours, orms):
+        mirror.apply_page({seed.FBS_CAMPAIGN_ID: campaigns[seed.FBS_CAMPAIGN_ID]},
+                          [dataclasses.replace(o, campaign_id=seed.FBS_CAMPAIGN_ID) for o in remote])
+    changed = [_awkward(remote[0]), dataclasses.replace(remote[1], shipment=None, expiry_date=None, updated_at=None,
+                                                        cancel_requested=True), *remote[2:]]
+    synced_at = dt.datetime(2026, 12, 1, 10, 11, 12, 654321, tzinfo=dt.UTC)
+    for campaign, write in ((ours[seed.FBS_CAMPAIGN_ID], bulk.update),
+                            (orms[seed.FBS_CAMPAIGN_ID], lambda m, objs, names: m.objects.bulk_update(objs, names))):
+        orders = {o.market_id: o for o in Order.objects.filter(campaign=campaign)}
+        items = []
+        for o in changed:
+            local = orders[o.id]
+            for key, value in mirror.order_fields(o).items():
+                setattr(local, key, value)
+            local.synced_at, local.flag_reason = synced_at, "flagged «ёлка»"
+            by_id = {i.market_item_id: i for i in local.items.all()}
+            for i in o.items:
+                item = by_id[i.id]
+                for key, value in mirror.item_fields(i).items():
+                    setattr(item, key, value)
+                item.count, item.promos = item.count + 1, [{"type": "DIRECT_DISCOUNT", "discount": "1.5"}]
+                items.append(item)
+        write(Order, list(orders.values()), mirror.ORDER_FIELDS)
+        write(OrderItem, items, mirror.ITEM_FIELDS)
+
+    mine, theirs = ours[seed.FBS_CAMPAIGN_ID], orms[seed.FBS_CAMPAIGN_ID]
+    skip = {"id", "campaign_id"}
+    by_ours, by_orm = _rows(Order, campaign=mine), _rows(Order, campaign=theirs)
+    assert len(by_ours) == len(by_orm) == len(remote)
+    assert _by(by_ours, "market_id", Order, skip) == _by(by_orm, "market_id", Order, skip)
+    assert Order.objects.filter(campaign=mine, flag_reason="flagged «ёлка»").count() == len(remote)
+    items_ours, items_orm = _rows(OrderItem, order__campaign=mine), _rows(OrderItem, order__campaign=theirs)
+    skip = {"id", "order_id"}
+    assert _by(items_ours, "market_item_id", OrderItem, skip) == _by(items_orm, "market_item_id", OrderItem, skip)

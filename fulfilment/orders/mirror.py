@@ -223,8 +223,8 @@ def _apply_changes(changed: list[tuple[Order, mt.Order]], now: dt.datetime) -> l
                 if packed[local.pk].get(market_item_id) or in_progress:
                     _flag(local, raised, flags.ITEM_REMOVED, sku=item.offer_id)
                 to_delete.append(item.pk)
-    Order.objects.bulk_update(orders, ORDER_FIELDS)
-    OrderItem.objects.bulk_update(to_update_items, ITEM_FIELDS)
+    bulk.update(Order, orders, ORDER_FIELDS)
+    bulk.update(OrderItem, to_update_items, ITEM_FIELDS)
     OrderItem.objects.bulk_create(to_create_items)
     if to_delete:
         OrderItem.objects.filter(pk__in=to_delete).delete()

@@ -138,7 +138,10 @@ def _blocked_by_earlier(action: OutboxAction) -> OutboxAction | None:
     elif action.kind == Kind.RETURN_DECISION:
         # A return comes long after packing: a refused packing change (or refused decision) holds it not.
         earlier = earlier.exclude(state=State.FAILED)
-    return earlier.order_by("id").first()
+    return earlier.order_by("id").only("id", "state", "next_attempt_at").first()
+
+
+_ORDER_UNUSED = [f"order__{f.name}" for f in Order._meta.concrete_fields if f.name not in ("id", "market_id")]
 
 
 def claim(action_id: int) -> tuple[OutboxAction | None, OutboxAction | None]:
@@ -151,7 +154,8 @@ def claim(action_id: int) -> tuple[OutboxAction | None, OutboxAction | None]:
     if not OutboxAction.objects.filter(Q(pk=action_id) & (due | stale)).update(
             state=State.SENDING, claimed_at=now, attempts=F("attempts") + 1):
         return None, None
-    action = OutboxAction.objects.select_related("campaign__business", "order").get(pk=action_id)
+    # The order's number is all a send needs of it (not its 40 other columns, the Market's JSON among them).
+    action = OutboxAction.objects.select_related("campaign__business", "order").defer(*_ORDER_UNUSED).get(pk=action_id)
     earlier = _blocked_by_earlier(action)
     if earlier is not None:
         OutboxAction.objects.filter(pk=action_id, state=State.SENDING).update(
