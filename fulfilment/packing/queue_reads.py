@@ -1,0 +1,120 @@
+"""The queue's reads, their SQL compiled once per shape of filters (issue 20).
+
+The queue asks the same four things at every request: the counts by shipment date, the page's ids,
+the page's orders and their items. Building and compiling those querysets was more CPU than running
+them. ``Selection`` is the filters a request chose; for every filter but a date and a search (their
+values are not parameters the compiled SQL can take in turn) each read is compiled once by
+``compiled_sql.rows`` with stand-in values, then run with the request's. Rows come as the database
+driver gives them: a date may be ISO text (SQLite) and a JSON column is text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, QuerySet
+
+from fulfilment.orders import compiled_sql
+from fulfilment.orders.models import Order, OrderItem
+
+# Values no row has, standing for the request's arguments while a read is compiled.
+_STANDINS = {"status": "\x00queue-status", "substatus": "\x00queue-substatus", "campaign": -918_273_101}
+_ID_STANDINS = tuple(-918_274_000 - i for i in range(1000))
+
+
+@dataclass
+class Selection:
+    """The queue's filters as a request chose them (``queue.queue_orders`` reads them)."""
+
+    status: str = ""
+    substatus: str = ""
+    campaign: int | None = None
+    date: dt.date | None = None
+    buyer: str = ""
+    codes: bool = False
+    flagged: bool = False
+    ids: list[int] | None = field(default=None)  # the orders a search matched
+
+    def _args(self) -> dict[str, Any]:
+        args = {"status": self.status, "substatus": self.substatus, "campaign": self.campaign}
+        return {k: v for k, v in args.items() if v not in ("", None)}
+
+    def orders(self, **args: Any) -> QuerySet[Order]:
+        """The orders chosen, with ``args`` (status, substatus, campaign) in place of this selection's."""
+        args = {**self._args(), **args}
+        if "status" in args:  # any status the packer picks, problems included
+            qs = Order.objects.filter(campaign__is_active=True, status=args["status"])
+            if "substatus" in args:
+                qs = qs.filter(substatus=args["substatus"])
+        else:
+            qs = Order.objects.to_pack()
+        if "campaign" in args:
+            qs = qs.filter(campaign_id=args["campaign"])
+        if self.date is not None:
+            qs = qs.filter(shipment_date=self.date)
+        if self.buyer:
+            qs = qs.filter(buyer_type=self.buyer)
+        if self.codes:
+            needs_codes = OrderItem.objects.filter(order=OuterRef("pk")).exclude(required_instance_types=[])
+            qs = qs.filter(Exists(needs_codes))
+        if self.flagged:
+            qs = qs.exclude(flag_reason="")
+        if self.ids is not None:
+            qs = qs.filter(pk__in=self.ids)
+        return qs
+
+    def rows(self, read: str, shape: Callable[[QuerySet[Order]], QuerySet]) -> list[tuple[Any, ...]]:
+        """The rows of ``shape(self.orders())``, by SQL compiled once for this shape of filters."""
+        if self.date is not None or self.ids is not None:
+            return [tuple(row) for row in shape(self.orders())]
+        args = self._args()
+        names = sorted(args)
+        key = f"queue-{read}:{','.join(names)}:{self.buyer}:{self.codes}:{self.flagged}"
+        return compiled_sql.rows(key, lambda *values: shape(self.orders(**dict(zip(names, values, strict=True)))),
+                                 [_STANDINS[n] for n in names], [args[n] for n in names])
+
+
+def day(value: dt.date | str | None) -> dt.date | None:
+    """A date column as the driver gave it: SQLite's is ISO text."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def groups(selection: Selection) -> list[dict[str, Any]]:
+    """The chosen orders counted by shipment date, earliest first."""
+    rows = selection.rows("groups", lambda qs: qs.order_by().values_list("shipment_date")
+                          .annotate(n=Count("id")).order_by("shipment_date"))
+    return [{"shipment_date": day(d), "n": n} for d, n in rows]
+
+
+def page_ids(selection: Selection, start: int, size: int) -> list[int]:
+    """The ids of one page of the chosen orders, by shipment date and number (order_queue_idx, no join)."""
+    return [pk for pk, in selection.rows(f"ids:{start}:{size}", lambda qs: qs.order_by("shipment_date", "market_id")
+                                         .values_list("pk")[start:start + size])]
+
+
+def _by_ids(key: str, build: Callable[[Sequence[int]], QuerySet], ids: list[int]) -> list[tuple[Any, ...]]:
+    if not ids:
+        return []
+    if len(ids) > len(_ID_STANDINS):
+        return [tuple(row) for row in build(ids)]
+    return compiled_sql.rows(f"{key}:{len(ids)}", lambda *values: build(values), _ID_STANDINS[:len(ids)], ids)
+
+
+def orders_shown(ids: list[int], fields: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The page's orders as the values of ``fields`` (the third one the shipment date), by primary key."""
+    rows = _by_ids(f"queue-rows:{','.join(fields)}", lambda pks: Order.objects.filter(pk__in=pks)
+                   .order_by("shipment_date", "market_id").values_list(*fields), ids)
+    at = fields.index("shipment_date")
+    return [(*row[:at], day(row[at]), *row[at + 1:]) for row in rows]
+
+
+def items_of(ids: list[int]) -> list[tuple[int, int, list[str]]]:
+    """(order id, units, required code kinds) of every item of the page's orders (item_unique_per_order)."""
+    rows = _by_ids("queue-items", lambda pks: OrderItem.objects.filter(order_id__in=pks).order_by()
+                   .values_list("order_id", "count", "required_instance_types"), ids)
+    return [(order_id, count, json.loads(kinds) if isinstance(kinds, str) else kinds)
+            for order_id, count, kinds in rows]
