@@ -21,6 +21,8 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from fulfilment.orders import compiled_sql
 from fulfilment.orders.models import Order, OrderItem
 
+from . import queue_rows
+
 # Values no row has, standing for the request's arguments while a read is compiled.
 _STANDINS = {"status": "\x00queue-status", "substatus": "\x00queue-substatus", "campaign": -918_273_101}
 _ID_STANDINS = tuple(-918_274_000 - i for i in range(1000))
@@ -84,10 +86,14 @@ def day(value: dt.date | str | None) -> dt.date | None:
 
 
 def groups(selection: Selection) -> list[dict[str, Any]]:
-    """The chosen orders counted by shipment date, earliest first."""
+    """The chosen orders counted by shipment date, earliest first, with the date as ISO text and as said."""
     rows = selection.rows("groups", lambda qs: qs.order_by().values_list("shipment_date")
                           .annotate(n=Count("id")).order_by("shipment_date"))
-    return [{"shipment_date": day(d), "n": n} for d, n in rows]
+    groups = [{"shipment_date": day(d), "n": n} for d, n in rows]
+    for g in groups:  # as the links write them (the template's date filters were a tenth of the page)
+        g["iso"] = g["shipment_date"].isoformat() if g["shipment_date"] else ""
+        g["text"] = queue_rows.day_text(g["shipment_date"])
+    return groups
 
 
 def page_ids(selection: Selection, start: int, size: int) -> list[int]:
@@ -104,17 +110,20 @@ def _by_ids(key: str, build: Callable[[Sequence[int]], QuerySet], ids: list[int]
     return compiled_sql.rows(f"{key}:{len(ids)}", lambda *values: build(values), _ID_STANDINS[:len(ids)], ids)
 
 
-def orders_shown(ids: list[int], fields: Sequence[str]) -> list[tuple[Any, ...]]:
-    """The page's orders as the values of ``fields`` (the third one the shipment date), by primary key."""
-    rows = _by_ids(f"queue-rows:{','.join(fields)}", lambda pks: Order.objects.filter(pk__in=pks)
-                   .order_by("shipment_date", "market_id").values_list(*fields), ids)
+def page_orders(ids: list[int], fields: Sequence[str]) -> list[tuple[tuple[Any, ...], list[tuple[int, list[str]]]]]:
+    """The page's orders as the values of ``fields`` (``pk`` first), each with its items' (units, required
+    code kinds): one read by primary key, the items joined by item_unique_per_order."""
+    rows = _by_ids(f"queue-orders:{','.join(fields)}", lambda pks: Order.objects.filter(pk__in=pks)
+                   .order_by("shipment_date", "market_id")
+                   .values_list(*fields, "items__count", "items__required_instance_types"), ids)
     at = fields.index("shipment_date")
-    return [(*row[:at], day(row[at]), *row[at + 1:]) for row in rows]
-
-
-def items_of(ids: list[int]) -> list[tuple[int, int, list[str]]]:
-    """(order id, units, required code kinds) of every item of the page's orders (item_unique_per_order)."""
-    rows = _by_ids("queue-items", lambda pks: OrderItem.objects.filter(order_id__in=pks).order_by()
-                   .values_list("order_id", "count", "required_instance_types"), ids)
-    return [(order_id, count, json.loads(kinds) if isinstance(kinds, str) else kinds)
-            for order_id, count, kinds in rows]
+    orders: dict[int, tuple[tuple[Any, ...], list[tuple[int, list[str]]]]] = {}
+    for row in rows:
+        *values, count, kinds = row
+        shown = orders.get(values[0])
+        if shown is None:
+            values[at] = day(values[at])
+            shown = orders[values[0]] = (tuple(values), [])
+        if count is not None:  # an order without items has one row of NULLs for them
+            shown[1].append((count, json.loads(kinds) if isinstance(kinds, str) else kinds))
+    return list(orders.values())

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from fulfilment.accounts.roles import is_supervisor
+from fulfilment.orders import compiled_sql
 from fulfilment.orders.models import Business, Campaign, Order, OrderItem, OrderStatus, OrderSubstatus
 
 from .. import queue_reads, queue_rows
@@ -73,26 +74,32 @@ def _matching(qs: QuerySet[Order], q: str) -> list[int]:
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     """Orders to pack, grouped by shipment date, with filters, search and pages."""
     selection, filters = queue_selection(request)
+    # The filter's shops as their id (as the select's value) and name, by SQL compiled once (issue 20).
+    campaigns = [(str(pk), name) for pk, name in compiled_sql.rows(
+        "queue-shops", lambda: Campaign.objects.filter(is_active=True).values_list("pk", "name"), (), ())]
     return render(request, "packing/queue.html", {
-        **queue_page(request, selection), "filters": filters,
-        # The filter's shops as their id (as the select's value) and name: no model instances (issue 20).
-        "campaigns": [(str(pk), name) for pk, name in
-                      Campaign.objects.filter(is_active=True).values_list("pk", "name")],
+        **queue_page(request, selection), "filters": filters, "campaigns": campaigns,
+        "filter_bar": repr((filters, campaigns)),  # the kept filter bar's key: all it shows but the words
         "bulk_outcome": bulk_outcome(request) if is_supervisor(request.user) else None,
         "reported": _reported(request),
         # The sandbox's training codes are offered where a sandbox business exists (the demo).
-        "training": Business.objects.exclude(api_base_url__icontains="market.yandex.ru").exists(),
+        "training": bool(compiled_sql.rows("queue-training", lambda: Business.objects.exclude(
+            api_base_url__icontains="market.yandex.ru").values_list("pk")[:1], (), ())),
         "statuses": [(f"{OrderStatus.PROCESSING}/{OrderSubstatus.STARTED}", _("Processing: started")),
                      (f"{OrderStatus.PROCESSING}/{OrderSubstatus.READY_TO_SHIP}", _("Processing: ready to ship")),
                      (f"{OrderStatus.PROCESSING}/{OrderSubstatus.SHIPPED}", _("Processing: shipped"))],
     })
 
 
-def codes_needed(counts: dict[str, Any], business: bool) -> str:
-    """"required", "optional" or "" for an order's items as counted by ``queue_page``."""
-    if counts.get("must") or (business and counts.get("cis")):
+def codes_needed(items: list[tuple[int, list[str]]], business: bool) -> str:
+    """"required", "optional" or "" for an order's items as (units, required code kinds). Which codes
+    are a must is the order screen's rule (state._kinds): UIN, RNPT, GTD always, CIS for a business
+    buyer; CIS_OPTIONAL never. Counted from the page's items (a few hundred rows at most): a JSON
+    "contains" filter would do it in SQL on PostgreSQL, but SQLite, the embedded default, has none."""
+    kinds = [set(k or ()) for _n, k in items]
+    if any(k & {"UIN", "RNPT", "GTD"} or (business and "CIS" in k) for k in kinds):
         return "required"
-    return "optional" if counts.get("codes") else ""
+    return "optional" if any(kinds) else ""
 
 
 def _reported(request: HtmxHttpRequest) -> Order | None:
@@ -114,27 +121,14 @@ def queue_page(request: HtmxHttpRequest, selection: Selection) -> dict[str, Any]
     paginator.count = sum(g["n"] for g in groups)
     page = paginator.get_page(request.GET.get("page"))
     ids = queue_reads.page_ids(selection, page.start_index() - 1, paginator.per_page) if paginator.count else []
-    # The page's orders as the values their rows show, by primary key (not model instances with their
-    # shops: issue 20). The items are counted for the page's orders only, by item_unique_per_order: an
-    # EXISTS for "needs codes" beside a GROUP BY over the orders' rows was planned as a hashed subplan,
-    # a Seq Scan of every item ever sold.
-    values = queue_reads.orders_shown(ids, queue_rows.FIELDS)
-    # Which codes are a must is the order screen's rule (state._kinds): UIN, RNPT, GTD always, CIS for a
-    # business buyer; CIS_OPTIONAL never. Counted here from the page's items (a few hundred rows at most):
-    # a JSON "contains" filter would do it in SQL on PostgreSQL, but SQLite, the embedded default, has none.
-    counts: dict[int, dict[str, int]] = {}
-    for order_id, count, kinds in queue_reads.items_of(ids):
-        kinds = set(kinds or ())
-        c = counts.setdefault(order_id, {"lines": 0, "units": 0, "codes": 0, "must": 0, "cis": 0})
-        c["lines"] += 1
-        c["units"] += count
-        c["codes"] += bool(kinds)
-        c["must"] += bool(kinds & {"UIN", "RNPT", "GTD"})
-        c["cis"] += "CIS" in kinds
+    # The page's orders as the values their rows show, with their items, by primary key (not model
+    # instances with their shops: issue 20). The items are read for the page's orders only, by
+    # item_unique_per_order: an EXISTS for "needs codes" beside a GROUP BY over the orders' rows was
+    # planned as a hashed subplan, a Seq Scan of every item ever sold.
     rows = []
-    for v in values:
-        c = counts.get(v[0], {})
-        rows.append(queue_rows.QueueRow(v, c.get("lines", 0), c.get("units"), codes_needed(c, v[6] == "BUSINESS")))
+    for values, items in queue_reads.page_orders(ids, queue_rows.FIELDS):
+        rows.append(queue_rows.QueueRow(values, len(items), sum(n for n, _kinds in items) if items else None,
+                                        codes_needed(items, values[6] == "BUSINESS")))
     page.object_list = rows
     params = request.GET.copy()
     params.pop("page", None)
