@@ -2,9 +2,9 @@
 
 The queue asks the same four things at every request: the counts by shipment date, the page's ids,
 the page's orders and their items. Building and compiling those querysets was more CPU than running
-them. ``Selection`` is the filters a request chose; for every filter but a date and a search (their
-values are not parameters the compiled SQL can take in turn) each read is compiled once by
-``compiled_sql.rows`` with stand-in values, then run with the request's. Rows come as the database
+them. ``Selection`` is the filters a request chose (a search as the ids it matched); for every filter
+but a date (its value is not a parameter the compiled SQL can take in turn) each read is compiled
+once by ``compiled_sql.rows`` with stand-in values, then run with the request's. Rows come as the database
 driver gives them: a date may be ISO text (SQLite) and a JSON column is text.
 """
 
@@ -71,13 +71,21 @@ class Selection:
 
     def rows(self, read: str, shape: Callable[[QuerySet[Order]], QuerySet]) -> list[tuple[Any, ...]]:
         """The rows of ``shape(self.orders())``, by SQL compiled once for this shape of filters."""
-        if self.date is not None or self.ids is not None:
+        if self.ids is not None and not self.ids:
+            return []  # a search that matched nothing: no read (the ORM's empty IN is none either)
+        if self.date is not None or (self.ids is not None and len(self.ids) > len(_ID_STANDINS)):
             return [tuple(row) for row in shape(self.orders())]
         args = self._args()
         names = sorted(args)
-        key = f"queue-{read}:{','.join(names)}:{self.buyer}:{self.codes}:{self.flagged}"
-        return compiled_sql.rows(key, lambda *values: shape(self.orders(**dict(zip(names, values, strict=True)))),
-                                 [_STANDINS[n] for n in names], [args[n] for n in names])
+        found = len(self.ids) if self.ids is not None else None
+        key = f"queue-{read}:{','.join(names)}:{self.buyer}:{self.codes}:{self.flagged}:{found}"
+        standins = [_STANDINS[n] for n in names] + list(_ID_STANDINS[:found or 0])
+
+        def build(*values: Any) -> QuerySet:
+            chosen = Selection(**{**self.__dict__, "ids": list(values[len(names):]) if found is not None else None})
+            return shape(chosen.orders(**dict(zip(names, values[:len(names)], strict=True))))
+
+        return compiled_sql.rows(key, build, standins, [args[n] for n in names] + (self.ids or []))
 
 
 def day(value: dt.date | str | None) -> dt.date | None:
