@@ -26,6 +26,9 @@ from . import queue_rows
 # Values no row has, standing for the request's arguments while a read is compiled.
 _STANDINS = {"status": "\x00queue-status", "substatus": "\x00queue-substatus", "campaign": -918_273_101}
 _ID_STANDINS = tuple(-918_274_000 - i for i in range(1000))
+# A search's reads are compiled per number of ids it matched: up to this many (a read per shape of
+# filters and count is kept), more go through the ORM.
+SEARCH_COMPILED = 100
 
 
 @dataclass
@@ -73,7 +76,7 @@ class Selection:
         """The rows of ``shape(self.orders())``, by SQL compiled once for this shape of filters."""
         if self.ids is not None and not self.ids:
             return []  # a search that matched nothing: no read (the ORM's empty IN is none either)
-        if self.date is not None or (self.ids is not None and len(self.ids) > len(_ID_STANDINS)):
+        if self.date is not None or (self.ids is not None and len(self.ids) > SEARCH_COMPILED):
             return [tuple(row) for row in shape(self.orders())]
         args = self._args()
         names = sorted(args)
