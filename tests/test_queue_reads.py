@@ -35,7 +35,7 @@ def test_every_filter_reads_what_the_orm_reads(client, supervisor):
     for params in ({}, {"campaign": shop.pk}, {"status": "PROCESSING/READY_TO_SHIP"}, {"status": "PROCESSING"},
                    {"buyer": "BUSINESS"}, {"codes": "1"}, {"flagged": "1"}, {"date": today}, {"q": "S1-"},
                    {"q": "nothing"}, {"codes": "1", "buyer": "PERSON", "campaign": shop.pk}, {"page": "2"},
-                   {"page": "3", "status": "PROCESSING"}):
+                   {"page": "3", "status": "PROCESSING"}, {"status": "/STARTED"}):
         for _kept in range(2):  # compiled at the first request, run again at the second
             resp = client.get("/queue/", params)
             assert resp.status_code == 200, params

@@ -35,7 +35,7 @@ SEARCH_COMPILED = 100
 class Selection:
     """The queue's filters as a request chose them (``queue.queue_orders`` reads them)."""
 
-    status: str = ""
+    status: str | None = None  # as chosen, "" too ("/X" asks for orders without a status)
     substatus: str = ""
     campaign: int | None = None
     date: dt.date | None = None
@@ -45,8 +45,14 @@ class Selection:
     ids: list[int] | None = field(default=None)  # the orders a search matched
 
     def _args(self) -> dict[str, Any]:
-        args = {"status": self.status, "substatus": self.substatus, "campaign": self.campaign}
-        return {k: v for k, v in args.items() if v not in ("", None)}
+        args: dict[str, Any] = {}
+        if self.status is not None:
+            args["status"] = self.status
+            if self.substatus:
+                args["substatus"] = self.substatus
+        if self.campaign is not None:
+            args["campaign"] = self.campaign
+        return args
 
     def orders(self, **args: Any) -> QuerySet[Order]:
         """The orders chosen, with ``args`` (status, substatus, campaign) in place of this selection's."""
