@@ -1,5 +1,6 @@
-"""CPU a request, in process: the order screen's live poll (304), a scan, the order screen, and on a
-fresh small order per round (as the load test's packers): its order screen, finish and ready (htmx).
+"""CPU a request, in process: the order screen's live poll (304), a scan, the order screen; on a fresh
+small order per round (as the load test's packers): its order screen, finish and ready (htmx); the
+queue (a packer's first page; a supervisor's filters and searches in turn).
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_cpu CACHE_REDIS_URL=redis://127.0.0.1:6379/10 \
         .venv/bin/python bench/cpu_bench.py [--rounds 300]
@@ -27,6 +28,33 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from benchsetup import setup_django  # noqa: E402
 from scan_bench import gtin14, seed_order  # noqa: E402
+
+QUEUE_ORDERS = 120  # a full page of 50 and more, over three shipment days
+
+
+def seed_queue(campaign, n: int):  # -> (supervisor User, the orders' market ids)
+    """``n`` orders to pack besides the scanned one: one to three items each, some needing codes, some
+    for a business buyer, some flagged, over three shipment days; and a bench supervisor."""
+    import datetime as dt
+
+    from django.contrib.auth.models import Group, User
+    from django.utils import timezone
+
+    from fulfilment.orders.models import Order, OrderItem
+
+    User.objects.filter(username="bench-supervisor").delete()
+    boss = User.objects.create_user("bench-supervisor", password=uuid.uuid4().hex)
+    boss.groups.add(Group.objects.get_or_create(name="supervisor")[0])
+    today = timezone.localdate()
+    orders = Order.objects.bulk_create(
+        Order(campaign=campaign, market_id=500_000 + i, status="PROCESSING", substatus="STARTED",
+              shipment_date=today + dt.timedelta(days=i % 3), buyer_type="BUSINESS" if i % 4 == 0 else "PERSON",
+              flag_reason="Позвонить покупателю" if i % 10 == 0 else "") for i in range(n))
+    OrderItem.objects.bulk_create(
+        OrderItem(order=o, market_item_id=10_000 + i * 3 + k, offer_id=f"Q-{i:03d}-{k}", name=f"Товар {i}/{k}",
+                  count=1 + k, required_instance_types=["CIS"] if (i + k) % 5 == 0 else [])
+        for i, o in enumerate(orders) for k in range(1 + i % 3))
+    return boss, [o.market_id for o in orders]
 
 
 def main() -> None:
@@ -75,8 +103,25 @@ def main() -> None:
                     if i % 10 == 0:
                         cpu["order screen"].append(t3 - t2)
             cpu |= finish_rounds(client, order, max(args.rounds // 10, 10))
+            boss, market_ids = seed_queue(order.campaign, QUEUE_ORDERS)
+            supervisor = Client()
+            supervisor.force_login(boss)
+            filters = ["/queue/?status=PROCESSING/READY_TO_SHIP", f"/queue/?campaign={order.campaign_id}",
+                       "/queue/?codes=1", "/queue/?buyer=BUSINESS", "/queue/?flagged=1", "/queue/?page=2",
+                       f"/queue/?q={market_ids[7]}", "/queue/?q=Q-01", "/queue/?status=PROCESSING/SHIPPED"]
+            cpu["queue"], cpu["queue, filters"] = [], []
+            for i in range(20 + args.rounds // 3):
+                t0 = time.thread_time()
+                page = client.get("/queue/")
+                t1 = time.thread_time()
+                filtered = supervisor.get(filters[i % len(filters)])
+                t2 = time.thread_time()
+                assert page.status_code == 200 and filtered.status_code == 200
+                if i >= 20:
+                    cpu["queue"].append(t1 - t0)
+                    cpu["queue, filters"].append(t2 - t1)
         for name, values in cpu.items():
-            print(f"{name:13} CPU median {statistics.median(values) * 1000:6.2f} ms   "
+            print(f"{name:15} CPU median {statistics.median(values) * 1000:6.2f} ms   "
                   f"mean {statistics.mean(values) * 1000:6.2f} ms   ({len(values)} requests)")
 
 

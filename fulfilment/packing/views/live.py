@@ -22,7 +22,7 @@ from fulfilment.orders.shipments import local_today
 from .. import live
 from ..access import packer_required, supervisor_required
 from ..http import HtmxHttpRequest
-from .queue import queue_orders, queue_page
+from .queue import queue_orders, queue_page, queue_selection
 from .shipments import get_shipment, list_context, live_page
 from .supervisor import cancellation_requests, cancellations
 
@@ -96,8 +96,8 @@ def order_live(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @condition(etag_func=_queue_etag)
 def queue_live(request: HtmxHttpRequest) -> HttpResponse:
     """The queue's table, under the same filters and page as the screen that asks."""
-    qs, _filters = queue_orders(request, say=False)
-    return render(request, "packing/queue.html#queue-table", queue_page(request, qs) | {"follow": True})
+    selection, _filters = queue_selection(request, say=False)
+    return render(request, "packing/queue.html#queue-table", queue_page(request, selection) | {"follow": True})
 
 
 @require_GET

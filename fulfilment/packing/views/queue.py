@@ -8,54 +8,51 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from fulfilment.accounts.roles import is_supervisor
+from fulfilment.orders import compiled_sql
 from fulfilment.orders.models import Business, Campaign, Order, OrderItem, OrderStatus, OrderSubstatus
 
+from .. import queue_reads, queue_rows
 from ..access import packer_required
 from ..http import HtmxHttpRequest, whole_number
+from ..queue_reads import Selection
 from ..scanning import find_order
 from .supervisor import bulk_outcome
 
 
 def queue_orders(request: HtmxHttpRequest, say: bool = True) -> tuple[QuerySet[Order], dict[str, Any]]:
-    """The queue's orders under the request's filters, and the filters; ``say``: a bad filter is told
-    as a message (not to the live region's polls, which would repeat it)."""
+    """The queue's orders under the request's filters, and the filters (see ``queue_selection``)."""
+    selection, filters = queue_selection(request, say)
+    return selection.orders(), filters
+
+
+def queue_selection(request: HtmxHttpRequest, say: bool = True) -> tuple[Selection, dict[str, Any]]:
+    """The queue's filters as the request chose them, and as it sent them; ``say``: a bad filter is
+    told as a message (not to the live region's polls, which would repeat it)."""
     g = request.GET
-    needs_codes = OrderItem.objects.filter(order=OuterRef("pk")).exclude(required_instance_types=[])
-    status = g.get("status", "")
-    if status:  # any status the packer picks, problems included
-        st, _sep, sub = status.partition("/")
-        qs = Order.objects.filter(campaign__is_active=True, status=st).select_related("campaign")
-        if sub:
-            qs = qs.filter(substatus=sub)
-    else:
-        qs = Order.objects.to_pack().select_related("campaign")
     filters = {k: g.get(k, "") for k in ("campaign", "status", "date", "buyer", "codes", "flagged", "q")}
-    campaign = whole_number(filters["campaign"])
-    if campaign is not None:
-        qs = qs.filter(campaign_id=campaign)
+    selection = Selection(campaign=whole_number(filters["campaign"]), codes=filters["codes"] == "1",
+                          flagged=filters["flagged"] == "1")
+    if filters["status"]:
+        selection.status, _sep, selection.substatus = filters["status"].partition("/")
     if filters["date"]:
         try:
-            qs = qs.filter(shipment_date=dt.date.fromisoformat(filters["date"]))
+            selection.date = dt.date.fromisoformat(filters["date"])
         except ValueError:
             if say:
                 messages.error(request, _("The shipment date must look like 2026-11-23."))
     if filters["buyer"] in ("PERSON", "BUSINESS"):
-        qs = qs.filter(buyer_type=filters["buyer"])
-    if filters["codes"] == "1":
-        qs = qs.filter(Exists(needs_codes))
-    if filters["flagged"] == "1":
-        qs = qs.exclude(flag_reason="")
+        selection.buyer = filters["buyer"]
     q = filters["q"].strip()
     if q:
-        qs = qs.filter(pk__in=_matching(qs, q))
-    return qs, filters
+        selection.ids = _matching(selection.orders(), q)
+    return selection, filters
 
 
 def _matching(qs: QuerySet[Order], q: str) -> list[int]:
@@ -76,25 +73,33 @@ def _matching(qs: QuerySet[Order], q: str) -> list[int]:
 @packer_required
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     """Orders to pack, grouped by shipment date, with filters, search and pages."""
-    qs, filters = queue_orders(request)
+    selection, filters = queue_selection(request)
+    # The filter's shops as their id (as the select's value) and name, by SQL compiled once (issue 20).
+    campaigns = [(str(pk), name) for pk, name in compiled_sql.rows(
+        "queue-shops", lambda: Campaign.objects.filter(is_active=True).values_list("pk", "name"), (), ())]
     return render(request, "packing/queue.html", {
-        **queue_page(request, qs), "filters": filters,
-        "campaigns": Campaign.objects.filter(is_active=True),
+        **queue_page(request, selection), "filters": filters, "campaigns": campaigns,
+        "filter_bar": repr((filters, campaigns)),  # the kept filter bar's key: all it shows but the words
         "bulk_outcome": bulk_outcome(request) if is_supervisor(request.user) else None,
         "reported": _reported(request),
         # The sandbox's training codes are offered where a sandbox business exists (the demo).
-        "training": Business.objects.exclude(api_base_url__icontains="market.yandex.ru").exists(),
+        "training": bool(compiled_sql.rows("queue-training", lambda: Business.objects.exclude(
+            api_base_url__icontains="market.yandex.ru").values_list("pk")[:1], (), ())),
         "statuses": [(f"{OrderStatus.PROCESSING}/{OrderSubstatus.STARTED}", _("Processing: started")),
                      (f"{OrderStatus.PROCESSING}/{OrderSubstatus.READY_TO_SHIP}", _("Processing: ready to ship")),
                      (f"{OrderStatus.PROCESSING}/{OrderSubstatus.SHIPPED}", _("Processing: shipped"))],
     })
 
 
-def codes_needed(counts: dict[str, Any], business: bool) -> str:
-    """"required", "optional" or "" for an order's items as counted by ``queue_page``."""
-    if counts.get("must") or (business and counts.get("cis")):
+def codes_needed(items: list[tuple[int, list[str]]], business: bool) -> str:
+    """"required", "optional" or "" for an order's items as (units, required code kinds). Which codes
+    are a must is the order screen's rule (state._kinds): UIN, RNPT, GTD always, CIS for a business
+    buyer; CIS_OPTIONAL never. Counted from the page's items (a few hundred rows at most): a JSON
+    "contains" filter would do it in SQL on PostgreSQL, but SQLite, the embedded default, has none."""
+    kinds = [set(k or ()) for _n, k in items]
+    if any(k & {"UIN", "RNPT", "GTD"} or (business and "CIS" in k) for k in kinds):
         return "required"
-    return "optional" if counts.get("codes") else ""
+    return "optional" if any(kinds) else ""
 
 
 def _reported(request: HtmxHttpRequest) -> Order | None:
@@ -107,43 +112,29 @@ def _reported(request: HtmxHttpRequest) -> Order | None:
             .only("pk", "market_id", "problem").first())
 
 
-def queue_page(request: HtmxHttpRequest, qs: QuerySet[Order]) -> dict[str, Any]:
+def queue_page(request: HtmxHttpRequest, selection: Selection) -> dict[str, Any]:
     """The page of the queue the request asks for, its groups by shipment date and the live region's pace."""
-    groups = list(qs.order_by().values("shipment_date").annotate(n=Count("id")).order_by("shipment_date"))
-    # The page's ids first (order_queue_idx, no join), then the items counted for those only: not
-    # for every order of the day before the sort and the cut. The groups already hold the count.
-    paginator = Paginator(qs.order_by("shipment_date", "market_id").values_list("pk", flat=True),
-                          settings.QUEUE_PAGE_SIZE)
+    groups = queue_reads.groups(selection)
+    # The page's ids first (order_queue_idx, no join), then the orders and their items for those only:
+    # not for every order of the day before the sort and the cut. The groups already hold the count.
+    paginator = Paginator((), settings.QUEUE_PAGE_SIZE)
     paginator.count = sum(g["n"] for g in groups)
     page = paginator.get_page(request.GET.get("page"))
-    ids = list(page.object_list)
-    # Without the stored payload (kilobytes an order). The items are counted for the page's orders
-    # only, by item_unique_per_order: an EXISTS for "needs codes" beside a GROUP BY over the orders'
-    # rows was planned as a hashed subplan, a Seq Scan of every item ever sold.
-    rows = list(Order.objects.filter(pk__in=ids).select_related("campaign").defer("raw")
-                .order_by("shipment_date", "market_id"))
-    # Which codes are a must is the order screen's rule (state._kinds): UIN, RNPT, GTD always, CIS for a
-    # business buyer; CIS_OPTIONAL never. Counted here from the page's items (a few hundred rows at most):
-    # a JSON "contains" filter would do it in SQL on PostgreSQL, but SQLite, the embedded default, has none.
-    counts: dict[int, dict[str, int]] = {}
-    for order_id, count, kinds in (OrderItem.objects.filter(order_id__in=ids).order_by()
-                                   .values_list("order_id", "count", "required_instance_types")):
-        kinds = set(kinds or ())
-        c = counts.setdefault(order_id, {"lines": 0, "units": 0, "codes": 0, "must": 0, "cis": 0})
-        c["lines"] += 1
-        c["units"] += count
-        c["codes"] += bool(kinds)
-        c["must"] += bool(kinds & {"UIN", "RNPT", "GTD"})
-        c["cis"] += "CIS" in kinds
-    for o in rows:
-        c = counts.get(o.pk, {})
-        o.lines, o.units = c.get("lines", 0), c.get("units")  # type: ignore[attr-defined]
-        o.needs_codes = codes_needed(c, o.buyer_type == "BUSINESS")  # type: ignore[attr-defined]
+    ids = queue_reads.page_ids(selection, page.start_index() - 1, paginator.per_page) if paginator.count else []
+    # The page's orders as the values their rows show, with their items, by primary key (not model
+    # instances with their shops: issue 20). The items are read for the page's orders only, by
+    # item_unique_per_order: an EXISTS for "needs codes" beside a GROUP BY over the orders' rows was
+    # planned as a hashed subplan, a Seq Scan of every item ever sold.
+    rows = []
+    for values, items in queue_reads.page_orders(ids, queue_rows.FIELDS):
+        rows.append(queue_rows.QueueRow(values, len(items), sum(n for n, _kinds in items) if items else None,
+                                        codes_needed(items, values[6] == "BUSINESS")))
     page.object_list = rows
     params = request.GET.copy()
     params.pop("page", None)
     params.pop("reported", None)  # the confirmation is said once, not on every page after
-    return {"page": page, "groups": groups, "total": sum(g["n"] for g in groups), "params": params.urlencode(),
+    table = queue_rows.by_date(rows, queue_rows.rendered(rows, is_supervisor(request.user)))
+    return {"page": page, "groups": groups, "table": table, "total": paginator.count, "params": params.urlencode(),
             "live_every": settings.LIVE_LIST_SECONDS}
 
 
