@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -237,22 +237,50 @@ def product_facts(campaign_id: int, business_id: int, offer_ids: Iterable[str]) 
     skus = set(offer_ids)
     picture: dict[str, tuple[int, str]] = {}
     barcode: dict[str, str] = {}
-    # No ordering: the default one (by business) joined the business table and sorted for nothing.
-    for pk, sku, barcodes, kept in (CatalogueOffer.objects.filter(business_id=business_id, offer_id__in=skus,
-                                                                  in_catalogue=True).order_by()
-                                    .values_list("pk", "offer_id", "barcodes", "picture_file")):
+    for pk, sku, barcodes, kept in _sku_rows("product-catalogue", _catalogue_query, business_id, skus):
         if kept:
             picture[sku] = (pk, kept.rsplit("/", 1)[-1].split(".")[0])
+        if isinstance(barcodes, str):  # the driver's JSON text, not the ORM's list
+            barcodes = json.loads(barcodes)
         found = sorted(gtins(barcodes or ()))
         if found:
             barcode[sku] = found[0].removeprefix("0")  # a GTIN-14 of an EAN-13, as printed on the goods
     missing = skus - set(barcode)
     if missing:
-        for sku, gtin in (ProductBarcode.objects.filter(campaign_id=campaign_id, offer_id__in=missing)
-                          .order_by("gtin").values_list("offer_id", "gtin")):
+        for sku, gtin in _sku_rows("product-links", _links_query, campaign_id, missing):
             barcode.setdefault(sku, gtin.removeprefix("0"))
     out = {}
     for sku in skus:
         pk, version = picture.get(sku, (None, ""))
         out[sku] = ProductFacts(pk, barcode.get(sku, ""), version)
     return out
+
+
+def _catalogue_query(business_id: int, *skus: str) -> QuerySet:
+    # No ordering: the default one (by business) joined the business table and sorted for nothing.
+    return (CatalogueOffer.objects.filter(business_id=business_id, offer_id__in=skus, in_catalogue=True).order_by()
+            .values_list("pk", "offer_id", "barcodes", "picture_file"))
+
+
+def _links_query(campaign_id: int, *skus: str) -> QuerySet:
+    return (ProductBarcode.objects.filter(campaign_id=campaign_id, offer_id__in=skus).order_by("gtin")
+            .values_list("offer_id", "gtin"))
+
+
+_OWNER_PLACEHOLDER = -918_273_653  # no shop or business has it
+
+
+def _in_size(n: int) -> int:
+    """How many SKUs the ``IN`` list is compiled for: a power of two up to 256, then a multiple of
+    256, so a handful of shapes serve every order (compiling was 1.7-3.7 ms of each order panel)."""
+    return 1 << (n - 1).bit_length() if n <= 256 else -(-n // 256) * 256
+
+
+def _sku_rows(key: str, build: Callable[..., QuerySet], owner: int, skus: set[str]) -> list[tuple[Any, ...]]:
+    """The rows of ``build(owner, *skus)``, compiled once per size of its ``IN`` list (``compiled_sql``);
+    the list is filled up with its last SKU again, which finds no other row."""
+    if not skus:
+        return []  # the ORM asks nothing of an empty ``IN`` either
+    size, given = _in_size(len(skus)), sorted(skus)
+    placeholders = (_OWNER_PLACEHOLDER, *(f"stand-in SKU {n}" for n in range(size)))
+    return rows(f"{key}:{size}", build, placeholders, (owner, *given, *[given[-1]] * (size - len(given))))
