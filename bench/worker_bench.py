@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from procstat import cpu_seconds  # noqa: E402
+
 
 def setup(tmp: Path, db_url: str, redis_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
@@ -54,22 +56,6 @@ def setup(tmp: Path, db_url: str, redis_url: str) -> dict[str, str]:
 
     call_command("migrate", verbosity=0)
     return env
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and its children."""
-    import psutil
-
-    proc = psutil.Process(pid)
-    t = proc.cpu_times()
-    total = t.user + t.system + t.children_user + t.children_system
-    for child in proc.children(recursive=True):
-        try:
-            c = child.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += c.user + c.system
-    return total
 
 
 def reset_business(url: str):

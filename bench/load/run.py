@@ -48,6 +48,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from procstat import cpu_seconds  # noqa: E402
+
 PASSWORD = "load-test-" + secrets.token_hex(8)
 
 
@@ -299,22 +303,6 @@ class CpuSamples(threading.Thread):
 
     def at(self, t: float) -> dict[str, float]:
         return min(self.rows, key=lambda row: abs(row[0] - t))[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and its children, the exited ones (reaped) included."""
-    import psutil
-
-    proc = psutil.Process(pid)
-    t = proc.cpu_times()
-    total = t.user + t.system + t.children_user + t.children_system
-    for child in proc.children(recursive=True):
-        try:
-            c = child.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += c.user + c.system
-    return total
 
 
 def steady_state(var: Path, users: int) -> dict:

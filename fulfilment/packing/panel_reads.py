@@ -32,19 +32,7 @@ class CompiledList(Compiled):
         with conn.cursor() as cursor:
             cursor.execute(self.sql, self.bound.bind(args))
             rows = cursor.fetchall()
-        out = []
-        for found in rows:
-            row = list(found)
-            for pos, (convs, expression) in self.converters:
-                for converter in convs:
-                    row[pos] = converter(row[pos], expression, conn)
-            obj = self.model.from_db(self.alias, self.init_list, row[self.start:self.end])
-            for populator in self.populators:
-                populator.populate(row, obj)
-            for name, pos in self.annotations.items():
-                setattr(obj, name, row[pos])
-            out.append(obj)
-        return out
+        return [self.instance(found) for found in rows]
 
 
 _CACHE: dict[tuple[str, str], CompiledList] = {}
