@@ -105,7 +105,7 @@ def test_the_compiled_locked_read_gives_what_the_orm_gives(packer):
             assert not ctx.captured_queries  # the shop came in the same read
         with pytest.raises(kernel.Order.DoesNotExist):
             kernel._locked_order(999999, uuid.uuid4())
-    from fulfilment.packing.compiled import _CACHE
+    from fulfilment.orders.compiled import _CACHE
 
     locked_reads = [c for (_db, key), c in _CACHE.items() if key.startswith("locked-order:")]
     assert len(locked_reads) == 2 and all(c.ok for c in locked_reads)  # compiled, not the ORM's fallback

@@ -43,7 +43,7 @@ from fulfilment.market.shipment_changes import (
     ShipmentTransfer,
 )
 
-from . import scheduling
+from . import outbox_reads, scheduling
 from .clients import client_for
 from .models import AuditEvent, Box, Business, Campaign, Order, OrderItem, OutboxAction
 from .shipments import after_shipment_change
@@ -54,7 +54,7 @@ Kind = OutboxAction.Kind
 State = OutboxAction.State
 CLAIM_LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 15
-OPEN_STATES = (State.PENDING, State.SENDING, State.FAILED)
+OPEN_STATES = outbox_reads.OPEN_STATES
 
 
 # The kind of each change, stored beside it; the change's class reads the payload back.
@@ -127,21 +127,19 @@ def _ends_order(action: OutboxAction, change: Change) -> bool:
 def _blocked_by_earlier(action: OutboxAction) -> OutboxAction | None:
     if action.order_id is None:
         return None
-    earlier = OutboxAction.objects.filter(order_id=action.order_id, id__lt=action.id, state__in=OPEN_STATES)
     if is_way_out(action):
         # Only what is on the wire goes first; refused or waiting changes are made moot by it.
-        earlier = earlier.filter(state=State.SENDING)
+        shape = outbox_reads.WAY_OUT
     elif action.kind in (Kind.LAYOUT, Kind.REMOVAL):
         # A layout replaces the whole layout: a refused older one (a removal the Market would not
         # take) is not waited for, and is superseded once this one is delivered.
-        earlier = earlier.exclude(kind__in=(Kind.LAYOUT, Kind.REMOVAL), state=State.FAILED)
+        shape = outbox_reads.LAYOUT
     elif action.kind == Kind.RETURN_DECISION:
         # A return comes long after packing: a refused packing change (or refused decision) holds it not.
-        earlier = earlier.exclude(state=State.FAILED)
-    return earlier.order_by("id").only("id", "state", "next_attempt_at").first()
-
-
-_ORDER_UNUSED = [f"order__{f.name}" for f in Order._meta.concrete_fields if f.name not in ("id", "market_id")]
+        shape = outbox_reads.RETURN
+    else:
+        shape = outbox_reads.OTHER
+    return outbox_reads.earlier_open(action.order_id, action.id, shape)
 
 
 def claim(action_id: int) -> tuple[OutboxAction | None, OutboxAction | None]:
@@ -154,8 +152,7 @@ def claim(action_id: int) -> tuple[OutboxAction | None, OutboxAction | None]:
     if not OutboxAction.objects.filter(Q(pk=action_id) & (due | stale)).update(
             state=State.SENDING, claimed_at=now, attempts=F("attempts") + 1):
         return None, None
-    # The order's number is all a send needs of it (not its 40 other columns, the Market's JSON among them).
-    action = OutboxAction.objects.select_related("campaign__business", "order").defer(*_ORDER_UNUSED).get(pk=action_id)
+    action = outbox_reads.claimed_action(action_id)
     earlier = _blocked_by_earlier(action)
     if earlier is not None:
         OutboxAction.objects.filter(pk=action_id, state=State.SENDING).update(
@@ -179,7 +176,7 @@ def deliver(action_id: int, client: MarketClient | None = None) -> tuple[str, fl
         due = earlier.next_attempt_at or timezone.now()
         return State.PENDING, max(2.0, (due - timezone.now()).total_seconds() + 1.0)
     if action is None:
-        current = OutboxAction.objects.filter(pk=action_id).values_list("state", flat=True).first()
+        current = outbox_reads.state_of(action_id)
         return current or "MISSING", None
     business = action.campaign.business
     client = client or client_for(business)
@@ -309,8 +306,7 @@ def _delivered(action: OutboxAction, change: Change, result: dict[str, Any]) -> 
     if action.order_id:
         AuditEvent.objects.create(order_id=action.order_id, action="outbox.delivered",
                                   payload={"action": action.pk, "kind": action.kind})
-        nxt = (OutboxAction.objects.filter(order_id=action.order_id, id__gt=action.id, state=State.PENDING)
-               .order_by("id").values_list("id", flat=True).first())
+        nxt = outbox_reads.next_pending(action.order_id, action.id)
         if nxt:
             deliver_action_task.delay_on_commit(nxt)
     return State.DELIVERED, None

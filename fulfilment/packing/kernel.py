@@ -20,9 +20,9 @@ from django.db.models import Exists, F, QuerySet
 from django.utils.translation import gettext as _
 
 from fulfilment.orders.catalogue import BarcodeFacts, facts_of, order_facts_statement
+from fulfilment.orders.compiled import Compiled, compiled
 from fulfilment.orders.models import AuditEvent, Order
 
-from .compiled import Compiled, compiled
 from .state import PackState, StateRows, state_sql
 from .writes import Statement, Writes, insert, together, update
 

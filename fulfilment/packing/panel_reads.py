@@ -15,9 +15,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
+from fulfilment.orders.compiled import Compiled
 from fulfilment.orders.models import AuditEvent, Order, OutboxAction, PackingPhoto
-
-from .compiled import Compiled
 
 _ORDER_ID = -918_273_650  # the stand-in they are compiled with: no order has it
 ACTIONS_SHOWN = 20  # the panel's list of actions for the Market: the newest

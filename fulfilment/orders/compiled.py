@@ -18,7 +18,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
-from fulfilment.orders.compiled_sql import CompiledParams
+from .compiled_sql import CompiledParams
 
 
 class Compiled:
