@@ -171,3 +171,44 @@ def test_the_facts_read_with_the_lock_are_what_barcode_facts_gives(packer):
     with kernel.locked(order.pk, packer, gtin="0" + MUG) as op:
         if connection.vendor == "postgresql":
             assert op.facts == {"0" + MUG: facts}
+
+
+def test_finish_and_ready_ask_four_statements_under_the_lock(client, packer, cached_sessions):
+    """The locked read, the outbox's check, the action's INSERT (its id is needed), then the rest with
+    the version bump (finish was eight, ready five); the SQL compiled once; the outbox and the audit
+    trail as before."""
+    from fulfilment.orders.compiled_sql import _SQL
+    from fulfilment.orders.models import OutboxAction
+    from fulfilment.packing.writes import _UPDATES
+
+    order = make_linked_order(items=(("MUG-001", 2),))
+    ProductBarcode.objects.get_or_create(campaign=order.campaign, gtin="0" + MUG, offer_id="MUG-001")
+    older = OutboxAction.objects.create(campaign=order.campaign, order=order, kind=OutboxAction.Kind.LAYOUT,
+                                        payload={"boxes": []})
+    client.force_login(packer)
+    client.get(f"/orders/{order.pk}/")
+    for _ in range(2):
+        post_scan(client, order.pk, MUG)
+    for name in ("order-finish", "order-ready"):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.post(reverse(name, args=[order.pk]), HTTP_HX_REQUEST="true")
+        assert response.status_code == 200 and b'data-state="ok"' in response.content
+        sql = [q["sql"] for q in ctx.captured_queries]
+        begin = next(i for i, q in enumerate(sql) if q.startswith("SAVEPOINT"))
+        end = next(i for i, q in enumerate(sql) if q.startswith("RELEASE SAVEPOINT"))
+        if connection.vendor == "postgresql":
+            assert end - begin - 1 == 4, sql[begin:end]
+    order.refresh_from_db()
+    assert order.layout_sent_version == order.layout_version
+    older.refresh_from_db()
+    assert older.state == OutboxAction.State.SUPERSEDED
+    layout, status = OutboxAction.objects.filter(order=order).exclude(pk=older.pk).order_by("id")
+    assert (layout.kind, layout.state, layout.created_by) == (OutboxAction.Kind.LAYOUT, "PENDING", packer)
+    assert status.kind == OutboxAction.Kind.STATUS and status.payload["order"]["substatus"] == "READY_TO_SHIP"
+    trail = list(AuditEvent.objects.filter(order=order, action__in=(
+        "outbox.layout", "pack.finish", "outbox.status", "pack.ready")).order_by("id").values_list("action", "payload"))
+    assert [a for a, _p in trail] == ["outbox.layout", "pack.finish", "outbox.status", "pack.ready"]
+    assert trail[0][1] == {"action": layout.pk} and trail[2][1] == {"action": status.pk}
+    compiled = [c for (_db, key), (_sql, c) in (_SQL | _UPDATES).items()
+                if key.startswith(("outbox-", "finish-"))]
+    assert len(compiled) == 5 and all(c.ok for c in compiled)

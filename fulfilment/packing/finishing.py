@@ -8,9 +8,10 @@ accepted by the Market.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,6 @@ from django.utils.translation import gettext as _
 from fulfilment.market.changes import CargoPlaces, Identifiers, ItemInstances, StatusChange
 from fulfilment.market.client import MarketClient
 from fulfilment.market.types import PageFormat
-from fulfilment.orders import outbox
 from fulfilment.orders.label_check import check_labels
 from fulfilment.orders.models import (
     AuditEvent,
@@ -26,14 +26,15 @@ from fulfilment.orders.models import (
     Order,
     OrderStatus,
     OrderSubstatus,
-    OutboxAction,
     Problem,
     Shipment,
     Verification,
 )
 
+from . import outbox_writes
 from .kernel import Feedback, Operation, Refused, User, known_user
 from .state import PackState
+from .writes import update
 
 # An order someone else scanned within this time is theirs: the next order offered is another one.
 TAKEN_FOR = dt.timedelta(minutes=30)
@@ -43,8 +44,7 @@ def finish(op: Operation) -> Feedback:
     """Send the layout (FBS/Express) or the codes and cargo places (DBS) through the outbox."""
     op.check_open()
     # A removal the Market refused does not hold the order: the packer then ships every unit.
-    if OutboxAction.objects.filter(order=op.order, kind=OutboxAction.Kind.REMOVAL,
-                                   state__in=(OutboxAction.State.PENDING, OutboxAction.State.SENDING)).exists():
+    if outbox_writes.removal_pending(op.order.pk):
         raise Refused(_("An item is being removed at the Market: finish when that is done."))
     state = op.state
     problems = state.layout_problems()
@@ -53,20 +53,34 @@ def finish(op: Operation) -> Feedback:
     o = op.order
     if o.layout_sent_version == o.layout_version:
         return op.ok(_("This layout was already sent."))
+    # What needs no answer waits in op.writes and goes with the version bump (writes.py).
     if state.is_dbs:
         items = tuple(ItemInstances(st.item.market_item_id, insts) for st in state.items.values()
                       if (insts := state.item_instances(st)))
         if items:
-            outbox.enqueue(o.campaign, Identifiers(items), order=o, user=op.user)
+            outbox_writes.enqueue(op, Identifiers(items))
         if o.shipment_id:
-            outbox.enqueue(o.campaign, CargoPlaces(o.shipment_id, len(state.boxes)), order=o, user=op.user)
+            outbox_writes.enqueue(op, CargoPlaces(o.shipment_id, len(state.boxes)))
     else:
-        outbox.enqueue(o.campaign, state.layout(), order=o, user=op.user)
-        Instance.objects.filter(order=o).exclude(verification=Verification.OK).update(
-            verification=Verification.NOT_SENT, verification_message="")
-    Order.objects.filter(pk=o.pk).update(layout_sent_version=o.layout_version)
+        outbox_writes.enqueue(op, state.layout())
+        op.writes.later(update("finish-codes-unsent", _codes_unsent, (_ORDER_ID,), (o.pk,)))
+    op.writes.later(update("finish-layout-sent", _layout_sent, (_ORDER_ID, _VERSION), (o.pk, o.layout_version)))
     o.layout_sent_version = o.layout_version
     return op.ok(_("Packed: %(n)s boxes sent to the Market.") % {"n": len(state.boxes)})
+
+
+# Stand-ins finish's updates are compiled with (writes.update): no order has them.
+_ORDER_ID, _VERSION = -918_273_711, -918_273_712
+
+
+def _codes_unsent(order_id: int) -> tuple[QuerySet[Instance], dict[str, Any]]:
+    """Every code not yet accepted goes with the layout: the Market checks it again."""
+    return (Instance.objects.filter(order_id=order_id).exclude(verification=Verification.OK),
+            {"verification": Verification.NOT_SENT, "verification_message": ""})
+
+
+def _layout_sent(order_id: int, version: int) -> tuple[QuerySet[Order], dict[str, Any]]:
+    return Order.objects.filter(pk=order_id), {"layout_sent_version": version}
 
 
 def ready_problems(state: PackState) -> list[str]:
@@ -90,10 +104,9 @@ def ready(op: Operation) -> Feedback:
     if problems:
         raise Refused(problems[0])
     o = op.order
-    if any(c.substatus == OrderSubstatus.READY_TO_SHIP for c in outbox.open_changes(o, StatusChange)):
+    if any(c.substatus == OrderSubstatus.READY_TO_SHIP for c in outbox_writes.open_changes(o.pk, StatusChange)):
         return op.ok(_("Ready to ship is already being sent."))
-    outbox.enqueue(o.campaign, StatusChange(OrderStatus.PROCESSING, OrderSubstatus.READY_TO_SHIP),
-                   order=o, user=op.user)
+    outbox_writes.enqueue(op, StatusChange(OrderStatus.PROCESSING, OrderSubstatus.READY_TO_SHIP))
     return op.ok(_("Marked ready to ship."))
 
 

@@ -60,29 +60,35 @@ class Writes:
                     cursor.execute(sql, params)
 
 
-_INSERTS: dict[tuple[str, type[Model]], tuple[str, list[Any]] | None] = {}
+_INSERTS: dict[tuple[str, type[Model], bool], tuple[str, list[Any]] | None] = {}
 
 
-def insert(obj: Model, alias: str = DEFAULT_DB_ALIAS) -> Statement:
-    """The INSERT of a new instance (no primary key back), its SQL compiled once per database and model."""
+def insert(obj: Model, alias: str = DEFAULT_DB_ALIAS, returning: bool = False) -> Statement:
+    """The INSERT of a new instance, its SQL compiled once per database and model; ``returning``:
+    with the primary key back (``RETURNING``, where ``can_return_columns_from_insert``)."""
     meta = obj._meta
     fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
     conn = connections[alias]
-    key = (alias + conn.vendor, type(obj))
+    key = (alias + conn.vendor, type(obj), returning)
     if key not in _INSERTS:
-        query = InsertQuery(type(obj))
-        query.insert_values(fields, [obj])
-        [(sql, _params)] = query.get_compiler(using=alias).as_sql()
+        [(sql, _params)] = _insert_sql(obj, fields, alias, returning)
         plain = all(getattr(f, "get_placeholder", None) is None for f in fields)
         _INSERTS[key] = (sql, fields) if plain else None
     found = _INSERTS[key]
     if found is None:  # a field that builds its own placeholder: compiled each time
-        query = InsertQuery(type(obj))
-        query.insert_values(fields, [obj])
-        [statement] = query.get_compiler(using=alias).as_sql()
+        [statement] = _insert_sql(obj, fields, alias, returning)
         return statement
     sql, fields = found
     return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection=conn) for f in fields]
+
+
+def _insert_sql(obj: Model, fields: list[Any], alias: str, returning: bool) -> list[Statement]:
+    query = InsertQuery(type(obj))
+    query.insert_values(fields, [obj])
+    compiler = query.get_compiler(using=alias)
+    if returning:
+        compiler.returning_fields = [obj._meta.pk]
+    return compiler.as_sql()
 
 
 _UPDATES: dict[tuple[str, str], tuple[str, CompiledParams]] = {}
