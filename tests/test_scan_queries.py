@@ -210,5 +210,5 @@ def test_finish_and_ready_ask_four_statements_under_the_lock(client, packer, cac
     assert [a for a, _p in trail] == ["outbox.layout", "pack.finish", "outbox.status", "pack.ready"]
     assert trail[0][1] == {"action": layout.pk} and trail[2][1] == {"action": status.pk}
     compiled = [c for (_db, key), (_sql, c) in (_SQL | _UPDATES).items()
-                if key.startswith(("outbox-", "finish-"))]
+                if key.startswith(("outbox-supersede", "outbox-removal-pending", "outbox-open:", "finish-"))]
     assert len(compiled) == 5 and all(c.ok for c in compiled)
