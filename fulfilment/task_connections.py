@@ -15,8 +15,6 @@ from typing import Any
 
 from django.db import close_old_connections, connections
 
-from fulfilment.orders import locks
-
 
 def _eager(sender: Any) -> bool:
     # An eager task runs inside its caller (a test's transaction): its connection is not the task's.
@@ -33,6 +31,10 @@ def task_finished(sender: Any = None, **_: Any) -> None:
     """celery's task_postrun."""
     if _eager(sender):
         return
+    # Imported when a task ends, not with the Celery app: the sandbox imports the package (and so the
+    # app) and must load nothing of the dashboard's orders (test_sandbox_notifications).
+    from fulfilment.orders import locks
+
     if locks.forget_held():
         for conn in connections.all(initialized_only=True):
             conn.close()

@@ -33,7 +33,7 @@ def test_a_session_the_cache_lost_is_read_from_the_database_and_cached_again(cli
 
 def test_redis_down_the_session_is_read_from_the_database(client, packer, cached_sessions, settings):
     client.force_login(packer)
-    settings.CACHES = {"default": settings.CACHES["default"] | {"LOCATION": "redis://127.0.0.1:9/0"}}
+    settings.CACHES = {**settings.CACHES, "default": settings.CACHES["default"] | {"LOCATION": "redis://127.0.0.1:9/0"}}
     response = client.get("/queue/")
     assert response.status_code == 200
     assert response.wsgi_request.user == packer
